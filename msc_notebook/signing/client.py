@@ -1,0 +1,192 @@
+"""`StorageClient` and the `generate_presigned_url` shortcut (MSC's presign API)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .config import StorageClientConfig, load_config, profile_entry, profiles_of
+from .config_files import expand_env_vars, find_config_file
+from .credentials import FILE_CREDENTIALS
+from .errors import ConfigNotFoundError, ConfigParseError, CredentialExpiryWarning, InvalidStorageURLError
+from .options import SignerType, check_method, check_option_names, signer_type_name
+from .result import PresignedURL
+from .signer import SigningRequest, URLSigner, signer_class
+from .storage_url import parse_storage_url
+
+
+class StorageClient:
+    """Signs URLs for the objects of one profile. Signers (and their boto3 clients) are reused."""
+
+    def __init__(self, config: StorageClientConfig) -> None:
+        self._config = config
+        self._signers: dict[type[URLSigner], URLSigner] = {}
+        self._lock = threading.Lock()
+        _check_presign_section(config)
+
+    @property
+    def config(self) -> StorageClientConfig:
+        return self._config
+
+    @property
+    def profile(self) -> str:
+        return self._config.profile
+
+    def generate_presigned_url(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        signer_type: SignerType | str | None = None,
+        signer_options: Mapping[str, Any] | None = None,
+    ) -> PresignedURL:
+        """Sign ``path`` (relative to the profile) for ``method``; see the README for options.
+
+        Emits a CredentialExpiryWarning when the credentials expire before
+        ``expires_in``; the result's ``effective_expiry`` tells the real end.
+        """
+        return _warn_if_cut_short(
+            self.sign(path, method=method, signer_type=signer_type, signer_options=signer_options)
+        )
+
+    def sign(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        signer_type: SignerType | str | None = None,
+        signer_options: Mapping[str, Any] | None = None,
+    ) -> PresignedURL:
+        """Like `generate_presigned_url`, without the warning (the result carries it)."""
+        if not isinstance(path, str) or not path:
+            raise InvalidStorageURLError("path must be a non-empty object path such as 'datasets/model.bin'")
+        signer_cls = signer_class(self._config, signer_type)
+        method = check_method(method, signer_cls.methods, signer_cls.signer_type)
+        if signer_options is not None and not isinstance(signer_options, Mapping):
+            raise ConfigParseError(f"signer_options must be a mapping, got {type(signer_options).__name__}")
+        options = {**(self._config.presign.get(signer_cls.signer_type) or {}), **(signer_options or {})}
+        check_option_names(options, signer_cls.option_names, signer_cls.signer_type)
+        request = SigningRequest(path, method, options, self._config.source_url(path))
+        return self._signer(signer_cls).sign(request)
+
+    def _signer(self, signer_cls: type[URLSigner]) -> URLSigner:
+        with self._lock:
+            if signer_cls not in self._signers:
+                self._signers[signer_cls] = signer_cls(self._config)
+            return self._signers[signer_cls]
+
+    def __repr__(self) -> str:
+        return f"StorageClient(profile={self.profile!r}, provider={self._config.provider_type!r})"
+
+
+def _check_presign_section(config: StorageClientConfig) -> None:
+    for key, value in config.presign.items():
+        if key == "signer_type":
+            signer_type_name(value)
+            continue
+        if key not in {t.value for t in SignerType}:
+            raise ConfigParseError(
+                f"profile {config.profile!r}: presign.{key} is not a signer type; "
+                f"use signer_type, {', '.join(t.value for t in SignerType)}"
+            )
+        if not isinstance(value, Mapping):
+            raise ConfigParseError(f"profile {config.profile!r}: presign.{key} must map option names to values")
+
+
+def generate_presigned_url(
+    url: str,
+    *,
+    method: str = "GET",
+    signer_type: SignerType | str | None = None,
+    signer_options: Mapping[str, Any] | None = None,
+) -> PresignedURL:
+    """Sign ``msc://profile/path`` (or ``s3://bucket/key``), as MSC's shortcut does."""
+    return _warn_if_cut_short(sign_url(url, method=method, signer_type=signer_type, signer_options=signer_options))
+
+
+def sign_url(
+    url: str,
+    *,
+    method: str = "GET",
+    signer_type: SignerType | str | None = None,
+    signer_options: Mapping[str, Any] | None = None,
+) -> PresignedURL:
+    """Like `generate_presigned_url`, without the warning (the result carries it)."""
+    parsed = parse_storage_url(url)
+    client = storage_client_for(parsed.scheme, parsed.profile)
+    return client.sign(parsed.path, method=method, signer_type=signer_type, signer_options=signer_options)
+
+
+def _warn_if_cut_short(result: PresignedURL) -> PresignedURL:
+    if result.warning:
+        # stacklevel 3: the line that called the public function.
+        warnings.warn(result.warning, CredentialExpiryWarning, stacklevel=3)
+    return result
+
+
+_clients: dict[tuple, StorageClient] = {}
+_clients_lock = threading.Lock()
+
+
+def storage_client_for(scheme: str, name: str) -> StorageClient:
+    """The cached client for an ``msc`` profile or an ``s3`` bucket.
+
+    The cache key is the profile as it reads after ``${VAR}`` expansion (plus the
+    credential file's timestamp), so editing the config or the environment takes
+    effect at the next call while repeated signing reuses the boto3 client.
+    """
+    path, raw = _profile_source(scheme, name)
+    profile_name = name if scheme == "msc" else f"_s3-{name}"
+    key = (scheme, name, str(path), json.dumps(raw, sort_keys=True, default=str), _credential_file_stamp(raw))
+    with _clients_lock:
+        client = _clients.get(key)
+    if client is None:
+        config = StorageClientConfig.from_profile(profile_name, raw, path, scheme=scheme)
+        client = StorageClient(config)
+        with _clients_lock:
+            # Forget other versions of this profile, so the cache does not grow.
+            for stale in [k for k in _clients if k[:2] == (scheme, name)]:
+                del _clients[stale]
+            _clients[key] = client
+    return client
+
+
+def clear_client_cache() -> None:
+    """Drop every cached client (tests; after rotating credentials in place)."""
+    with _clients_lock:
+        _clients.clear()
+
+
+def _profile_source(scheme: str, name: str) -> tuple[Path | None, Any]:
+    """The config file and the expanded raw profile for ``msc://name`` or ``s3://name``."""
+    if scheme == "msc":
+        path = find_config_file()
+        return path, profile_entry(load_config(path), name, str(path))
+    # s3://bucket/key: reuse a profile named s3-BUCKET for that bucket, as MSC does,
+    # else the AWS default credential chain.
+    try:
+        path = find_config_file()
+        profiles = profiles_of(load_config(path), str(path))
+    except ConfigNotFoundError:
+        path, profiles = None, {}
+    candidate = profiles.get(f"s3-{name}")
+    if isinstance(candidate, Mapping):
+        expanded = expand_env_vars(candidate, f"profiles.s3-{name}")
+        provider = expanded.get("storage_provider") or {}
+        if provider.get("type") == "s3" and str((provider.get("options") or {}).get("base_path", "")).strip("/") == name:
+            return path, expanded
+    return None, {"storage_provider": {"type": "s3", "options": {"base_path": name}}}
+
+
+def _credential_file_stamp(raw: Any) -> int | None:
+    provider = raw.get("credentials_provider") if isinstance(raw, Mapping) else None
+    if not isinstance(provider, Mapping) or provider.get("type") != FILE_CREDENTIALS:
+        return None
+    try:
+        return Path(str((provider.get("options") or {}).get("credential_file_path"))).expanduser().stat().st_mtime_ns
+    except OSError:
+        return None

@@ -1,0 +1,141 @@
+"""Finding and reading MSC config files: discovery order, YAML/JSON, ``include``, ``${VAR}``.
+
+The discovery order is MSC's own, so a config an MSC user already has is found
+where MSC finds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigNotFoundError, ConfigParseError, MissingEnvironmentVariableError
+
+CONFIG_ENV_VAR = "MSC_CONFIG"
+_SUFFIXES = (".yaml", ".json")
+
+
+def config_search_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
+    """Where MSC looks for its config, in order; the first that exists wins."""
+    env = os.environ if environ is None else environ
+    candidates: list[Path] = []
+    if env.get(CONFIG_ENV_VAR):
+        candidates.append(Path(env[CONFIG_ENV_VAR]))
+
+    def both(stem: Path) -> None:
+        candidates.extend(stem.with_name(stem.name + suffix) for suffix in _SUFFIXES)
+
+    home = Path(env.get("HOME") or Path.home())
+    if env.get("XDG_CONFIG_HOME"):
+        both(Path(env["XDG_CONFIG_HOME"]) / "msc" / "config")
+    both(home / ".msc_config")
+    both(home / ".config" / "msc" / "config")
+    for directory in (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(":"):
+        if directory:
+            both(Path(directory) / "msc" / "config")
+    both(Path("/etc/msc_config"))
+    return candidates
+
+
+def find_config_file(environ: Mapping[str, str] | None = None) -> Path:
+    """The config file MSC would use, or an error listing every path searched."""
+    paths = config_search_paths(environ)
+    for path in paths:
+        if path.is_file():
+            return path.resolve()
+    env = os.environ if environ is None else environ
+    hint = ""
+    if env.get(CONFIG_ENV_VAR):
+        hint = f" (${CONFIG_ENV_VAR} is set to {env[CONFIG_ENV_VAR]!r}, which does not exist)"
+    listing = "\n  ".join(str(p) for p in paths)
+    raise ConfigNotFoundError(
+        f"no MSC config file found{hint}. Create one at ~/.msc_config.yaml or point "
+        f"${CONFIG_ENV_VAR} at one. Searched:\n  {listing}"
+    )
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse one config file (JSON if it ends in .json, YAML otherwise), without expansion."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigParseError(f"cannot read MSC config {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigParseError(
+            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigParseError(f"{path} is not valid YAML: {problem}{where}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigParseError(f"{path} must hold a mapping with a 'profiles' key at the top level")
+    return data
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    """Read a config and merge the files its ``include`` list names (one level, as MSC)."""
+    data = read_config_file(path)
+    includes = data.pop("include", None) or []
+    if isinstance(includes, str):
+        includes = [includes]
+    if not isinstance(includes, list):
+        raise ConfigParseError(f"{path}: 'include' must be a list of file paths")
+    profiles = dict(data.get("profiles") or {})
+    for entry in includes:
+        included_path = (path.parent / os.path.expandvars(str(entry))).resolve()
+        if not included_path.is_file():
+            raise ConfigParseError(f"{path}: included file {included_path} does not exist")
+        included = read_config_file(included_path)
+        for name, profile in (included.get("profiles") or {}).items():
+            if name in profiles:
+                raise ConfigParseError(
+                    f"profile {name!r} is defined in both {path} and {included_path}; keep one"
+                )
+            profiles[name] = profile
+        for key, value in included.items():
+            if key != "profiles":
+                data.setdefault(key, value)
+    if profiles:
+        data["profiles"] = profiles
+    return data
+
+
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def expand_env_vars(value: Any, where: str, environ: Mapping[str, str] | None = None) -> Any:
+    """Replace ``${VAR}`` and ``$VAR`` in every string of ``value``.
+
+    A variable that is not set is an error naming it and where it is used (MSC
+    would fail too, with a less helpful message).
+    """
+    env = os.environ if environ is None else environ
+    if isinstance(value, dict):
+        return {k: expand_env_vars(v, f"{where}.{k}", env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env_vars(v, f"{where}[{i}]", env) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "$" not in value:
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group("braced") if match.group("braced") is not None else match.group("plain")
+        if name not in env:
+            raise MissingEnvironmentVariableError(
+                f"the MSC config uses ${{{name}}} in {where}, but the environment variable "
+                f"{name} is not set; set it (export {name}=...) or put the value in the config"
+            )
+        return env[name]
+
+    return _VARIABLE.sub(substitute, value)

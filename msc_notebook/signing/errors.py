@@ -1,0 +1,61 @@
+"""Typed errors and the warning category of the signer library.
+
+Every message says what to fix. None of them ever carries a secret: callers pass
+names, paths and values that are safe to show, never keys.
+"""
+
+from __future__ import annotations
+
+
+class PresignError(Exception):
+    """Base of every error the signer library raises on purpose."""
+
+
+class ConfigError(PresignError):
+    """The MSC configuration cannot be used as it is."""
+
+
+class ConfigNotFoundError(ConfigError, FileNotFoundError):
+    """No MSC config file was found where MSC looks for one."""
+
+
+class ConfigParseError(ConfigError, ValueError):
+    """A config file is not valid YAML/JSON, or not shaped like an MSC config."""
+
+
+class MissingEnvironmentVariableError(ConfigError, KeyError):
+    """The config refers to ``${VAR}`` and VAR is not set."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnknownProfileError(ConfigError, KeyError):
+    """The requested profile is not in the config."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class InvalidStorageURLError(PresignError, ValueError):
+    """The object URL is not ``msc://profile/path`` or ``s3://bucket/key``."""
+
+
+class UnsupportedProviderError(PresignError, NotImplementedError):
+    """The profile's storage provider cannot presign (Azure, GCS native, POSIX, ...)."""
+
+
+class SignerOptionError(PresignError, ValueError):
+    """A signer option, method or signer type is unknown or has a bad value."""
+
+
+class CredentialsError(PresignError):
+    """Credentials could not be found or loaded."""
+
+
+class CredentialsExpiredError(CredentialsError):
+    """The credentials that would sign the URL have already expired."""
+
+
+class CredentialExpiryWarning(UserWarning):
+    """The signing credentials expire before the requested ``expires_in``."""

@@ -1,0 +1,88 @@
+"""Checks shared by every signer: methods, signer types, unknown options, ``expires_in``."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from .errors import SignerOptionError
+
+DEFAULT_EXPIRES_IN = 3600
+MAX_EXPIRES_IN = 7 * 24 * 3600  # S3 refuses SigV4 URLs valid longer than 7 days
+
+
+class SignerType(str, enum.Enum):
+    """Which backend signs the URL. Plain strings ``"s3"`` / ``"cloudfront"`` work too."""
+
+    S3 = "s3"
+    CLOUDFRONT = "cloudfront"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def signer_type_name(signer_type: SignerType | str) -> str:
+    """Normalise ``SignerType.S3``, ``"S3"``, ``" s3 "`` to ``"s3"``."""
+    if isinstance(signer_type, SignerType):
+        return signer_type.value
+    if not isinstance(signer_type, str) or not signer_type.strip():
+        raise SignerOptionError(
+            f"signer_type must be a SignerType or one of {_known_types()}, got {signer_type!r}"
+        )
+    return signer_type.strip().lower()
+
+
+def _known_types() -> str:
+    return ", ".join(repr(t.value) for t in SignerType)
+
+
+def check_method(method: str, supported: Iterable[str], signer: str) -> str:
+    """Upper-case ``method`` and make sure the signer supports it."""
+    supported = tuple(supported)
+    name = method.strip().upper() if isinstance(method, str) else method
+    if name not in supported:
+        raise SignerOptionError(
+            f"method {method!r} is not supported by the {signer} signer; "
+            f"use one of {', '.join(supported)}"
+        )
+    return name
+
+
+def check_option_names(options: Mapping[str, Any], known: Iterable[str], signer: str) -> None:
+    """Refuse option names the signer does not know (MSC silently ignores typos)."""
+    known = sorted(known)
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise SignerOptionError(
+            f"unknown signer option{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(map(repr, unknown))} for the {signer} signer; "
+            f"known options: {', '.join(known)}"
+        )
+
+
+def check_expires_in(value: Any) -> int:
+    """``expires_in`` as whole seconds within 1 s ... 7 days; a timedelta is accepted."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        value = int(seconds) if seconds == int(seconds) else seconds
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SignerOptionError(
+            f"expires_in must be a whole number of seconds (e.g. 900 for 15 minutes), got {value!r}"
+        )
+    if not 1 <= value <= MAX_EXPIRES_IN:
+        raise SignerOptionError(
+            f"expires_in must be between 1 and {MAX_EXPIRES_IN} seconds (7 days, the most "
+            f"S3 accepts), got {value}"
+        )
+    return value
+
+
+def check_text_option(name: str, value: Any) -> str:
+    """A header-like string option: non-empty, one line."""
+    if not isinstance(value, str) or not value.strip():
+        raise SignerOptionError(f"{name} must be a non-empty string, got {value!r}")
+    if any(c in value for c in "\r\n"):
+        raise SignerOptionError(f"{name} must be a single line without line breaks")
+    return value

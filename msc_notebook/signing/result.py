@@ -1,0 +1,134 @@
+"""`PresignedURL`: a signed URL that is a ``str`` and knows when it really stops working."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import clock
+
+
+def describe_duration(seconds: float) -> str:
+    """``5400`` -> ``"1 h 30 min"``: short, for warnings and displays."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        amount, seconds = divmod(seconds, size)
+        if amount:
+            parts.append(f"{amount} {unit}")
+    return " ".join(parts[:2])
+
+
+class PresignedURL(str):
+    """A presigned URL (usable wherever a ``str`` is) with what it grants and until when.
+
+    ``effective_expiry`` is the earlier of ``signed_at + expires_in`` and the expiry
+    of the credentials that signed it: after it the URL is refused, whatever it says.
+    """
+
+    method: str
+    source: str
+    signer_type: str
+    signed_at: datetime
+    expires_in: int
+    credential_expiry: datetime | None
+    extras: dict[str, Any]
+
+    def __new__(
+        cls,
+        url: str,
+        *,
+        method: str,
+        source: str,
+        signer_type: str,
+        signed_at: datetime,
+        expires_in: int,
+        credential_expiry: datetime | None = None,
+        extras: dict[str, Any] | None = None,
+    ) -> PresignedURL:
+        self = super().__new__(cls, url)
+        self.method = method
+        self.source = source
+        self.signer_type = str(signer_type)
+        self.signed_at = signed_at
+        self.expires_in = expires_in
+        self.credential_expiry = credential_expiry
+        # Signer-specific facts a display can use (e.g. CloudFront wildcard parameters).
+        self.extras = dict(extras or {})
+        return self
+
+    def __reduce__(self):
+        return (_rebuild, (str(self), self._fields()))
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "source": self.source,
+            "signer_type": self.signer_type,
+            "signed_at": self.signed_at,
+            "expires_in": self.expires_in,
+            "credential_expiry": self.credential_expiry,
+            "extras": self.extras,
+        }
+
+    @property
+    def url(self) -> str:
+        """The URL as a plain ``str``."""
+        return str(self)
+
+    @property
+    def requested_expiry(self) -> datetime:
+        """When the URL would expire if only ``expires_in`` counted."""
+        return self.signed_at + timedelta(seconds=self.expires_in)
+
+    @property
+    def effective_expiry(self) -> datetime:
+        """When the URL really stops working: the earlier of the two expiries."""
+        if self.credential_expiry is not None and self.credential_expiry < self.requested_expiry:
+            return self.credential_expiry
+        return self.requested_expiry
+
+    @property
+    def limited_by_credentials(self) -> bool:
+        """True when the credentials expire before ``expires_in`` runs out."""
+        return self.effective_expiry < self.requested_expiry
+
+    @property
+    def lifetime_lost(self) -> timedelta:
+        """How much of the requested lifetime the credentials cut off (zero if none)."""
+        return self.requested_expiry - self.effective_expiry
+
+    @property
+    def warning(self) -> str | None:
+        """Why the URL dies early, or None when it lives as long as requested."""
+        if not self.limited_by_credentials:
+            return None
+        effective = (self.effective_expiry - self.signed_at).total_seconds()
+        return (
+            f"The credentials that signed this URL expire at "
+            f"{self.effective_expiry:%Y-%m-%d %H:%M:%S} UTC, so it stops working after "
+            f"{describe_duration(effective)}, not the {describe_duration(self.expires_in)} "
+            f"requested ({describe_duration(self.lifetime_lost.total_seconds())} less). "
+            f"Sign with longer-lived credentials to get the full lifetime."
+        )
+
+    def seconds_left(self, now: datetime | None = None) -> float:
+        """Seconds until the effective expiry (negative once expired)."""
+        return (self.effective_expiry - (now or clock.utcnow())).total_seconds()
+
+    @property
+    def expired(self) -> bool:
+        return self.seconds_left() <= 0
+
+    def __repr__(self) -> str:
+        return (
+            f"PresignedURL({str(self)!r}, method={self.method!r}, source={self.source!r}, "
+            f"signer_type={self.signer_type!r}, "
+            f"effective_expiry={self.effective_expiry.isoformat()!r})"
+        )
+
+
+def _rebuild(url: str, fields: dict[str, Any]) -> PresignedURL:
+    return PresignedURL(url, **fields)

@@ -1,0 +1,165 @@
+"""The S3 signer: SigV4 presigned URLs through boto3 for s3, s8k, gcs_s3 and ais_s3.
+
+Always SigV4 (botocore would otherwise still presign SigV2 in us-east-1), with
+the profile's bucket/prefix, region, endpoint and addressing style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .credentials import credential_status, make_botocore_session
+from .errors import ConfigParseError, SignerOptionError
+from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
+from .result import PresignedURL
+from .signer import SigningRequest, URLSigner, register_signer
+
+S3_PROVIDER_TYPES = ("s3", "s8k", "gcs_s3", "ais_s3")
+
+# Provider options this signer reads.
+_USED_OPTIONS = {"base_path", "region_name", "endpoint_url", "s3", "signature_version", "profile_name"}
+# MSC provider options about I/O (transfers, retries, TLS) that do not change a URL.
+_IO_OPTIONS = {
+    "verify", "request_checksum_calculation", "response_checksum_validation",
+    "max_pool_connections", "connect_timeout", "read_timeout", "retries",
+    "multipart_threshold", "multipart_chunksize", "io_chunksize", "max_concurrency",
+    "rust_client", "infer_content_type", "checksum_algorithm",
+}  # fmt: skip
+_DEFAULT_ENDPOINTS = {"gcs_s3": "https://storage.googleapis.com"}
+_DEFAULT_REGIONS = {"gcs_s3": "auto", "ais_s3": "us-east-1"}
+_NEEDS_ENDPOINT = {"s8k", "ais_s3"}
+
+_CLIENT_METHODS = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object"}
+_METHOD_OPTIONS = {  # signer option -> (boto3 parameter, methods it applies to)
+    "content_type": ("ContentType", ("PUT",)),
+    "content_disposition": ("ResponseContentDisposition", ("GET",)),
+    "response_content_type": ("ResponseContentType", ("GET",)),
+}
+
+
+@dataclass(frozen=True)
+class S3Location:
+    """Where a profile's objects live and how to reach them."""
+
+    bucket: str
+    prefix: str
+    endpoint_url: str | None
+    region_name: str | None
+    s3_config: Mapping[str, Any]
+
+    @classmethod
+    def from_config(cls, provider_type: str, options: Mapping[str, Any], profile: str) -> S3Location:
+        where = f"profile {profile!r} ({provider_type})"
+        unknown = sorted(set(options) - _USED_OPTIONS - _IO_OPTIONS)
+        if unknown:
+            raise ConfigParseError(
+                f"{where}: unknown storage_provider option{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(unknown)}; options that shape a URL are {', '.join(sorted(_USED_OPTIONS))}"
+            )
+        base_path = str(options.get("base_path") or "").strip("/")
+        if not base_path:
+            raise ConfigParseError(f"{where}: set storage_provider.options.base_path to BUCKET or BUCKET/PREFIX")
+        bucket, _, prefix = base_path.partition("/")
+        version = options.get("signature_version")
+        if version not in (None, "s3v4", "v4"):
+            raise ConfigParseError(
+                f"{where}: signature_version {version!r} cannot make presigned URLs that work "
+                f"everywhere; presigned URLs are always SigV4 (s3v4), remove the option"
+            )
+        endpoint = options.get("endpoint_url") or _DEFAULT_ENDPOINTS.get(provider_type)
+        if provider_type in _NEEDS_ENDPOINT and not endpoint:
+            raise ConfigParseError(f"{where}: set storage_provider.options.endpoint_url (the S3 API address)")
+        s3_config = options.get("s3") or {}
+        if not isinstance(s3_config, Mapping):
+            raise ConfigParseError(f"{where}: option 's3' must be a mapping, e.g. {{addressing_style: path}}")
+        style = s3_config.get("addressing_style")
+        if style not in (None, "auto", "path", "virtual"):
+            raise ConfigParseError(f"{where}: s3.addressing_style must be auto, path or virtual, not {style!r}")
+        region = options.get("region_name") or _DEFAULT_REGIONS.get(provider_type)
+        return cls(bucket, prefix.rstrip("/"), endpoint or None, region or None, dict(s3_config))
+
+    def key(self, path: str) -> str:
+        """The object key for a profile path: prefix and path joined by one '/'."""
+        return f"{self.prefix}/{path}" if self.prefix else path
+
+
+class S3URLSigner(URLSigner):
+    """SigV4 presigned URLs for GET, PUT and HEAD, via boto3."""
+
+    signer_type = SignerType.S3.value
+    methods = ("GET", "PUT", "HEAD")
+    option_names = frozenset({"expires_in", *_METHOD_OPTIONS})
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.location = S3Location.from_config(config.provider_type, config.provider_options, config.profile)
+        self._session = make_botocore_session(config)
+        self._client = None
+
+    def _check(self, request: SigningRequest) -> int:
+        """Check the request's option values; return expires_in."""
+        if "*" in request.path:
+            raise SignerOptionError(
+                f"{request.source}: an S3 presigned URL covers exactly one object, so '*' "
+                f"cannot be used; use signer_type='cloudfront' to share everything under a prefix"
+            )
+        for option, (_, methods) in _METHOD_OPTIONS.items():
+            if option in request.options:
+                if request.method not in methods:
+                    raise SignerOptionError(
+                        f"signer option {option!r} applies to {'/'.join(methods)} URLs, not {request.method}"
+                    )
+                check_text_option(option, request.options[option])
+        return check_expires_in(request.options.get("expires_in", DEFAULT_EXPIRES_IN))
+
+    def sign(self, request: SigningRequest) -> PresignedURL:
+        expires_in = self._check(request)
+        params = {"Bucket": self.location.bucket, "Key": self.location.key(request.path)}
+        for option, (parameter, _) in _METHOD_OPTIONS.items():
+            if option in request.options:
+                params[parameter] = request.options[option]
+        # Read the expiry before signing: if botocore refreshes in between, the new
+        # credentials last longer, so the expiry we report errs on the safe side.
+        status = credential_status(self._session, self.config)
+        url = self.client().generate_presigned_url(
+            _CLIENT_METHODS[request.method], Params=params, ExpiresIn=expires_in, HttpMethod=request.method
+        )
+        extras = {"key": params["Key"], "bucket": self.location.bucket, "credential_source": status.source}
+        if "ContentType" in params:
+            extras["content_type"] = params["ContentType"]
+        return PresignedURL(
+            url,
+            method=request.method,
+            source=request.source,
+            signer_type=self.signer_type,
+            signed_at=_signing_time(url),
+            expires_in=expires_in,
+            credential_expiry=status.expiry,
+            extras=extras,
+        )
+
+    def client(self):
+        """The boto3 S3 client for this profile, made once (it costs ~50 ms)."""
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            location = self.location
+            config = Config(signature_version="s3v4", s3=dict(location.s3_config) or None)
+            self._client = boto3.Session(botocore_session=self._session).client(
+                "s3", endpoint_url=location.endpoint_url, region_name=location.region_name, config=config
+            )
+        return self._client
+
+
+def _signing_time(url: str) -> datetime:
+    """The X-Amz-Date the URL was signed at: S3 counts X-Amz-Expires from it."""
+    stamp = parse_qs(urlsplit(url).query)["X-Amz-Date"][0]
+    return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+
+
+register_signer(S3URLSigner, S3_PROVIDER_TYPES, native=True)

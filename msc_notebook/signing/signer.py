@@ -1,0 +1,85 @@
+"""`URLSigner`, the extension point, and the registry that picks one for a profile.
+
+A backend implements ``sign``; :func:`register_signer` tells the library which
+provider types it serves and whether it is their native signer. The core
+(`StorageClient`) checks the method and option names against what the signer
+declares before it is called, so every signer refuses typos the same way.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .errors import SignerOptionError, UnsupportedProviderError
+from .options import signer_type_name
+
+if TYPE_CHECKING:
+    from .config import StorageClientConfig
+    from .result import PresignedURL
+
+
+@dataclass(frozen=True)
+class SigningRequest:
+    """One URL to sign, already checked by the core."""
+
+    path: str  # object path under the profile, taken literally
+    method: str  # upper case, one of the signer's `methods`
+    options: Mapping[str, Any]  # only names in `option_names`; profile defaults merged in
+    source: str  # how the user named the object (msc://profile/path)
+
+
+class URLSigner(ABC):
+    """Signs URLs for one backend (S3 SigV4, CloudFront, ...) and one profile."""
+
+    signer_type: ClassVar[str]
+    methods: ClassVar[tuple[str, ...]]
+    option_names: ClassVar[frozenset[str]]
+
+    def __init__(self, config: StorageClientConfig) -> None:
+        self.config = config
+
+    @abstractmethod
+    def sign(self, request: SigningRequest) -> PresignedURL:
+        """Sign one URL. Check option values first: raise a PresignError subclass,
+        never return a URL, for anything that would not work."""
+
+
+_signers_by_provider: dict[str, dict[str, type[URLSigner]]] = {}
+_native_signer: dict[str, str] = {}
+
+
+def register_signer(signer: type[URLSigner], provider_types: Iterable[str], *, native: bool = False) -> None:
+    """Let ``signer`` sign for ``provider_types``; ``native`` makes it their default."""
+    for provider_type in provider_types:
+        _signers_by_provider.setdefault(provider_type, {})[signer.signer_type] = signer
+        if native:
+            _native_signer[provider_type] = signer.signer_type
+
+
+def presign_supported(provider_type: str) -> bool:
+    """Whether any signer serves ``provider_type``."""
+    return provider_type in _native_signer
+
+
+def signer_class(config: StorageClientConfig, signer_type: Any | None) -> type[URLSigner]:
+    """The signer class for this profile and requested signer type (None = native)."""
+    provider_type = config.provider_type
+    available = _signers_by_provider.get(provider_type)
+    if not available or provider_type not in _native_signer:
+        supported = ", ".join(sorted(_native_signer))
+        raise UnsupportedProviderError(
+            f"presigned URLs are not implemented for storage provider type {provider_type!r} "
+            f"(profile {config.profile!r}); they work with {supported}"
+        )
+    if signer_type is None:
+        signer_type = config.presign.get("signer_type") or _native_signer[provider_type]
+    name = signer_type_name(signer_type)
+    if name not in available:
+        raise SignerOptionError(
+            f"signer type {name!r} is not available for {provider_type!r} storage "
+            f"(profile {config.profile!r}); use one of {', '.join(sorted(available))}"
+        )
+    return available[name]
