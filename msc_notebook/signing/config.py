@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -147,19 +146,26 @@ def _choose_config_file(paths: str | os.PathLike | Sequence[str | os.PathLike] |
     )
 
 
+_loaded: dict[Path, tuple[list[tuple[Path, tuple[int, int]]], Mapping[str, Any]]] = {}
+
+
 def load_config(path: Path) -> Mapping[str, Any]:
-    """The parsed config at ``path`` (not yet expanded), re-read only when the file changes."""
-    return _load_cached(path, *_file_stamp(path))
+    """The parsed config at ``path`` (not yet expanded), re-read only when it or a file
+    it includes changes: signing in a loop must not re-parse YAML each time."""
+    cached = _loaded.get(path)
+    if cached is not None and all(_file_stamp(source) == stamp for source, stamp in cached[0]):
+        return cached[1]
+    before = _file_stamp(path)
+    data, sources = load_config_file(path)
+    # Stamp the main file from before reading, so an edit during the read is seen next time.
+    stamps = [(path, before)] + [(source, _file_stamp(source)) for source in sources[1:]]
+    _loaded[path] = (stamps, data)
+    return data
 
 
 def _file_stamp(path: Path) -> tuple[int, int]:
     try:
         stat = path.stat()
     except OSError:
-        return (0, 0)  # load_config_file reports the problem
+        return (0, 0)
     return (stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=16)
-def _load_cached(path: Path, _mtime_ns: int, _size: int) -> Mapping[str, Any]:
-    return load_config_file(path)

@@ -84,21 +84,34 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_config_file(path: Path) -> dict[str, Any]:
-    """Read a config and merge the files its ``include`` list names (one level, as MSC)."""
+def load_config_file(path: Path) -> tuple[dict[str, Any], list[Path]]:
+    """Read a config and merge the files its ``include`` list names (one level, as MSC).
+
+    Returns the merged config and every file it was read from.
+    """
     data = read_config_file(path)
+    sources = [path]
     includes = data.pop("include", None) or []
     if isinstance(includes, str):
         includes = [includes]
     if not isinstance(includes, list):
         raise ConfigParseError(f"{path}: 'include' must be a list of file paths")
-    profiles = dict(data.get("profiles") or {})
+    if not includes:
+        return data, sources
+    profiles = data.get("profiles") or {}
+    if not isinstance(profiles, dict):
+        raise ConfigParseError(f"{path}: 'profiles' must map profile names to profiles")
+    profiles = dict(profiles)
     for entry in includes:
         included_path = (path.parent / os.path.expandvars(str(entry))).resolve()
         if not included_path.is_file():
             raise ConfigParseError(f"{path}: included file {included_path} does not exist")
         included = read_config_file(included_path)
-        for name, profile in (included.get("profiles") or {}).items():
+        sources.append(included_path)
+        included_profiles = included.get("profiles") or {}
+        if not isinstance(included_profiles, dict):
+            raise ConfigParseError(f"{included_path}: 'profiles' must map profile names to profiles")
+        for name, profile in included_profiles.items():
             if name in profiles:
                 raise ConfigParseError(
                     f"profile {name!r} is defined in both {path} and {included_path}; keep one"
@@ -107,9 +120,8 @@ def load_config_file(path: Path) -> dict[str, Any]:
         for key, value in included.items():
             if key != "profiles":
                 data.setdefault(key, value)
-    if profiles:
-        data["profiles"] = profiles
-    return data
+    data["profiles"] = profiles
+    return data, sources
 
 
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")

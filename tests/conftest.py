@@ -1,0 +1,78 @@
+"""Shared fixtures: an isolated environment, a real SeaweedFS S3 server, MSC config files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from msc_notebook.demo.seaweedfs import SeaweedFS
+from msc_notebook.signing import clear_client_cache
+
+BUCKET = "msc-test-bucket"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test sees the developer's ~/.msc_config.yaml, ~/.aws or AWS_* variables, or IMDS."""
+    home = tmp_path_factory.mktemp("home")
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "MSC_", "XDG_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(home / "no-xdg-dirs"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    clear_client_cache()
+    yield home
+    clear_client_cache()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """One real S3 server for the session, with a bucket for the tests."""
+    with SeaweedFS(tmp_path_factory.mktemp("seaweedfs")) as server:
+        server.client().create_bucket(Bucket=BUCKET)
+        yield server
+
+
+@pytest.fixture
+def s3(seaweedfs: SeaweedFS):
+    """An admin boto3 client for putting and checking objects."""
+    return seaweedfs.client()
+
+
+def seaweed_profile(server: SeaweedFS, *, base_path: str = BUCKET, **credentials) -> dict:
+    """An MSC profile for the SeaweedFS server, with its static keys unless overridden."""
+    options = {"access_key": server.access_key, "secret_key": server.secret_key, **credentials}
+    return {
+        "storage_provider": {
+            "type": "s3",
+            "options": {"base_path": base_path, "endpoint_url": server.endpoint_url, "region_name": "us-east-1"},
+        },
+        "credentials_provider": {"type": "S3Credentials", "options": options},
+    }
+
+
+@pytest.fixture
+def write_config(isolated_env: Path, monkeypatch: pytest.MonkeyPatch):
+    """Write ``{"profiles": ...}`` as YAML and point $MSC_CONFIG at it."""
+
+    def write(profiles: dict, **top_level) -> Path:
+        path = isolated_env / "msc_config.yaml"
+        path.write_text(yaml.safe_dump({"profiles": profiles, **top_level}))
+        monkeypatch.setenv("MSC_CONFIG", str(path))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def demo_profile(seaweedfs: SeaweedFS, write_config) -> str:
+    """A config with profile 'demo' on SeaweedFS; returns the profile name."""
+    write_config({"demo": seaweed_profile(seaweedfs)})
+    return "demo"

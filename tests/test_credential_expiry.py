@@ -1,0 +1,231 @@
+"""Expiring credentials through real botocore machinery: the effective expiry, the warning,
+SigV4 with the session token, and no URL at all once they have expired.
+
+SeaweedFS knows only its static keys, so these URLs are checked for their content."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+import msc_notebook as msc
+from msc_notebook.signing import clock
+
+TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN+/=="
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _in(seconds: int) -> datetime:
+    return (clock.utcnow() + timedelta(seconds=seconds)).replace(microsecond=0)
+
+
+def _query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def _aws_profile(write_config, **options) -> None:
+    write_config(
+        {"aws": {"storage_provider": {"type": "s3", "options": {"base_path": "bkt", "region_name": "us-east-1", **options}}}}
+    )
+
+
+def _assert_sigv4_with_token(url: str) -> None:
+    query = _query(url)
+    assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
+    assert query["X-Amz-Security-Token"] == TOKEN
+    assert "Signature" not in query and "AWSAccessKeyId" not in query  # no SigV2
+
+
+def _write_credential_process(home, expiration: datetime) -> None:
+    script = home / "creds.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import json
+            print(json.dumps({{"Version": 1, "AccessKeyId": "ASIAPROCESS", "SecretAccessKey": "process-secret",
+                              "SessionToken": {TOKEN!r}, "Expiration": {_iso(expiration)!r}}}))
+            """
+        )
+    )
+    (home / ".aws").mkdir(exist_ok=True)
+    (home / ".aws" / "config").write_text(
+        f"[profile shortlived]\nregion = us-east-1\ncredential_process = {sys.executable} {script}\n"
+    )
+
+
+def test_credential_process_expiry_cuts_the_url_short(isolated_env, write_config):
+    expiration = _in(1200)
+    _write_credential_process(isolated_env, expiration)
+    _aws_profile(write_config, profile_name="shortlived")
+    with pytest.warns(msc.CredentialExpiryWarning, match="expire") as caught:
+        url = msc.generate_presigned_url("msc://aws/data.bin", signer_options={"expires_in": 7200})
+    assert caught[0].filename == __file__  # points at the caller's line, not the library's
+    assert url.credential_expiry == expiration
+    assert url.effective_expiry == expiration
+    assert url.requested_expiry == url.signed_at + timedelta(seconds=7200)
+    assert url.limited_by_credentials
+    assert 1100 < url.seconds_left() <= 1200
+    assert "20 min" in url.warning and "2 h" in url.warning
+    assert url.extras["credential_source"] == "credential_process in the AWS config"
+    _assert_sigv4_with_token(url)
+    assert _query(url)["X-Amz-Credential"].startswith("ASIAPROCESS/")
+
+
+def test_aws_credential_expiration_env_var(isolated_env, write_config, monkeypatch):
+    expiration = _in(1800)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAENVIRONMENT")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", _iso(expiration))
+    _aws_profile(write_config)
+    with pytest.warns(msc.CredentialExpiryWarning):
+        url = msc.generate_presigned_url("msc://aws/data.bin")  # default 3600 s > 1800 s left
+    assert url.effective_expiry == expiration
+    _assert_sigv4_with_token(url)
+    # A URL shorter than the credentials is not cut short and does not warn.
+    short = msc.generate_presigned_url("msc://aws/data.bin", signer_options={"expires_in": 600})
+    assert not short.limited_by_credentials and short.warning is None
+    assert short.effective_expiry == short.signed_at + timedelta(seconds=600)
+    assert short.credential_expiry == expiration
+
+
+def test_static_credentials_without_expiry_never_limit(isolated_env, write_config, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASTATIC")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "static-secret")
+    _aws_profile(write_config)
+    url = msc.generate_presigned_url("msc://aws/x", signer_options={"expires_in": 604800})
+    assert url.credential_expiry is None
+    assert url.effective_expiry == url.requested_expiry
+    assert url.warning is None
+    assert url.extras["credential_source"].startswith("environment variables")
+
+
+def test_expired_credential_process_gives_no_url(isolated_env, write_config):
+    _write_credential_process(isolated_env, _in(-60))
+    _aws_profile(write_config, profile_name="shortlived")
+    with pytest.raises(msc.CredentialsExpiredError, match="expired.*refresh them"):
+        msc.generate_presigned_url("msc://aws/data.bin")
+
+
+def test_expired_env_credentials_give_no_url(write_config, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAENVIRONMENT")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", _iso(_in(-5)))
+    _aws_profile(write_config)
+    with pytest.raises(msc.CredentialsExpiredError):
+        msc.generate_presigned_url("msc://aws/data.bin")
+
+
+def _static_profile(**options):
+    return {
+        "storage_provider": {"type": "s3", "options": {"base_path": "bkt", "region_name": "us-east-1"}},
+        "credentials_provider": {"type": "S3Credentials", "options": options},
+    }
+
+
+def test_static_config_credentials_with_expiration(write_config):
+    expiration = _in(300)
+    write_config(
+        {"sts": _static_profile(access_key="ASIACONFIG", secret_key="cfg-secret", session_token=TOKEN,
+                                expiration=_iso(expiration))}
+    )  # fmt: skip
+    client = msc.StorageClient(msc.StorageClientConfig.from_file("sts"))
+    with pytest.warns(msc.CredentialExpiryWarning) as caught:
+        url = client.generate_presigned_url("k")
+    assert caught[0].filename == __file__
+    assert url.effective_expiry == expiration
+    _assert_sigv4_with_token(url)
+
+
+def test_static_config_credentials_already_expired(write_config):
+    write_config({"sts": _static_profile(access_key="A", secret_key="S", expiration=_iso(_in(-1)))})
+    with pytest.raises(msc.CredentialsExpiredError, match="profile 'sts'"):
+        msc.generate_presigned_url("msc://sts/k")
+
+
+def _file_profile(path):
+    return {
+        "storage_provider": {"type": "s3", "options": {"base_path": "bkt", "region_name": "us-east-1"}},
+        "credentials_provider": {"type": "FileBasedCredentials", "options": {"credential_file_path": str(path)}},
+    }
+
+
+def test_file_based_credentials_expiry_and_rotation(isolated_env, write_config):
+    path = isolated_env / "creds.json"
+    expiration = _in(900)
+    path.write_text(json.dumps({"Version": 1, "AccessKeyId": "ASIAFILE1", "SecretAccessKey": "f1",
+                                "SessionToken": TOKEN, "Expiration": _iso(expiration)}))  # fmt: skip
+    write_config({"filecreds": _file_profile(path)})
+    with pytest.warns(msc.CredentialExpiryWarning):
+        url = msc.generate_presigned_url("msc://filecreds/k")
+    assert url.effective_expiry == expiration
+    assert _query(url)["X-Amz-Credential"].startswith("ASIAFILE1/")
+    assert url.extras["credential_source"] == "MSC credential file"
+
+    # Rotated in place, without an expiry: picked up at the next call.
+    path.write_text(json.dumps({"Version": 1, "AccessKeyId": "ASIAFILE2", "SecretAccessKey": "f2"}))
+    import os
+
+    os.utime(path, ns=(1, 1))
+    url = msc.generate_presigned_url("msc://filecreds/k")
+    assert _query(url)["X-Amz-Credential"].startswith("ASIAFILE2/")
+    assert url.credential_expiry is None
+
+
+def test_file_based_credentials_errors(isolated_env, write_config):
+    path = isolated_env / "creds.json"
+    write_config({"filecreds": _file_profile(path)})
+    with pytest.raises(msc.CredentialsError, match="cannot read"):
+        msc.generate_presigned_url("msc://filecreds/k")
+    path.write_text(json.dumps({"Version": 1, "AccessKeyId": "A"}))
+    msc.clear_client_cache()
+    with pytest.raises(msc.CredentialsError, match="has no SecretAccessKey"):
+        msc.generate_presigned_url("msc://filecreds/k")
+
+
+def test_no_credentials_anywhere(write_config):
+    _aws_profile(write_config)
+    with pytest.raises(msc.CredentialsError, match="no AWS credentials found for profile 'aws'"):
+        msc.generate_presigned_url("msc://aws/k")
+
+
+def test_unknown_aws_profile_name(write_config):
+    _aws_profile(write_config, profile_name="nope")
+    with pytest.raises(msc.CredentialsError, match="nope"):
+        msc.generate_presigned_url("msc://aws/k")
+
+
+def test_s3_scheme_uses_the_default_chain(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIADEFAULTCHAIN")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    url = msc.generate_presigned_url("s3://some-bucket/path/to/obj.bin")  # no MSC config at all
+    assert url.source == "s3://some-bucket/path/to/obj.bin"
+    assert url.startswith("https://some-bucket.s3.amazonaws.com/path/to/obj.bin?")  # as boto3 does
+    assert _query(url)["X-Amz-Credential"].startswith("AKIADEFAULTCHAIN/")
+    assert "/eu-west-1/s3/aws4_request" in _query(url)["X-Amz-Credential"]
+
+
+def test_s3_scheme_reuses_a_matching_msc_profile(write_config):
+    write_config({"s3-team-bucket": _static_profile(access_key="AKIAFROMPROFILE", secret_key="s") | {
+        "storage_provider": {"type": "s3", "options": {"base_path": "team-bucket", "region_name": "us-east-1"}}}})
+    url = msc.generate_presigned_url("s3://team-bucket/k")
+    assert _query(url)["X-Amz-Credential"].startswith("AKIAFROMPROFILE/")
+
+
+def test_effective_expiry_uses_timezone_aware_utc(write_config):
+    write_config({"sts": _static_profile(access_key="A", secret_key="S", expiration=_iso(_in(4000)))})
+    url = msc.generate_presigned_url("msc://sts/k")
+    for moment in (url.signed_at, url.requested_expiry, url.effective_expiry, url.credential_expiry):
+        assert moment.tzinfo is not None and moment.utcoffset() == timedelta(0)
+    assert url.effective_expiry == url.requested_expiry < url.credential_expiry
+    assert url.signed_at <= datetime.now(timezone.utc)

@@ -1,0 +1,32 @@
+"""`import msc_notebook` stays cheap: boto3, botocore and cryptography load only to sign."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("boto3", "botocore", "cryptography", "ipywidgets", "anywidget")
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sys.modules))"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return set(out.stdout.split())
+
+
+def test_import_does_not_load_heavy_libraries():
+    loaded = _modules_after("import msc_notebook")
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
+def test_signing_loads_boto3_only_then():
+    loaded = _modules_after(
+        "import msc_notebook as msc\n"
+        "c = msc.StorageClientConfig.from_dict({'profiles': {'p': {'storage_provider': {'type': 's3', "
+        "'options': {'base_path': 'bkt'}}, 'credentials_provider': {'type': 'S3Credentials', "
+        "'options': {'access_key': 'A', 'secret_key': 'S'}}}}}, 'p')\n"
+        "msc.StorageClient(c).generate_presigned_url('k')"
+    )
+    assert "boto3" in loaded and "botocore" in loaded
