@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,37 +23,35 @@ _SUFFIXES = (".yaml", ".json")
 
 def config_search_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
     """Where MSC looks for its config, in order; the first that exists wins."""
-    env = os.environ if environ is None else environ
-    candidates: list[Path] = []
+    return list(_candidates(os.environ if environ is None else environ))
+
+
+def _candidates(env: Mapping[str, str]) -> Iterator[Path]:
+    # A generator, so the common case ($MSC_CONFIG set) stats one path and stops.
     if env.get(CONFIG_ENV_VAR):
-        candidates.append(Path(env[CONFIG_ENV_VAR]))
-
-    def both(stem: Path) -> None:
-        candidates.extend(stem.with_name(stem.name + suffix) for suffix in _SUFFIXES)
-
-    home = Path(env.get("HOME") or Path.home())
+        yield Path(env[CONFIG_ENV_VAR])
+    stems = []
     if env.get("XDG_CONFIG_HOME"):
-        both(Path(env["XDG_CONFIG_HOME"]) / "msc" / "config")
-    both(home / ".msc_config")
-    both(home / ".config" / "msc" / "config")
-    for directory in (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(":"):
-        if directory:
-            both(Path(directory) / "msc" / "config")
-    both(Path("/etc/msc_config"))
-    return candidates
+        stems.append(Path(env["XDG_CONFIG_HOME"]) / "msc" / "config")
+    home = Path(env.get("HOME") or Path.home())
+    stems += [home / ".msc_config", home / ".config" / "msc" / "config"]
+    stems += [Path(d) / "msc" / "config" for d in (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(":") if d]
+    stems.append(Path("/etc/msc_config"))
+    for stem in stems:
+        for suffix in _SUFFIXES:
+            yield stem.with_name(stem.name + suffix)
 
 
 def find_config_file(environ: Mapping[str, str] | None = None) -> Path:
     """The config file MSC would use, or an error listing every path searched."""
-    paths = config_search_paths(environ)
-    for path in paths:
-        if path.is_file():
-            return path.resolve()
     env = os.environ if environ is None else environ
+    for path in _candidates(env):
+        if path.is_file():
+            return path.absolute()  # not resolve(): it stats every component, on every call
     hint = ""
     if env.get(CONFIG_ENV_VAR):
         hint = f" (${CONFIG_ENV_VAR} is set to {env[CONFIG_ENV_VAR]!r}, which does not exist)"
-    listing = "\n  ".join(str(p) for p in paths)
+    listing = "\n  ".join(str(p) for p in _candidates(env))
     raise ConfigNotFoundError(
         f"no MSC config file found{hint}. Create one at ~/.msc_config.yaml or point "
         f"${CONFIG_ENV_VAR} at one. Searched:\n  {listing}"

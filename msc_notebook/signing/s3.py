@@ -6,11 +6,11 @@ the profile's bucket/prefix, region, endpoint and addressing style.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from .credentials import credential_status, make_botocore_session
 from .errors import ConfigParseError, SignerOptionError
@@ -156,10 +156,15 @@ class S3URLSigner(URLSigner):
         return self._client
 
 
+_AMZ_DATE = re.compile(r"[?&]X-Amz-Date=(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
+
+
 def _signing_time(url: str) -> datetime:
     """The X-Amz-Date the URL was signed at: S3 counts X-Amz-Expires from it."""
-    stamp = parse_qs(urlsplit(url).query)["X-Amz-Date"][0]
-    return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    match = _AMZ_DATE.search(url)
+    if match is None:  # would mean botocore did not sign SigV4: never hand that out
+        raise RuntimeError("boto3 returned a URL without X-Amz-Date; refusing a non-SigV4 URL")
+    return datetime(*map(int, match.groups()), tzinfo=timezone.utc)
 
 
 register_signer(S3URLSigner, S3_PROVIDER_TYPES, native=True)
