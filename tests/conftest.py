@@ -76,3 +76,26 @@ def demo_profile(seaweedfs: SeaweedFS, write_config) -> str:
     """A config with profile 'demo' on SeaweedFS; returns the profile name."""
     write_config({"demo": seaweed_profile(seaweedfs)})
     return "demo"
+
+
+@pytest.fixture(scope="session")
+def rsa_private_key():
+    """One RSA-2048 key for the session, as a CloudFront key pair would have."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def pem_bytes(key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+
+
+@pytest.fixture
+def cloudfront_key_file(rsa_private_key, tmp_path) -> Path:
+    path = tmp_path / "cloudfront.pem"
+    path.write_bytes(pem_bytes(rsa_private_key))
+    return path

@@ -60,7 +60,7 @@ def test_signer_type_spellings(client, signer_type):
 
 
 def test_unknown_signer_type(client):
-    with pytest.raises(msc.SignerOptionError, match="signer type 'azure' is not available .* use one of s3"):
+    with pytest.raises(msc.SignerOptionError, match="signer type 'azure' is not available .* use one of cloudfront, s3"):
         client.generate_presigned_url("k", signer_type="azure")
 
 

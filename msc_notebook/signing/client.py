@@ -12,9 +12,15 @@ from typing import Any
 from .config import StorageClientConfig, load_config, profile_entry, profiles_of
 from .config_files import expand_env_vars, find_config_file
 from .credentials import FILE_CREDENTIALS
-from .errors import ConfigNotFoundError, ConfigParseError, CredentialExpiryWarning, InvalidStorageURLError
+from .errors import (
+    ConfigNotFoundError,
+    ConfigParseError,
+    CredentialExpiryWarning,
+    InvalidStorageURLError,
+    SignerOptionError,
+)
 from .options import SignerType, check_method, check_option_names, signer_type_name
-from .result import PresignedURL
+from .result import PresignedURL, SignedCookies
 from .signer import SigningRequest, URLSigner, signer_class
 from .storage_url import parse_storage_url
 
@@ -62,16 +68,29 @@ class StorageClient:
         signer_options: Mapping[str, Any] | None = None,
     ) -> PresignedURL:
         """Like `generate_presigned_url`, without the warning (the result carries it)."""
+        signer, request = self._prepare(path, method, signer_type, signer_options)
+        return signer.sign(request)
+
+    def generate_signed_cookies(
+        self, path: str, *, signer_options: Mapping[str, Any] | None = None
+    ) -> SignedCookies:
+        """CloudFront signed cookies for ``path`` (``*`` wildcards allowed); see the README."""
+        signer, request = self._prepare(path, "GET", SignerType.CLOUDFRONT, signer_options)
+        return signer.sign_cookies(request)
+
+    def _prepare(
+        self, path: str, method: str, signer_type: Any, signer_options: Mapping[str, Any] | None
+    ) -> tuple[URLSigner, SigningRequest]:
+        """The checks every signer gets: path, signer type, method, option names."""
         if not isinstance(path, str) or not path:
             raise InvalidStorageURLError("path must be a non-empty object path such as 'datasets/model.bin'")
         signer_cls = signer_class(self._config, signer_type)
-        method = check_method(method, signer_cls.methods, signer_cls.signer_type)
+        method = check_method(method, signer_cls.methods, signer_cls.signer_type, signer_cls.method_hints)
         if signer_options is not None and not isinstance(signer_options, Mapping):
-            raise ConfigParseError(f"signer_options must be a mapping, got {type(signer_options).__name__}")
+            raise SignerOptionError(f"signer_options must be a mapping, got {type(signer_options).__name__}")
         options = {**(self._config.presign.get(signer_cls.signer_type) or {}), **(signer_options or {})}
         check_option_names(options, signer_cls.option_names, signer_cls.signer_type)
-        request = SigningRequest(path, method, options, self._config.source_url(path))
-        return self._signer(signer_cls).sign(request)
+        return self._signer(signer_cls), SigningRequest(path, method, options, self._config.source_url(path))
 
     def _signer(self, signer_cls: type[URLSigner]) -> URLSigner:
         with self._lock:
@@ -119,6 +138,13 @@ def sign_url(
     parsed = parse_storage_url(url)
     client = storage_client_for(parsed.scheme, parsed.profile)
     return client.sign(parsed.path, method=method, signer_type=signer_type, signer_options=signer_options)
+
+
+def generate_signed_cookies(url: str, *, signer_options: Mapping[str, Any] | None = None) -> SignedCookies:
+    """CloudFront signed cookies for ``msc://profile/path`` (``*`` wildcards allowed)."""
+    parsed = parse_storage_url(url)
+    client = storage_client_for(parsed.scheme, parsed.profile)
+    return client.generate_signed_cookies(parsed.path, signer_options=signer_options)
 
 
 def _warn_if_cut_short(result: PresignedURL) -> PresignedURL:

@@ -59,3 +59,7 @@ class CredentialsExpiredError(CredentialsError):
 
 class CredentialExpiryWarning(UserWarning):
     """The signing credentials expire before the requested ``expires_in``."""
+
+
+class PrivateKeyError(CredentialsError):
+    """A CloudFront private key file is missing, unreadable, encrypted or not RSA."""

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from .errors import SignerOptionError
+from .result import describe_duration
 
 DEFAULT_EXPIRES_IN = 3600
 MAX_EXPIRES_IN = 7 * 24 * 3600  # S3 refuses SigV4 URLs valid longer than 7 days
@@ -38,14 +39,15 @@ def _known_types() -> str:
     return ", ".join(repr(t.value) for t in SignerType)
 
 
-def check_method(method: str, supported: Iterable[str], signer: str) -> str:
-    """Upper-case ``method`` and make sure the signer supports it."""
+def check_method(method: str, supported: Iterable[str], signer: str, hints: Mapping[str, str] | None = None) -> str:
+    """Upper-case ``method`` and make sure the signer supports it (``hints`` explain why not)."""
     supported = tuple(supported)
     name = method.strip().upper() if isinstance(method, str) else method
     if name not in supported:
+        hint = (hints or {}).get(name)
         raise SignerOptionError(
-            f"method {method!r} is not supported by the {signer} signer; "
-            f"use one of {', '.join(supported)}"
+            f"method {method!r} is not supported by the {signer} signer: "
+            + (f"{hint}" if hint else f"use one of {', '.join(supported)}")
         )
     return name
 
@@ -62,8 +64,8 @@ def check_option_names(options: Mapping[str, Any], known: Iterable[str], signer:
         )
 
 
-def check_expires_in(value: Any) -> int:
-    """``expires_in`` as whole seconds within 1 s ... 7 days; a timedelta is accepted."""
+def check_expires_in(value: Any, max_seconds: int = MAX_EXPIRES_IN) -> int:
+    """``expires_in`` as whole seconds within 1 s ... ``max_seconds``; a timedelta is accepted."""
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
         value = int(seconds) if seconds == int(seconds) else seconds
@@ -71,11 +73,9 @@ def check_expires_in(value: Any) -> int:
         raise SignerOptionError(
             f"expires_in must be a whole number of seconds (e.g. 900 for 15 minutes), got {value!r}"
         )
-    if not 1 <= value <= MAX_EXPIRES_IN:
-        raise SignerOptionError(
-            f"expires_in must be between 1 and {MAX_EXPIRES_IN} seconds (7 days, the most "
-            f"S3 accepts), got {value}"
-        )
+    if not 1 <= value <= max_seconds:
+        limit = "7 days, the most S3 accepts" if max_seconds == MAX_EXPIRES_IN else describe_duration(max_seconds)
+        raise SignerOptionError(f"expires_in must be between 1 and {max_seconds} seconds ({limit}), got {value}")
     return value
 
 

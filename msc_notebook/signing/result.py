@@ -21,7 +21,62 @@ def describe_duration(seconds: float) -> str:
     return " ".join(parts[:2])
 
 
-class PresignedURL(str):
+class ExpiryFacts:
+    """When something signed stops working: the effective expiry and what it comes from.
+
+    Subclasses set ``signed_at``, ``expires_in`` and ``credential_expiry``.
+    """
+
+    signed_at: datetime
+    expires_in: int
+    credential_expiry: datetime | None
+
+    @property
+    def requested_expiry(self) -> datetime:
+        """When it would expire if only ``expires_in`` counted."""
+        return self.signed_at + timedelta(seconds=self.expires_in)
+
+    @property
+    def effective_expiry(self) -> datetime:
+        """When it really stops working: the earlier of the two expiries."""
+        if self.credential_expiry is not None and self.credential_expiry < self.requested_expiry:
+            return self.credential_expiry
+        return self.requested_expiry
+
+    @property
+    def limited_by_credentials(self) -> bool:
+        """True when the credentials expire before ``expires_in`` runs out."""
+        return self.effective_expiry < self.requested_expiry
+
+    @property
+    def lifetime_lost(self) -> timedelta:
+        """How much of the requested lifetime the credentials cut off (zero if none)."""
+        return self.requested_expiry - self.effective_expiry
+
+    @property
+    def warning(self) -> str | None:
+        """Why it dies early, or None when it lives as long as requested."""
+        if not self.limited_by_credentials:
+            return None
+        effective = (self.effective_expiry - self.signed_at).total_seconds()
+        return (
+            f"The credentials that signed this URL expire at "
+            f"{self.effective_expiry:%Y-%m-%d %H:%M:%S} UTC, so it stops working after "
+            f"{describe_duration(effective)}, not the {describe_duration(self.expires_in)} "
+            f"requested ({describe_duration(self.lifetime_lost.total_seconds())} less). "
+            f"Sign with longer-lived credentials to get the full lifetime."
+        )
+
+    def seconds_left(self, now: datetime | None = None) -> float:
+        """Seconds until the effective expiry (negative once expired)."""
+        return (self.effective_expiry - (now or clock.utcnow())).total_seconds()
+
+    @property
+    def expired(self) -> bool:
+        return self.seconds_left() <= 0
+
+
+class PresignedURL(ExpiryFacts, str):
     """A presigned URL (usable wherever a ``str`` is) with what it grants and until when.
 
     ``effective_expiry`` is the earlier of ``signed_at + expires_in`` and the expiry
@@ -31,9 +86,6 @@ class PresignedURL(str):
     method: str
     source: str
     signer_type: str
-    signed_at: datetime
-    expires_in: int
-    credential_expiry: datetime | None
     extras: dict[str, Any]
 
     def __new__(
@@ -78,50 +130,6 @@ class PresignedURL(str):
         """The URL as a plain ``str``."""
         return str(self)
 
-    @property
-    def requested_expiry(self) -> datetime:
-        """When the URL would expire if only ``expires_in`` counted."""
-        return self.signed_at + timedelta(seconds=self.expires_in)
-
-    @property
-    def effective_expiry(self) -> datetime:
-        """When the URL really stops working: the earlier of the two expiries."""
-        if self.credential_expiry is not None and self.credential_expiry < self.requested_expiry:
-            return self.credential_expiry
-        return self.requested_expiry
-
-    @property
-    def limited_by_credentials(self) -> bool:
-        """True when the credentials expire before ``expires_in`` runs out."""
-        return self.effective_expiry < self.requested_expiry
-
-    @property
-    def lifetime_lost(self) -> timedelta:
-        """How much of the requested lifetime the credentials cut off (zero if none)."""
-        return self.requested_expiry - self.effective_expiry
-
-    @property
-    def warning(self) -> str | None:
-        """Why the URL dies early, or None when it lives as long as requested."""
-        if not self.limited_by_credentials:
-            return None
-        effective = (self.effective_expiry - self.signed_at).total_seconds()
-        return (
-            f"The credentials that signed this URL expire at "
-            f"{self.effective_expiry:%Y-%m-%d %H:%M:%S} UTC, so it stops working after "
-            f"{describe_duration(effective)}, not the {describe_duration(self.expires_in)} "
-            f"requested ({describe_duration(self.lifetime_lost.total_seconds())} less). "
-            f"Sign with longer-lived credentials to get the full lifetime."
-        )
-
-    def seconds_left(self, now: datetime | None = None) -> float:
-        """Seconds until the effective expiry (negative once expired)."""
-        return (self.effective_expiry - (now or clock.utcnow())).total_seconds()
-
-    @property
-    def expired(self) -> bool:
-        return self.seconds_left() <= 0
-
     def __repr__(self) -> str:
         return (
             f"PresignedURL({str(self)!r}, method={self.method!r}, source={self.source!r}, "
@@ -132,3 +140,61 @@ class PresignedURL(str):
 
 def _rebuild(url: str, fields: dict[str, Any]) -> PresignedURL:
     return PresignedURL(url, **fields)
+
+
+class SignedCookies(ExpiryFacts, dict):
+    """CloudFront signed cookies (a ``dict`` of cookie name to value) and their expiry.
+
+    ``resource`` is what they authorize (a URL, possibly with ``*``); ``domain`` the
+    distribution they must be sent to.
+    """
+
+    def __init__(
+        self,
+        cookies: dict[str, str],
+        *,
+        source: str,
+        resource: str,
+        domain: str,
+        signed_at: datetime,
+        expires_in: int,
+        extras: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(cookies)
+        self.method = "GET"
+        self.source = source
+        self.signer_type = "cloudfront"
+        self.resource = resource
+        self.domain = domain
+        self.signed_at = signed_at
+        self.expires_in = expires_in
+        self.credential_expiry = None  # a CloudFront key pair does not expire
+        self.extras = dict(extras or {})
+
+    def cookie_header(self) -> str:
+        """The value of a ``Cookie:`` request header carrying all of them."""
+        return "; ".join(f"{name}={value}" for name, value in self.items())
+
+    def set_cookie_headers(self) -> list[str]:
+        """``Set-Cookie`` header values, for a site on the distribution's domain to hand out."""
+        host = self.domain.split("://", 1)[-1].split(":")[0]
+        expires = self.effective_expiry.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        secure = "; Secure" if self.domain.startswith("https://") else ""
+        return [
+            f"{name}={value}; Domain={host}; Path=/; Expires={expires}{secure}; HttpOnly"
+            for name, value in self.items()
+        ]
+
+    def __reduce__(self):
+        fields = {k: getattr(self, k) for k in ("source", "resource", "domain", "signed_at", "expires_in", "extras")}
+        return (_rebuild_cookies, (dict(self), fields))
+
+    def __repr__(self) -> str:
+        return (
+            f"SignedCookies({sorted(self)!r}, resource={self.resource!r}, "
+            f"effective_expiry={self.effective_expiry.isoformat()!r})"
+        )
+
+
+def _rebuild_cookies(cookies: dict[str, str], fields: dict[str, Any]) -> SignedCookies:
+    return SignedCookies(cookies, **fields)

@@ -37,6 +37,8 @@ class URLSigner(ABC):
     signer_type: ClassVar[str]
     methods: ClassVar[tuple[str, ...]]
     option_names: ClassVar[frozenset[str]]
+    # Why a method is not offered, for methods users will try (e.g. PUT on CloudFront).
+    method_hints: ClassVar[dict[str, str]] = {}
 
     def __init__(self, config: StorageClientConfig) -> None:
         self.config = config

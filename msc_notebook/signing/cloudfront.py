@@ -1,0 +1,241 @@
+"""The CloudFront signer: signed URLs and cookies with canned or custom (wildcard) policies.
+
+A path without ``*`` gets a canned policy (one exact URL). A path with ``*``, or any
+``not_before`` / ``ip_range``, gets a custom policy whose Resource carries the
+wildcard, so one signature authorizes every object under a prefix, e.g. every
+chunk of a Zarr store (MSC signs such paths with a canned policy, which authorizes
+nothing). Policies and URLs are built by botocore's CloudFrontSigner; the RSA key
+is handed to it as a callable (cloudfront_key.py).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from . import clock
+from . import cloudfront_key
+from .credentials import parse_expiration
+from .errors import ConfigParseError, SignerOptionError
+from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
+from .result import PresignedURL, SignedCookies
+from .s3 import S3_PROVIDER_TYPES, S3Location
+from .signer import SigningRequest, URLSigner, register_signer
+
+REQUIRED_OPTIONS = ("key_pair_id", "private_key_path", "domain")
+MAX_CLOUDFRONT_EXPIRES_IN = 365 * 24 * 3600  # CloudFront sets no limit; a year is a sane cap
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# Characters left as they are in paths: RFC 3986 unreserved, '/', and '*' (the wildcard).
+# Everything else (space, ?, #, %, +, unicode, ...) is percent-encoded, identically in
+# the policy's Resource and in the URL, so what is signed is what is requested.
+_PATH_SAFE = "/*~"
+
+
+@dataclass(frozen=True)
+class CloudFrontPlan:
+    """What one request signs: the resource, its policy's conditions, and the URL base."""
+
+    resource: str  # the policy Resource: origin + encoded path (may contain '*')
+    domain: str  # https://host (or http://127.0.0.1:port for a local test edge)
+    custom: bool
+    signed_at: datetime
+    expires_in: int
+    not_before: datetime | None
+    ip_range: str | None
+    rsa_signer: Any
+    key_pair_id: str
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.signed_at + timedelta(seconds=self.expires_in)
+
+
+class CloudFrontURLSigner(URLSigner):
+    """CloudFront signed URLs (GET/HEAD) and cookies for an S3-family profile's objects."""
+
+    signer_type = SignerType.CLOUDFRONT.value
+    methods = ("GET", "HEAD")
+    method_hints = {
+        "PUT": "a CloudFront signature does not bind the HTTP method, so a signed PUT URL would "
+        "let anyone overwrite the object; sign uploads with signer_type='s3'",
+    }
+    option_names = frozenset(
+        {*REQUIRED_OPTIONS, "expires_in", "origin_path", "not_before", "ip_range"}
+    )
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.location = S3Location.from_config(config.provider_type, config.provider_options, config.profile)
+
+    def sign(self, request: SigningRequest) -> PresignedURL:
+        from botocore.signers import CloudFrontSigner
+
+        plan = self.plan(request)
+        signer = CloudFrontSigner(plan.key_pair_id, plan.rsa_signer)
+        if plan.custom:
+            url = signer.generate_presigned_url(plan.resource, policy=self._policy(signer, plan))
+        else:
+            url = signer.generate_presigned_url(plan.resource, date_less_than=plan.expires_at)
+        query = url[len(plan.resource) + 1 :]
+        return PresignedURL(
+            url,
+            method=request.method,
+            source=request.source,
+            signer_type=self.signer_type,
+            signed_at=plan.signed_at,
+            expires_in=plan.expires_in,
+            extras=self._extras(plan, query=query),
+        )
+
+    def sign_cookies(self, request: SigningRequest) -> SignedCookies:
+        """Signed cookies for the same policies as `sign` would put in a URL."""
+        from botocore.signers import CloudFrontSigner
+
+        plan = self.plan(request)
+        signer = CloudFrontSigner(plan.key_pair_id, plan.rsa_signer)
+        if plan.custom:
+            policy = self._policy(signer, plan)
+            cookies = {"CloudFront-Policy": _url_b64(policy.encode())}
+        else:
+            policy = signer.build_policy(plan.resource, plan.expires_at)  # the canned form
+            cookies = {"CloudFront-Expires": str(int(plan.expires_at.timestamp()))}
+        cookies["CloudFront-Signature"] = _url_b64(plan.rsa_signer(policy.encode()))
+        cookies["CloudFront-Key-Pair-Id"] = plan.key_pair_id
+        return SignedCookies(
+            cookies,
+            source=request.source,
+            resource=plan.resource,
+            domain=plan.domain,
+            signed_at=plan.signed_at,
+            expires_in=plan.expires_in,
+            extras=self._extras(plan),
+        )
+
+    def plan(self, request: SigningRequest) -> CloudFrontPlan:
+        """Check every option and work out what to sign; loads the key last."""
+        options = request.options
+        missing = [name for name in REQUIRED_OPTIONS if not options.get(name)]
+        if missing:
+            raise SignerOptionError(
+                f"CloudFront signing needs {', '.join(missing)}: pass them in signer_options or set "
+                f"them once under presign.cloudfront in profile {self.config.profile!r}"
+            )
+        key_pair_id = check_text_option("key_pair_id", options["key_pair_id"])
+        if not key_pair_id.isalnum():
+            raise SignerOptionError(f"key_pair_id should look like K2JCJMDEHXQW5F, got {key_pair_id!r}")
+        domain = normalize_domain(options["domain"])
+        expires_in = check_expires_in(options.get("expires_in", DEFAULT_EXPIRES_IN), MAX_CLOUDFRONT_EXPIRES_IN)
+        signed_at = clock.utcnow().replace(microsecond=0)  # CloudFront times are whole epoch seconds
+        not_before = None
+        if options.get("not_before") is not None:
+            not_before = _not_before(options["not_before"])
+            if not_before >= signed_at + timedelta(seconds=expires_in):
+                raise SignerOptionError("not_before must be earlier than the expiry (signing time + expires_in)")
+        ip_range = _ip_range(options["ip_range"]) if options.get("ip_range") is not None else None
+        resource = domain + "/" + encode_path(self._url_path(request.path, options.get("origin_path")))
+        return CloudFrontPlan(
+            resource=resource,
+            domain=domain,
+            custom="*" in resource or not_before is not None or ip_range is not None,
+            signed_at=signed_at,
+            expires_in=expires_in,
+            not_before=not_before,
+            ip_range=ip_range,
+            rsa_signer=cloudfront_key.rsa_signer(check_text_option("private_key_path", options["private_key_path"])),
+            key_pair_id=key_pair_id,
+        )
+
+    def _url_path(self, path: str, origin_path: Any) -> str:
+        """The object key, with the distribution's origin path taken off (as MSC does)."""
+        key = self.location.key(path)
+        if origin_path in (None, "", "/"):
+            return key
+        prefix = check_text_option("origin_path", origin_path).strip("/")
+        if not key.startswith(prefix + "/"):
+            raise SignerOptionError(
+                f"object key {key!r} is not under origin_path {prefix!r}: CloudFront cannot reach it "
+                f"through this distribution"
+            )
+        return key[len(prefix) + 1 :]
+
+    @staticmethod
+    def _policy(signer, plan: CloudFrontPlan) -> str:
+        return signer.build_policy(
+            plan.resource, plan.expires_at, date_greater_than=plan.not_before, ip_address=plan.ip_range
+        )
+
+    @staticmethod
+    def _extras(plan: CloudFrontPlan, **more: Any) -> dict[str, Any]:
+        extras = {"resource": plan.resource, "policy": "custom" if plan.custom else "canned", **more}
+        if "*" in plan.resource:
+            extras["wildcard_base"] = plan.resource[: plan.resource.index("*")]
+        if plan.not_before is not None:
+            extras["not_before"] = plan.not_before
+        if plan.ip_range is not None:
+            extras["ip_range"] = plan.ip_range
+        return extras
+
+
+def normalize_domain(domain: Any) -> str:
+    """``d111.cloudfront.net`` or ``https://d111.cloudfront.net/`` -> ``https://d111.cloudfront.net``.
+
+    http is refused, except for a local test edge on a loopback address.
+    """
+    text = check_text_option("domain", domain).strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise SignerOptionError(
+            f"domain must be the distribution's host, such as d111111abcdef8.cloudfront.net "
+            f"(or https://d111111abcdef8.cloudfront.net), got {domain!r}"
+        )
+    if parts.scheme == "http" and host not in _LOOPBACK_HOSTS:
+        raise SignerOptionError(
+            f"domain {domain!r} uses http: CloudFront signed URLs travel over https only "
+            f"(http is accepted for a local test edge on 127.0.0.1)"
+        )
+    try:
+        parts.port  # noqa: B018 (validates the port)
+    except ValueError:
+        raise SignerOptionError(f"domain {domain!r} has an invalid port") from None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def encode_path(path: str) -> str:
+    """Percent-encode an object path for a CloudFront URL and policy ('*' stays a wildcard)."""
+    return quote(path, safe=_PATH_SAFE)
+
+
+def _not_before(value: Any) -> datetime:
+    try:
+        return parse_expiration(value, "not_before")
+    except ConfigParseError:
+        raise SignerOptionError(
+            f"not_before must be a datetime or an ISO-8601 time such as 2026-01-31T12:00:00Z, got {value!r}"
+        ) from None
+
+
+def _ip_range(value: Any) -> str:
+    text = check_text_option("ip_range", value).strip()
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        raise SignerOptionError(
+            f"ip_range must be an IP address or a CIDR range such as 192.0.2.0/24, got {value!r}"
+        ) from None
+    return str(network)
+
+
+def _url_b64(data: bytes) -> str:
+    """CloudFront's URL-safe base64 (+ -> -, = -> _, / -> ~), as botocore's URL signer uses it."""
+    import base64
+
+    return base64.b64encode(data).decode().translate(str.maketrans("+=/", "-_~"))
+
+
+register_signer(CloudFrontURLSigner, S3_PROVIDER_TYPES)
