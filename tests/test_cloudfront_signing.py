@@ -310,3 +310,16 @@ def test_recipient_helpers_refuse_what_they_cannot_use(cf):
         msc.signed_parameters("https://example.com/x?a=1")
     with pytest.raises(msc.SignerOptionError, match="not CloudFront signed cookies"):
         msc.fsspec_storage_options({"session": "x"})
+
+
+def test_the_verifier_is_independent_of_the_signer():
+    import ast
+    from pathlib import Path
+
+    import msc_notebook.demo.cloudfront_edge as edge
+
+    tree = ast.parse(Path(edge.__file__).read_text())
+    imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any("msc_notebook" in name or name.startswith(".") for name in imported)
+    assert all(n.level == 0 for n in ast.walk(tree) if isinstance(n, ast.ImportFrom))
