@@ -25,6 +25,7 @@ from .errors import (
     UnsupportedProviderError,
 )
 from .options import DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN, SignerType
+from .profiles import ProfileSummary, summarize_profiles
 from .result import PresignedURL, SignedCookies
 from .sharing import fsspec_storage_options, object_url, signed_parameters, signed_query, wildcard_base
 from .signer import SigningRequest, URLSigner, register_signer
@@ -43,6 +44,7 @@ __all__ = [
     "MissingEnvironmentVariableError",
     "PresignError",
     "PresignedURL",
+    "ProfileSummary",
     "PrivateKeyError",
     "SignedCookies",
     "SignerOptionError",
@@ -66,5 +68,6 @@ __all__ = [
     "sign_url",
     "signed_parameters",
     "signed_query",
+    "summarize_profiles",
     "wildcard_base",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 
 from .config import StorageClientConfig, load_config, profile_entry, profiles_of
 from .config_files import expand_env_vars, find_config_file
-from .credentials import FILE_CREDENTIALS
+from .credentials import FILE_CREDENTIALS, CredentialStatus
 from .errors import (
     ConfigNotFoundError,
     ConfigParseError,
@@ -91,6 +91,10 @@ class StorageClient:
         options = {**(self._config.presign.get(signer_cls.signer_type) or {}), **(signer_options or {})}
         check_option_names(options, signer_cls.option_names, signer_cls.signer_type)
         return self._signer(signer_cls), SigningRequest(path, method, options, self._config.source_url(path))
+
+    def credentials(self) -> CredentialStatus | None:
+        """The credentials the profile's native signer uses, and their expiry (None: none expire)."""
+        return self._signer(signer_class(self._config, None)).credentials()
 
     def _signer(self, signer_cls: type[URLSigner]) -> URLSigner:
         with self._lock:

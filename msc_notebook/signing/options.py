@@ -86,3 +86,15 @@ def check_text_option(name: str, value: Any) -> str:
     if any(c in value for c in "\r\n"):
         raise SignerOptionError(f"{name} must be a single line without line breaks")
     return value
+
+
+def attachment_disposition(filename: str) -> str:
+    """A Content-Disposition that makes browsers save the object as ``filename`` (RFC 6266).
+
+    An ASCII fallback for old clients plus the exact UTF-8 name in ``filename*``.
+    """
+    from urllib.parse import quote
+
+    name = check_text_option("download name", filename).replace("/", "_").replace("\\", "_")
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"%' else "_" for c in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

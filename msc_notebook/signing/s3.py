@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .credentials import credential_status, make_botocore_session
+from .credentials import CredentialStatus, credential_status, make_botocore_session
 from .errors import ConfigParseError, SignerOptionError
 from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
 from .result import PresignedURL
@@ -124,7 +124,7 @@ class S3URLSigner(URLSigner):
                 params[parameter] = request.options[option]
         # Read the expiry before signing: if botocore refreshes in between, the new
         # credentials last longer, so the expiry we report errs on the safe side.
-        status = credential_status(self._session, self.config)
+        status = self.credentials()
         url = self.client().generate_presigned_url(
             _CLIENT_METHODS[request.method], Params=params, ExpiresIn=expires_in, HttpMethod=request.method
         )
@@ -141,6 +141,9 @@ class S3URLSigner(URLSigner):
             credential_expiry=status.expiry,
             extras=extras,
         )
+
+    def credentials(self) -> CredentialStatus:
+        return credential_status(self._session, self.config)
 
     def client(self):
         """The boto3 S3 client for this profile, made once (it costs ~50 ms)."""

@@ -18,6 +18,7 @@ from .options import signer_type_name
 
 if TYPE_CHECKING:
     from .config import StorageClientConfig
+    from .credentials import CredentialStatus
     from .result import PresignedURL
 
 
@@ -43,6 +44,10 @@ class URLSigner(ABC):
     def __init__(self, config: StorageClientConfig) -> None:
         self.config = config
 
+    def credentials(self) -> CredentialStatus | None:
+        """The credentials this signer signs with and their expiry; None if nothing expires."""
+        return None
+
     @abstractmethod
     def sign(self, request: SigningRequest) -> PresignedURL:
         """Sign one URL. Check option values first: raise a PresignError subclass,
@@ -64,6 +69,13 @@ def register_signer(signer: type[URLSigner], provider_types: Iterable[str], *, n
 def presign_supported(provider_type: str) -> bool:
     """Whether any signer serves ``provider_type``."""
     return provider_type in _native_signer
+
+
+def signer_types_for(provider_type: str) -> tuple[str, ...]:
+    """The signer types available for ``provider_type``, native first."""
+    available = sorted(_signers_by_provider.get(provider_type, {}))
+    native = _native_signer.get(provider_type)
+    return tuple(sorted(available, key=lambda name: name != native))
 
 
 def signer_class(config: StorageClientConfig, signer_type: Any | None) -> type[URLSigner]:

@@ -1,0 +1,1 @@
+"""The notebook layer: magics, rich display and widgets over the signer library."""

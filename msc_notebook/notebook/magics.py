@@ -1,0 +1,188 @@
+"""The IPython magics: %presign, %presign_profiles, %presign_history.
+
+Defaults are configurable the IPython way, e.g. ``%config PresignMagics.default_expires_in = 900``.
+Every failure the user can fix is one short message (a UsageError), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.process import arg_split
+from traitlets import Bool, Int, TraitError, Unicode, validate
+
+from ..signing.client import sign_url, storage_client_for
+from ..signing.errors import PresignError
+from ..signing.options import attachment_disposition
+from ..signing.storage_url import parse_storage_url
+from .durations import parse_duration
+from .history import history
+
+_CLOUDFRONT_FLAGS = ("key_pair_id", "private_key_path", "domain", "origin_path", "not_before", "ip_range")
+
+
+def _parse(magic, line: str):
+    """Shell-like parsing with quotes removed: "msc://p/a b.txt" is one argument, without quotes.
+
+    (IPython's parse_argstring keeps the quote characters.)
+    """
+    return magic.parser.parse_args(arg_split(line, posix=True))
+
+
+def _friendly_errors(magic):
+    """Turn library errors into one-line UsageErrors: the user sees what to fix, not a traceback."""
+
+    @functools.wraps(magic)
+    def wrapper(self, line: str = ""):
+        try:
+            return magic(self, line)
+        except PresignError as exc:
+            raise UsageError(str(exc)) from None
+
+    return wrapper
+
+
+@magics_class
+class PresignMagics(Magics):
+    """Presigned URLs for msc:// objects, with their real expiry."""
+
+    default_expires_in = Int(
+        None, allow_none=True, help="expires_in (seconds) when %presign gets no -e; None: the signer's default (1 h)"
+    ).tag(config=True)
+    default_method = Unicode("GET", help="HTTP method when %presign gets no -m: GET, PUT or HEAD").tag(config=True)
+    default_signer = Unicode(
+        None, allow_none=True, help="signer when %presign gets no --signer: s3, cloudfront, or None (the profile's)"
+    ).tag(config=True)
+    show_widget = Bool(True, help="display each result; False: only return it").tag(config=True)
+
+    @validate("default_method")
+    def _check_method(self, proposal):
+        method = proposal["value"].upper()
+        if method not in ("GET", "PUT", "HEAD"):
+            raise TraitError(f"default_method must be GET, PUT or HEAD, not {proposal['value']!r}")
+        return method
+
+    @validate("default_expires_in")
+    def _check_expires_in(self, proposal):
+        value = proposal["value"]
+        if value is not None and value < 1:
+            raise TraitError("default_expires_in must be a positive number of seconds")
+        return value
+
+    @magic_arguments()
+    @argument("url", help="the object: msc://PROFILE/PATH (quote it if it has spaces); PATH may end in /* with --signer cloudfront")
+    @argument("-m", "--method", help="GET (default), PUT or HEAD")
+    @argument("-e", "--expires-in", help="lifetime: seconds or 90s, 15m, 2h, 7d (default 1 h)")
+    @argument("--signer", choices=("s3", "cloudfront"), help="signing backend (default: the profile's)")
+    @argument("--content-type", help="PUT: the Content-Type the uploader must send (it is signed)")
+    @argument("--download-as", metavar="NAME", help="GET (S3): make browsers save the object as NAME")
+    @argument("--cookies", action="store_true", help="CloudFront: sign cookies instead of a URL")
+    @argument("--key-pair-id", help="CloudFront key pair id")
+    @argument("--private-key-path", help="CloudFront private key (PEM)")
+    @argument("--domain", help="CloudFront distribution domain")
+    @argument("--origin-path", help="CloudFront origin path to strip from the key")
+    @argument("--not-before", help="CloudFront: not valid before this ISO-8601 time")
+    @argument("--ip-range", help="CloudFront: only from this address or CIDR range")
+    @argument("-q", "--quiet", action="store_true", help="do not display; just return the result")
+    @line_magic
+    @_friendly_errors
+    def presign(self, line: str = ""):
+        """Sign a URL for an msc:// object, show it with a live countdown, and return it.
+
+        Examples::
+
+            %presign msc://my-profile/datasets/model.bin
+            url = %presign msc://my-profile/datasets/model.bin -e 15m
+            %presign msc://my-profile/uploads/data.tar -m PUT --content-type application/x-tar
+            %presign msc://my-profile/reports/q3.csv --download-as "Q3 report.csv"
+            %presign msc://my-profile/results/experiment.zarr/* --signer cloudfront -e 2h
+            %presign msc://my-profile/results/experiment.zarr/* --signer cloudfront --cookies
+
+        The returned value is a str (the URL) that also knows its effective expiry:
+        ``url.effective_expiry``, ``url.seconds_left()``. Python variables can be used
+        as ``{name}``. Defaults: ``%config PresignMagics`` lists them.
+        """
+        args = _parse(self.presign, line)
+        url, method, signer_type, options = self._request(args)
+        if args.cookies:
+            if (signer_type or "cloudfront") != "cloudfront":
+                raise UsageError("--cookies needs the CloudFront signer (--signer cloudfront)")
+            parsed = parse_storage_url(url)
+            result = storage_client_for(parsed.scheme, parsed.profile).generate_signed_cookies(
+                parsed.path, signer_options=options
+            )
+        else:
+            result = sign_url(url, method=method, signer_type=signer_type, signer_options=options)
+        history.add(result)
+        if self.show_widget and not args.quiet:
+            from .display import show
+
+            show(result)
+        return result
+
+    def _request(self, args) -> tuple[str, str, str | None, dict[str, Any]]:
+        url = args.url
+        method = (args.method or self.default_method).upper()
+        signer_type = args.signer or self.default_signer
+        options: dict[str, Any] = {}
+        expires_in = args.expires_in if args.expires_in is not None else self.default_expires_in
+        if expires_in is not None:
+            options["expires_in"] = parse_duration(expires_in)
+        if args.content_type:
+            options["content_type"] = args.content_type
+        if args.download_as:
+            if signer_type == "cloudfront":
+                raise UsageError("--download-as needs the S3 signer: CloudFront URLs cannot set response headers")
+            options["content_disposition"] = attachment_disposition(args.download_as)
+        cloudfront = {name: getattr(args, name) for name in _CLOUDFRONT_FLAGS if getattr(args, name) is not None}
+        if cloudfront:
+            if signer_type not in (None, "cloudfront"):
+                raise UsageError(f"--{next(iter(cloudfront)).replace('_', '-')} is a CloudFront option; add --signer cloudfront")
+            signer_type = "cloudfront"
+            options.update(cloudfront)
+        return url, method, signer_type, options
+
+    @magic_arguments()
+    @argument("--config", metavar="PATH", help="read this MSC config instead of the one MSC would find")
+    @line_magic
+    @_friendly_errors
+    def presign_profiles(self, line: str = ""):
+        """Show the config's profiles: provider, bucket, whether they can presign, where their
+        credentials come from and how long those have left (it limits every URL)."""
+        from pathlib import Path
+
+        from IPython.display import display
+
+        from ..signing.profiles import summarize_profiles
+        from .profiles_table import profiles_html, profiles_text
+
+        args = _parse(self.presign_profiles, line)
+        path, summaries = summarize_profiles(Path(args.config) if args.config else None)
+        display({"text/html": profiles_html(path, summaries), "text/plain": profiles_text(path, summaries)}, raw=True)
+
+    @magic_arguments()
+    @argument("--clear", action="store_true", help="forget every URL signed so far")
+    @line_magic
+    @_friendly_errors
+    def presign_history(self, line: str = ""):
+        """Every URL signed in this session, newest first, each with its own live countdown."""
+        from IPython.display import display
+
+        from .display import show
+
+        args = _parse(self.presign_history, line)
+        if args.clear:
+            count = history.clear()
+            print(f"Forgot {count} signed URL{'s' if count != 1 else ''}.")
+            return
+        entries = history.newest_first()
+        if not entries:
+            print("Nothing signed yet in this session. Try: %presign msc://PROFILE/PATH")
+            return
+        display({"text/plain": f"{len(entries)} signed in this session, newest first:"}, raw=True)
+        for result in entries:
+            show(result, compact=True)

@@ -1,0 +1,142 @@
+// The presign result: link, copy button, and a countdown computed in the browser from the
+// absolute effective expiry (no kernel round-trip per tick). All text goes in via
+// textContent, so nothing from an object key can become markup.
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+function two(n) {
+  return String(n).padStart(2, "0");
+}
+
+export function formatLeft(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const days = Math.floor(total / 86400);
+  const h = Math.floor((total % 86400) / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const clock = h || days ? `${two(h)}:${two(m)}:${two(s)}` : `${two(m)}:${two(s)}`;
+  return days ? `${days} d ${clock}` : clock;
+}
+
+function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    return navigator.clipboard.writeText(text);
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.appendChild(area);
+  area.select();
+  const ok = document.execCommand("copy");
+  area.remove();
+  return ok ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+}
+
+function isWebUrl(url) {
+  return /^https?:\/\//i.test(url);
+}
+
+function codeBlock(label, text, testid) {
+  const box = el("div", "msc-presign-block");
+  box.appendChild(el("div", "msc-presign-label", label));
+  const pre = el("pre", "msc-presign-code", text);
+  pre.dataset.testid = testid;
+  box.appendChild(pre);
+  return box;
+}
+
+function render({ model, el: host }) {
+  const root = el("div", "msc-presign");
+  host.appendChild(root);
+  let countdown = null;
+
+  function tick() {
+    if (!countdown) return;
+    const facts = model.get("facts");
+    const now = Date.now();
+    const left = facts.effective_expiry_ms - now;
+    const lifetime = facts.effective_expiry_ms - facts.signed_at_ms;
+    const notYet = facts.not_before_ms && now < facts.not_before_ms;
+    let state = "ok";
+    if (left <= 0) state = "expired";
+    else if (left < 60000 || left < lifetime * 0.1) state = "soon";
+    root.dataset.state = state;
+    countdown.dataset.secondsLeft = String(Math.floor(left / 1000));
+    countdown.textContent = left <= 0 ? "expired" : `${formatLeft(left)} left${notYet ? " (not valid yet)" : ""}`;
+  }
+
+  function draw() {
+    const facts = model.get("facts");
+    const compact = model.get("compact");
+    root.replaceChildren();
+    root.classList.toggle("msc-presign-compact", compact);
+    root.dataset.testid = "msc-presign-result";
+
+    const head = el("div", "msc-presign-head");
+    const method = el("span", `msc-presign-method msc-presign-${facts.method.toLowerCase()}`,
+      facts.kind === "cookies" ? "COOKIES" : facts.method);
+    head.appendChild(method);
+    const clickable = facts.kind === "url" && facts.method !== "PUT" && isWebUrl(facts.url) && !facts.wildcard_base;
+    const link = el(clickable ? "a" : "span", "msc-presign-link", facts.source);
+    link.dataset.testid = "msc-presign-link";
+    if (clickable) {
+      link.href = facts.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.title = "Open the presigned URL in a new tab";
+    }
+    head.appendChild(link);
+    head.appendChild(el("span", "msc-presign-signer", facts.signer_type));
+    countdown = el("span", "msc-presign-countdown");
+    countdown.dataset.testid = "msc-presign-countdown";
+    head.appendChild(countdown);
+    const copy = el("button", "msc-presign-copy", "Copy URL");
+    copy.type = "button";
+    copy.dataset.testid = "msc-presign-copy";
+    const copyValue = facts.kind === "cookies" ? facts.cookie_header : facts.url;
+    if (facts.kind === "cookies") copy.textContent = "Copy cookies";
+    copy.addEventListener("click", () => {
+      copyText(copyValue).then(
+        () => { copy.textContent = "Copied"; setTimeout(() => (copy.textContent = facts.kind === "cookies" ? "Copy cookies" : "Copy URL"), 1500); },
+        () => { copy.textContent = "Copy failed: select the URL below"; },
+      );
+    });
+    head.appendChild(copy);
+    root.appendChild(head);
+
+    if (!compact) {
+      const expiry = el("div", "msc-presign-expiry");
+      expiry.dataset.testid = "msc-presign-expiry";
+      const local = new Date(facts.effective_expiry_ms).toLocaleString();
+      expiry.textContent = `Valid until ${facts.effective_expiry_utc} (${local} your time)`;
+      root.appendChild(expiry);
+      if (facts.warning) {
+        const warn = el("div", "msc-presign-warning", `⚠ Cut short by ${facts.lifetime_lost_text}: ${facts.warning}`);
+        warn.dataset.testid = "msc-presign-warning";
+        root.appendChild(warn);
+      }
+      if (facts.not_before_utc) root.appendChild(el("div", "msc-presign-note", `Not valid before ${facts.not_before_utc}`));
+      if (facts.ip_range) root.appendChild(el("div", "msc-presign-note", `Only from ${facts.ip_range}`));
+      if (facts.kind === "url") root.appendChild(codeBlock("URL", facts.url, "msc-presign-url"));
+      if (facts.curl) root.appendChild(codeBlock("Upload with", facts.curl, "msc-presign-curl"));
+      if (facts.query) root.appendChild(codeBlock(`Covers everything under ${facts.wildcard_base}; append to each object URL`, `?${facts.query}`, "msc-presign-query"));
+      if (facts.cookie_header) root.appendChild(codeBlock("Cookies for the distribution's domain", facts.cookie_header, "msc-presign-cookies"));
+      if (facts.zarr_snippet) root.appendChild(codeBlock("The recipient opens the dataset with", facts.zarr_snippet, "msc-presign-zarr"));
+    }
+    tick();
+  }
+
+  draw();
+  model.on("change:facts", draw);
+  model.on("change:compact", draw);
+  const timer = setInterval(tick, 1000);
+  return () => clearInterval(timer);
+}
+
+export default { render };

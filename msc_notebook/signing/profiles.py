@@ -1,0 +1,66 @@
+"""A summary of every profile in the MSC config: what it is, whether it can presign, and how
+long its credentials have left (which bounds every URL it signs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .client import storage_client_for
+from .config import load_config, profiles_of
+from .config_files import find_config_file
+from .errors import PresignError
+from .signer import presign_supported, signer_types_for
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    name: str
+    provider_type: str
+    location: str  # base_path: bucket[/prefix]
+    endpoint: str | None
+    presign_supported: bool
+    signer_types: tuple[str, ...]
+    credentials_source: str | None
+    credential_expiry: datetime | None
+    problem: str | None  # why it cannot sign right now (config or credentials), if so
+
+
+def summarize_profiles(config_path: Path | None = None) -> tuple[Path, list[ProfileSummary]]:
+    """The config file used and a summary per profile, in the file's order.
+
+    Resolving credentials may run a credential_process or read SSO caches, as
+    signing would; a profile whose credentials fail is reported, not raised.
+    """
+    path = config_path or find_config_file()
+    profiles = profiles_of(load_config(path), str(path))
+    return path, [_summary(name, raw) for name, raw in profiles.items()]
+
+
+def _summary(name: str, raw: Any) -> ProfileSummary:
+    provider = raw.get("storage_provider") if isinstance(raw, dict) else None
+    provider = provider if isinstance(provider, dict) else {}
+    provider_type = str(provider.get("type") or "?")
+    options = provider.get("options") if isinstance(provider.get("options"), dict) else {}
+    supported = presign_supported(provider_type)
+    source = expiry = problem = None
+    if supported:
+        try:
+            status = storage_client_for("msc", name).credentials()
+            if status is not None:
+                source, expiry = status.source, status.expiry
+        except PresignError as exc:
+            problem = str(exc)
+    return ProfileSummary(
+        name=name,
+        provider_type=provider_type,
+        location=str(options.get("base_path", "")),
+        endpoint=options.get("endpoint_url"),
+        presign_supported=supported,
+        signer_types=signer_types_for(provider_type),
+        credentials_source=source,
+        credential_expiry=expiry,
+        problem=problem if supported else f"presigning is not implemented for {provider_type!r} storage",
+    )

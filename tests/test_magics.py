@@ -1,0 +1,271 @@
+"""The magics through a real IPython InteractiveShell: load/unload, every option, errors as one
+line without a traceback, %config, profiles and history, and what the display carries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from IPython.testing.globalipapp import start_ipython
+from IPython.utils.capture import capture_output
+
+import msc_notebook as msc
+from cloudfront_helpers import cloudfront_profile
+from conftest import BUCKET, seaweed_profile
+from http_client import fetch
+from msc_notebook.notebook.history import history
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture(scope="module")
+def shell():
+    return start_ipython()
+
+
+@pytest.fixture
+def ip(shell):
+    shell.run_line_magic("load_ext", "msc_notebook")
+    history.clear()
+    yield shell
+    shell.run_line_magic("unload_ext", "msc_notebook")
+
+
+@pytest.fixture
+def demo(seaweedfs, write_config, cloudfront_key_file):
+    write_config({"demo": seaweed_profile(seaweedfs), "cf": cloudfront_profile(cloudfront_key_file, base_path=BUCKET),
+                  "blob": {"storage_provider": {"type": "azure", "options": {"base_path": "container"}}}})  # fmt: skip
+    return "demo"
+
+
+def run(ip, cell: str):
+    with capture_output() as captured:
+        result = ip.run_cell(cell, store_history=True)  # a new execution count per cell, as in a kernel
+    return result, captured
+
+
+def test_load_twice_and_unload_cleanly(shell):
+    shell.run_line_magic("load_ext", "msc_notebook")
+    shell.run_line_magic("reload_ext", "msc_notebook")
+    shell.extension_manager.load_extension("msc_notebook")  # already loaded: harmless
+    assert sum(type(c).__name__ == "PresignMagics" for c in shell.configurables) == 1
+    assert {"presign", "presign_profiles", "presign_history"} <= set(shell.magics_manager.magics["line"])
+    shell.run_line_magic("unload_ext", "msc_notebook")
+    assert not {"presign", "presign_profiles", "presign_history"} & set(shell.magics_manager.magics["line"])
+    assert not any(type(c).__name__ == "PresignMagics" for c in shell.configurables)
+    assert msc.PresignedURL not in shell.display_formatter.ipython_display_formatter.type_printers
+    result, captured = run(shell, "%presign msc://p/k")
+    assert "UsageError" in captured.stderr + captured.stdout or result.error_in_exec is not None
+
+
+def test_loading_imports_no_boto3():
+    code = (
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "ip = start_ipython(); ip.run_line_magic('load_ext', 'msc_notebook')\n"
+        "import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]")
+
+
+def test_presign_displays_once_and_returns_the_url(ip, demo, s3):
+    s3.put_object(Bucket=BUCKET, Key="datasets/model.bin", Body=b"model")
+    result, captured = run(ip, "%presign msc://demo/datasets/model.bin -e 15m")
+    url = result.result
+    assert isinstance(url, msc.PresignedURL) and url.expires_in == 900
+    assert fetch(url).content == b"model"
+    assert len(captured.outputs) == 1  # shown by the magic, not again as the cell's value
+    assert "PresignedURL(" not in captured.stdout and "http" not in captured.stdout  # no second rendering
+    bundle = captured.outputs[0].data
+    assert WIDGET in bundle
+    assert f'href="{url}"'.replace("&", "&amp;") in bundle["text/html"]
+    assert 'target="_blank" rel="noopener noreferrer"' in bundle["text/html"]
+    assert "Valid until" in bundle["text/html"] and "UTC" in bundle["text/plain"]
+    # Assignment form: displayed too, value kept.
+    result, captured = run(ip, "url = %presign msc://demo/datasets/model.bin")
+    assert len(captured.outputs) == 1 and isinstance(ip.user_ns["url"], msc.PresignedURL)
+    # Showing the variable later displays it again (a new cell).
+    result, captured = run(ip, "url")
+    assert len(captured.outputs) == 1 and WIDGET in captured.outputs[0].data
+
+
+@pytest.mark.parametrize(
+    "line, method, expires_in",
+    [("-m PUT", "PUT", 3600), ("--method head -e 90s", "HEAD", 90), ("-e 2h", "GET", 7200),
+     ("-e 7d", "GET", 604800), ("-e 1h30m", "GET", 5400), ("-e 45", "GET", 45)],
+)  # fmt: skip
+def test_method_and_expiry_options(ip, demo, line, method, expires_in):
+    url = ip.run_line_magic("presign", f"msc://demo/k {line} -q")
+    assert (url.method, url.expires_in) == (method, expires_in)
+
+
+def test_put_with_content_type_shows_a_curl_command_that_works(ip, demo, s3, tmp_path):
+    _, captured = run(ip, "%presign msc://demo/uploads/table.csv -m PUT --content-type text/csv")
+    bundle = captured.outputs[0].data
+    curl = next(line for line in bundle["text/plain"].splitlines() if line.startswith("upload: ")).removeprefix("upload: ")
+    assert "-H 'Content-Type: text/csv'" in curl and "--upload-file table.csv" in curl
+    (tmp_path / "table.csv").write_text("a,b\n1,2\n")
+    subprocess.run(curl, shell=True, check=True, cwd=tmp_path, capture_output=True)
+    obj = s3.get_object(Bucket=BUCKET, Key="uploads/table.csv")
+    assert obj["Body"].read() == b"a,b\n1,2\n" and obj["ContentType"] == "text/csv"
+
+
+def test_download_as_sets_content_disposition(ip, demo, s3):
+    s3.put_object(Bucket=BUCKET, Key="reports/q3.csv", Body=b"q3")
+    url = ip.run_line_magic("presign", 'msc://demo/reports/q3.csv --download-as "Q3 report (final).csv" -q')
+    disposition = fetch(url).headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="Q3 report (final).csv"')
+
+
+def test_python_variables_expand(ip, demo):
+    ip.user_ns["key"] = "datasets/model.bin"
+    url = ip.run_line_magic("presign", "msc://demo/{key} -q")
+    assert url.source == "msc://demo/datasets/model.bin"
+
+
+def test_quoted_keys_with_spaces(ip, demo, s3):
+    s3.put_object(Bucket=BUCKET, Key="with space/a b.txt", Body=b"s")
+    url = ip.run_line_magic("presign", '"msc://demo/with space/a b.txt" -q')
+    assert fetch(url).content == b"s"
+
+
+def test_cloudfront_options_and_cookies(ip, demo, cloudfront_key_file):
+    url = ip.run_line_magic("presign", "msc://cf/results/experiment.zarr/* --signer cloudfront -e 2h -q")
+    assert url.signer_type == "cloudfront" and url.extras["policy"] == "custom" and url.expires_in == 7200
+    url = ip.run_line_magic("presign", "msc://cf/x.bin --domain cdn.example.org --ip-range 192.0.2.0/24 -q")
+    assert url.startswith("https://cdn.example.org/x.bin?Policy=")  # a CloudFront flag implies the signer
+    result, captured = run(ip, "%presign msc://cf/results/experiment.zarr/* --signer cloudfront --cookies")
+    cookies = result.result
+    assert isinstance(cookies, msc.SignedCookies) and "CloudFront-Policy" in cookies
+    text = captured.outputs[0].data["text/plain"]
+    assert "Cookie: CloudFront-Policy=" in text
+    html = captured.outputs[0].data["text/html"]
+    assert "zarr.open_group(" in html and "&quot;headers&quot;" in html
+
+
+def test_wildcard_display_shows_parameters_and_zarr_snippet(ip, demo):
+    _, captured = run(ip, "%presign msc://cf/results/experiment.zarr/* --signer cloudfront")
+    html = captured.outputs[0].data["text/html"]
+    assert "append this to each object URL" in html and "?Policy=" in html
+    assert "zarr.open_group(" in html and "&quot;params&quot;" in html
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("", "the following arguments are required: url"),
+        ("msc://nope/k", "profile 'nope' is not in"),
+        ("msc://demo/k -m DELETE", "use one of GET, PUT, HEAD"),
+        ("msc://demo/k -e soon", "cannot read 'soon' as a duration"),
+        ("msc://demo/k -e 8d", "7 days"),
+        ("msc://demo/k --content-type text/plain", "applies to PUT URLs"),
+        ("msc://demo/a/* ", "exactly one object"),
+        ("msc://blob/k", "not implemented for storage provider type 'azure'"),
+        ("msc://cf/k --signer cloudfront -m PUT", "does not bind the HTTP method"),
+        ("msc://cf/k --signer s3 --domain x.org", "is a CloudFront option"),
+        ("msc://cf/k --signer cloudfront --download-as x.csv", "needs the S3 signer"),
+        ("msc://demo/k --cookies --signer s3", "--cookies needs the CloudFront signer"),
+        ("https://example.com/x", "not an object URL"),
+        ("msc://demo/k --bogus", "unrecognized arguments: --bogus"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(ip, demo, line, message):
+    result, captured = run(ip, f"%presign {line}")
+    shown = captured.stdout + captured.stderr
+    assert message in shown, shown
+    assert "Traceback" not in shown and "File \"" not in shown
+    assert result.result is None
+    assert len([line for line in shown.strip().splitlines() if line.strip()]) <= 3
+
+
+def test_config_defaults(ip, demo, caplog):
+    ip.run_cell("%config PresignMagics.default_expires_in = 900")
+    ip.run_cell("%config PresignMagics.default_method = 'head'")
+    try:
+        url = ip.run_line_magic("presign", "msc://demo/k -q")
+        assert (url.expires_in, url.method) == (900, "HEAD")
+        assert ip.run_line_magic("presign", "msc://demo/k -e 60 -m GET -q").expires_in == 60
+        ip.run_cell("%config PresignMagics.default_signer = 'cloudfront'")
+        assert ip.run_line_magic("presign", "msc://cf/k -q -m GET").signer_type == "cloudfront"
+        ip.run_cell("%config PresignMagics.show_widget = False")
+        _, captured = run(ip, "u = %presign msc://demo/k -m GET --signer s3")
+        assert captured.outputs == [] and ip.user_ns["u"].signer_type == "s3"
+        run(ip, "%config PresignMagics.default_method = 'POST'")
+        assert "default_method must be GET, PUT or HEAD, not 'POST'" in caplog.text
+        assert ip.run_line_magic("presign", "msc://demo/k -q --signer s3").method == "HEAD"  # unchanged
+    finally:
+        for cell in ("default_expires_in = None", "default_method = 'GET'", "default_signer = None", "show_widget = True"):
+            ip.run_cell(f"%config PresignMagics.{cell}")
+    _, captured = run(ip, "%config PresignMagics")
+    assert "default_expires_in" in captured.stdout
+
+
+def test_profiles_table(ip, demo, seaweedfs):
+    _, captured = run(ip, "%presign_profiles")
+    text = captured.outputs[0].data["text/plain"]
+    rows = {line.split()[0]: line for line in text.splitlines()[2:]}
+    assert "yes: s3, cloudfront" in rows["demo"] and "keys in the MSC config" in rows["demo"]
+    assert seaweedfs.endpoint_url in rows["demo"] and "does not expire" in rows["demo"]
+    assert "no" in rows["blob"] and "not implemented for 'azure'" in rows["blob"]
+    assert "<table>" in captured.outputs[0].data["text/html"]
+
+
+def test_profiles_table_shows_expiring_credentials(ip, write_config, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    expiry = (datetime.now(timezone.utc) + timedelta(minutes=25)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAX")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "t")
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", expiry)
+    write_config({"sts": {"storage_provider": {"type": "s3", "options": {"base_path": "bkt"}}},
+                  "gone": {"storage_provider": {"type": "s3", "options": {"base_path": "b"}},
+                           "credentials_provider": {"type": "S3Credentials", "options": {
+                               "access_key": "A", "secret_key": "S", "expiration": "2020-01-01T00:00:00Z"}}}})  # fmt: skip
+    _, captured = run(ip, "%presign_profiles")
+    text = captured.outputs[0].data["text/plain"]
+    assert "environment variables" in text and ("24 min" in text or "25 min" in text)
+    assert "have expired" in text or "expired at" in text
+
+
+def test_history_newest_first_and_clear(ip, demo):
+    for key in ("first", "second", "third"):
+        ip.run_line_magic("presign", f"msc://demo/{key} -q")
+    _, captured = run(ip, "%presign_history")
+    sources = [o.data["text/plain"].split()[1] for o in captured.outputs if WIDGET in o.data]
+    assert sources == ["msc://demo/third", "msc://demo/second", "msc://demo/first"]
+    ip.run_line_magic("presign", "msc://demo/brief -e 1 -q")
+    import time
+
+    time.sleep(1.2)
+    _, captured = run(ip, "%presign_history")
+    assert "expired at" in captured.outputs[1].data["text/plain"]  # the newest, 1 s URL
+    _, captured = run(ip, "%presign_history --clear")
+    assert "Forgot 4 signed URLs" in captured.stdout
+    _, captured = run(ip, "%presign_history")
+    assert "Nothing signed yet" in captured.stdout
+
+
+def test_hostile_key_is_escaped_everywhere(ip, demo):
+    _, captured = run(ip, '%presign "msc://demo/<img src=x onerror=alert(1)>.txt"')
+    html = captured.outputs[0].data["text/html"]
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_help_has_examples(ip):
+    _, captured = run(ip, "%presign?")
+    text = captured.stdout
+    assert "--expires-in" in text and "%presign msc://my-profile/results/experiment.zarr/* --signer cloudfront" in text
+
+
+def test_no_secret_in_any_display(ip, demo, seaweedfs, cloudfront_key_file):
+    key_body = "".join(cloudfront_key_file.read_text().splitlines()[1:-1])
+    outputs = []
+    for cell in ("%presign msc://demo/a", "%presign msc://demo/b -m PUT", "%presign_profiles", "%presign_history",
+                 "%presign msc://cf/x/* --signer cloudfront --cookies"):  # fmt: skip
+        outputs.append(run(ip, cell)[1])
+    for captured in outputs:
+        blob = captured.stdout + captured.stderr + repr([o.data for o in captured.outputs])
+        assert seaweedfs.secret_key not in blob
+        assert all(key_body[i : i + 32] not in blob for i in range(0, len(key_body), 32))
