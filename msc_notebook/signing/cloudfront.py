@@ -121,11 +121,12 @@ class CloudFrontURLSigner(URLSigner):
         if missing:
             raise SignerOptionError(
                 f"CloudFront signing needs {', '.join(missing)}: pass them in signer_options or set "
-                f"them once under presign.cloudfront in profile {self.config.profile!r}"
+                f"them once under presign.cloudfront in profile {self.config.profile!r}",
+                field=missing[0],
             )
         key_pair_id = check_text_option("key_pair_id", options["key_pair_id"])
         if not key_pair_id.isalnum():
-            raise SignerOptionError(f"key_pair_id should look like K2JCJMDEHXQW5F, got {key_pair_id!r}")
+            raise SignerOptionError(f"key_pair_id should look like K2JCJMDEHXQW5F, got {key_pair_id!r}", field="key_pair_id")
         domain = normalize_domain(options["domain"])
         expires_in = check_expires_in(options.get("expires_in", DEFAULT_EXPIRES_IN), MAX_CLOUDFRONT_EXPIRES_IN)
         signed_at = clock.utcnow().replace(microsecond=0)  # CloudFront times are whole epoch seconds
@@ -133,7 +134,9 @@ class CloudFrontURLSigner(URLSigner):
         if options.get("not_before") is not None:
             not_before = _not_before(options["not_before"])
             if not_before >= signed_at + timedelta(seconds=expires_in):
-                raise SignerOptionError("not_before must be earlier than the expiry (signing time + expires_in)")
+                raise SignerOptionError(
+                    "not_before must be earlier than the expiry (signing time + expires_in)", field="not_before"
+                )
         ip_range = _ip_range(options["ip_range"]) if options.get("ip_range") is not None else None
         resource = domain + "/" + encode_path(self._url_path(request.path, options.get("origin_path")))
         return CloudFrontPlan(
@@ -157,7 +160,8 @@ class CloudFrontURLSigner(URLSigner):
         if not key.startswith(prefix + "/"):
             raise SignerOptionError(
                 f"object key {key!r} is not under origin_path {prefix!r}: CloudFront cannot reach it "
-                f"through this distribution"
+                f"through this distribution",
+                field="origin_path",
             )
         return key[len(prefix) + 1 :]
 
@@ -192,17 +196,19 @@ def normalize_domain(domain: Any) -> str:
     if parts.scheme not in ("https", "http") or not host or parts.path not in ("", "/") or parts.query or parts.fragment:
         raise SignerOptionError(
             f"domain must be the distribution's host, such as d111111abcdef8.cloudfront.net "
-            f"(or https://d111111abcdef8.cloudfront.net), got {domain!r}"
+            f"(or https://d111111abcdef8.cloudfront.net), got {domain!r}",
+            field="domain",
         )
     if parts.scheme == "http" and host not in _LOOPBACK_HOSTS:
         raise SignerOptionError(
             f"domain {domain!r} uses http: CloudFront signed URLs travel over https only "
-            f"(http is accepted for a local test edge on 127.0.0.1)"
+            f"(http is accepted for a local test edge on 127.0.0.1)",
+            field="domain",
         )
     try:
         parts.port  # noqa: B018 (validates the port)
     except ValueError:
-        raise SignerOptionError(f"domain {domain!r} has an invalid port") from None
+        raise SignerOptionError(f"domain {domain!r} has an invalid port", field="domain") from None
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
@@ -216,7 +222,8 @@ def _not_before(value: Any) -> datetime:
         return parse_expiration(value, "not_before")
     except ConfigParseError:
         raise SignerOptionError(
-            f"not_before must be a datetime or an ISO-8601 time such as 2026-01-31T12:00:00Z, got {value!r}"
+            f"not_before must be a datetime or an ISO-8601 time such as 2026-01-31T12:00:00Z, got {value!r}",
+            field="not_before",
         ) from None
 
 
@@ -226,7 +233,8 @@ def _ip_range(value: Any) -> str:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError:
         raise SignerOptionError(
-            f"ip_range must be an IP address or a CIDR range such as 192.0.2.0/24, got {value!r}"
+            f"ip_range must be an IP address or a CIDR range such as 192.0.2.0/24, got {value!r}",
+            field="ip_range",
         ) from None
     return str(network)
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 
 class PresignError(Exception):
-    """Base of every error the signer library raises on purpose."""
+    """Base of every error the signer library raises on purpose.
+
+    ``field`` names the input at fault when there is one (``"path"``, ``"profile"``,
+    ``"method"``, ``"expires_in"``, or a signer option name), so a form can show the
+    message next to it.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ConfigError(PresignError):
@@ -33,6 +42,9 @@ class MissingEnvironmentVariableError(ConfigError, KeyError):
 class UnknownProfileError(ConfigError, KeyError):
     """The requested profile is not in the config."""
 
+    def __init__(self, message: str, *, field: str | None = "profile") -> None:
+        super().__init__(message, field=field)
+
     def __str__(self) -> str:
         return str(self.args[0])
 
@@ -40,9 +52,15 @@ class UnknownProfileError(ConfigError, KeyError):
 class InvalidStorageURLError(PresignError, ValueError):
     """The object URL is not ``msc://profile/path`` or ``s3://bucket/key``."""
 
+    def __init__(self, message: str, *, field: str | None = "path") -> None:
+        super().__init__(message, field=field)
+
 
 class UnsupportedProviderError(PresignError, NotImplementedError):
     """The profile's storage provider cannot presign (Azure, GCS native, POSIX, ...)."""
+
+    def __init__(self, message: str, *, field: str | None = "profile") -> None:
+        super().__init__(message, field=field)
 
 
 class SignerOptionError(PresignError, ValueError):
@@ -51,6 +69,9 @@ class SignerOptionError(PresignError, ValueError):
 
 class CredentialsError(PresignError):
     """Credentials could not be found or loaded."""
+
+    def __init__(self, message: str, *, field: str | None = "profile") -> None:
+        super().__init__(message, field=field)
 
 
 class CredentialsExpiredError(CredentialsError):
@@ -63,3 +84,6 @@ class CredentialExpiryWarning(UserWarning):
 
 class PrivateKeyError(CredentialsError):
     """A CloudFront private key file is missing, unreadable, encrypted or not RSA."""
+
+    def __init__(self, message: str, *, field: str | None = "private_key_path") -> None:
+        super().__init__(message, field=field)

@@ -30,7 +30,8 @@ def signer_type_name(signer_type: SignerType | str) -> str:
         return signer_type.value
     if not isinstance(signer_type, str) or not signer_type.strip():
         raise SignerOptionError(
-            f"signer_type must be a SignerType or one of {_known_types()}, got {signer_type!r}"
+            f"signer_type must be a SignerType or one of {_known_types()}, got {signer_type!r}",
+            field="signer_type",
         )
     return signer_type.strip().lower()
 
@@ -47,7 +48,8 @@ def check_method(method: str, supported: Iterable[str], signer: str, hints: Mapp
         hint = (hints or {}).get(name)
         raise SignerOptionError(
             f"method {method!r} is not supported by the {signer} signer: "
-            + (f"{hint}" if hint else f"use one of {', '.join(supported)}")
+            + (f"{hint}" if hint else f"use one of {', '.join(supported)}"),
+            field="method",
         )
     return name
 
@@ -60,7 +62,8 @@ def check_option_names(options: Mapping[str, Any], known: Iterable[str], signer:
         raise SignerOptionError(
             f"unknown signer option{'s' if len(unknown) > 1 else ''} "
             f"{', '.join(map(repr, unknown))} for the {signer} signer; "
-            f"known options: {', '.join(known)}"
+            f"known options: {', '.join(known)}",
+            field=unknown[0],
         )
 
 
@@ -71,20 +74,23 @@ def check_expires_in(value: Any, max_seconds: int = MAX_EXPIRES_IN) -> int:
         value = int(seconds) if seconds == int(seconds) else seconds
     if isinstance(value, bool) or not isinstance(value, int):
         raise SignerOptionError(
-            f"expires_in must be a whole number of seconds (e.g. 900 for 15 minutes), got {value!r}"
+            f"expires_in must be a whole number of seconds (e.g. 900 for 15 minutes), got {value!r}",
+            field="expires_in",
         )
     if not 1 <= value <= max_seconds:
         limit = "7 days, the most S3 accepts" if max_seconds == MAX_EXPIRES_IN else describe_duration(max_seconds)
-        raise SignerOptionError(f"expires_in must be between 1 and {max_seconds} seconds ({limit}), got {value}")
+        raise SignerOptionError(
+            f"expires_in must be between 1 and {max_seconds} seconds ({limit}), got {value}", field="expires_in"
+        )
     return value
 
 
 def check_text_option(name: str, value: Any) -> str:
     """A header-like string option: non-empty, one line."""
     if not isinstance(value, str) or not value.strip():
-        raise SignerOptionError(f"{name} must be a non-empty string, got {value!r}")
+        raise SignerOptionError(f"{name} must be a non-empty string, got {value!r}", field=name)
     if any(c in value for c in "\r\n"):
-        raise SignerOptionError(f"{name} must be a single line without line breaks")
+        raise SignerOptionError(f"{name} must be a single line without line breaks", field=name)
     return value
 
 

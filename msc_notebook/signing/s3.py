@@ -105,13 +105,15 @@ class S3URLSigner(URLSigner):
         if "*" in request.path:
             raise SignerOptionError(
                 f"{request.source}: an S3 presigned URL covers exactly one object, so '*' "
-                f"cannot be used; use signer_type='cloudfront' to share everything under a prefix"
+                f"cannot be used; use signer_type='cloudfront' to share everything under a prefix",
+                field="path",
             )
         for option, (_, methods) in _METHOD_OPTIONS.items():
             if option in request.options:
                 if request.method not in methods:
                     raise SignerOptionError(
-                        f"signer option {option!r} applies to {'/'.join(methods)} URLs, not {request.method}"
+                        f"signer option {option!r} applies to {'/'.join(methods)} URLs, not {request.method}",
+                        field=option,
                     )
                 check_text_option(option, request.options[option])
         return check_expires_in(request.options.get("expires_in", DEFAULT_EXPIRES_IN))

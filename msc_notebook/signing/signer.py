@@ -94,6 +94,7 @@ def signer_class(config: StorageClientConfig, signer_type: Any | None) -> type[U
     if name not in available:
         raise SignerOptionError(
             f"signer type {name!r} is not available for {provider_type!r} storage "
-            f"(profile {config.profile!r}); use one of {', '.join(sorted(available))}"
+            f"(profile {config.profile!r}); use one of {', '.join(sorted(available))}",
+            field="signer_type",
         )
     return available[name]
