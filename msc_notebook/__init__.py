@@ -9,7 +9,16 @@ from .signing import *  # noqa: F403
 from .signing import __all__ as _signing_all
 
 __version__ = "0.1.0"
-__all__ = [*_signing_all, "__version__"]
+__all__ = [*_signing_all, "PresignForm", "__version__"]
+
+
+def __getattr__(name: str):
+    # PresignForm imports ipywidgets: only when asked for, so `import msc_notebook` stays cheap.
+    if name == "PresignForm":
+        from .notebook.form import PresignForm
+
+        return PresignForm
+    raise AttributeError(f"module 'msc_notebook' has no attribute {name!r}")
 
 
 def load_ipython_extension(shell) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-_MAGIC_NAMES = ("presign", "presign_profiles", "presign_history")
+_MAGIC_NAMES = ("presign", "presign_profiles", "presign_history", "presign_form")
 
 
 def load_ipython_extension(shell) -> None:

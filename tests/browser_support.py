@@ -28,7 +28,8 @@ CHROMIUM_ARGS = [
 
 APPS = {
     # app name -> (jupyter subcommand, app class for traits, URL path of a notebook)
-    "lab": ("lab", "LabApp", "lab/tree/{name}"),
+    # A fresh workspace per page, so Lab does not reopen (and run) the previous test's notebook.
+    "lab": ("lab", "LabApp", "lab/workspaces/{workspace}/tree/{name}"),
     "notebook7": ("notebook", "JupyterNotebookApp", "notebooks/{name}"),
 }
 
@@ -54,7 +55,8 @@ class JupyterServer:
         return f"http://127.0.0.1:{self.port}"
 
     def notebook_url(self, name: str) -> str:
-        return f"{self.base}/{APPS[self.app][2].format(name=name)}?token={self.token}"
+        path = APPS[self.app][2].format(name=name, workspace=secrets.token_hex(4))
+        return f"{self.base}/{path}?token={self.token}"
 
     def start(self) -> JupyterServer:
         command, app_class, _ = APPS[self.app]
@@ -101,6 +103,10 @@ def server_env(home: Path, msc_config: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MSC_", "JUPYTER", "XDG_"))}
     for name in ("config", "data", "runtime"):
         (home / f"jupyter-{name}").mkdir(parents=True, exist_ok=True)
+    # No "get notified about Jupyter news?" toast over the page.
+    notification = home / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     env.update(
         HOME=str(home),
         MSC_CONFIG=str(msc_config),
@@ -108,6 +114,7 @@ def server_env(home: Path, msc_config: Path) -> dict[str, str]:
         JUPYTER_DATA_DIR=str(home / "jupyter-data"),
         JUPYTER_RUNTIME_DIR=str(home / "jupyter-runtime"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+        JUPYTERLAB_SETTINGS_DIR=str(home / "lab-settings"),
         AWS_EC2_METADATA_DISABLED="true",
         AWS_CONFIG_FILE=str(home / "no-aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(home / "no-aws-credentials"),

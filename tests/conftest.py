@@ -64,7 +64,7 @@ def write_config(isolated_env: Path, monkeypatch: pytest.MonkeyPatch):
 
     def write(profiles: dict, **top_level) -> Path:
         path = isolated_env / "msc_config.yaml"
-        path.write_text(yaml.safe_dump({"profiles": profiles, **top_level}))
+        path.write_text(yaml.safe_dump({"profiles": profiles, **top_level}, sort_keys=False))
         monkeypatch.setenv("MSC_CONFIG", str(path))
         return path
 

@@ -186,3 +186,20 @@ class PresignMagics(Magics):
         display({"text/plain": f"{len(entries)} signed in this session, newest first:"}, raw=True)
         for result in entries:
             show(result, compact=True)
+
+    @line_magic
+    @_friendly_errors
+    def presign_form(self, line: str = ""):
+        """A form to pick a profile and an object, choose method, expiry and signer, and sign.
+
+        The same as ``msc_notebook.PresignForm()`` in code.
+        """
+        from IPython.display import display
+
+        from .form import PresignForm
+
+        if line.strip():
+            raise UsageError("%presign_form takes no arguments")
+        form = PresignForm()
+        display(form)
+        return None

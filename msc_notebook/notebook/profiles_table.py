@@ -10,7 +10,7 @@ from ..signing.profiles import ProfileSummary
 from ..signing.result import describe_duration
 
 
-def _time_left(summary: ProfileSummary) -> str:
+def time_left(summary: ProfileSummary) -> str:
     if summary.credential_expiry is None:
         return "does not expire" if summary.credentials_source else ""
     left = (summary.credential_expiry - clock.utcnow()).total_seconds()
@@ -23,7 +23,7 @@ def _rows(summaries: list[ProfileSummary]) -> list[list[str]]:
     for s in summaries:
         where = s.location + (f" @ {s.endpoint}" if s.endpoint else "")
         can = "yes: " + ", ".join(s.signer_types) if s.presign_supported and not s.problem else "no"
-        rows.append([s.name, s.provider_type, where, can, s.credentials_source or "", _time_left(s), s.problem or ""])
+        rows.append([s.name, s.provider_type, where, can, s.credentials_source or "", time_left(s), s.problem or ""])
     return rows
 
 

@@ -94,7 +94,11 @@ class StorageClient:
 
     def credentials(self) -> CredentialStatus | None:
         """The credentials the profile's native signer uses, and their expiry (None: none expire)."""
-        return self._signer(signer_class(self._config, None)).credentials()
+        return self.signer().credentials()
+
+    def signer(self, signer_type: SignerType | str | None = None) -> URLSigner:
+        """The (cached) signer of this profile for ``signer_type`` (None: the profile's default)."""
+        return self._signer(signer_class(self._config, signer_type))
 
     def _signer(self, signer_cls: type[URLSigner]) -> URLSigner:
         with self._lock:

@@ -28,25 +28,35 @@ class ProfileSummary:
     problem: str | None  # why it cannot sign right now (config or credentials), if so
 
 
-def summarize_profiles(config_path: Path | None = None) -> tuple[Path, list[ProfileSummary]]:
+def summarize_profiles(
+    config_path: Path | None = None, *, resolve_credentials: bool = True
+) -> tuple[Path, list[ProfileSummary]]:
     """The config file used and a summary per profile, in the file's order.
 
     Resolving credentials may run a credential_process or read SSO caches, as
     signing would; a profile whose credentials fail is reported, not raised.
+    Without ``resolve_credentials`` the summaries say nothing about credentials.
     """
     path = config_path or find_config_file()
     profiles = profiles_of(load_config(path), str(path))
-    return path, [_summary(name, raw) for name, raw in profiles.items()]
+    return path, [_summary(name, raw, resolve_credentials) for name, raw in profiles.items()]
 
 
-def _summary(name: str, raw: Any) -> ProfileSummary:
+def summarize_profile(name: str) -> ProfileSummary:
+    """The summary of one profile of the discovered config, credentials resolved."""
+    path = find_config_file()
+    profiles = profiles_of(load_config(path), str(path))
+    return _summary(name, profiles.get(name), True)
+
+
+def _summary(name: str, raw: Any, resolve_credentials: bool) -> ProfileSummary:
     provider = raw.get("storage_provider") if isinstance(raw, dict) else None
     provider = provider if isinstance(provider, dict) else {}
     provider_type = str(provider.get("type") or "?")
     options = provider.get("options") if isinstance(provider.get("options"), dict) else {}
     supported = presign_supported(provider_type)
     source = expiry = problem = None
-    if supported:
+    if supported and resolve_credentials:
         try:
             status = storage_client_for("msc", name).credentials()
             if status is not None:

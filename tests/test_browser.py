@@ -11,17 +11,21 @@ import pytest
 import yaml
 
 from browser_support import JupyterServer, chromium_page, open_and_run_all, server_env, write_notebook
-from conftest import BUCKET, seaweed_profile
+from cloudfront_helpers import cloudfront_profile
+from conftest import BUCKET, pem_bytes, seaweed_profile
 
 HOSTILE = "<img src=x onerror=alert(1)>.txt"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "notebooks" / "screenshots"
 
 
-@pytest.fixture(scope="module", params=["lab", "notebook7"])
-def server(request, seaweedfs, tmp_path_factory):
+@pytest.fixture(scope="module", params=["notebook7", "lab"])
+def server(request, seaweedfs, rsa_private_key, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"jupyter-{request.param}")
     config = root / "msc_config.yaml"
-    config.write_text(yaml.safe_dump({"profiles": {"demo": seaweed_profile(seaweedfs)}}))
+    key_file = root / "cloudfront.pem"
+    key_file.write_bytes(pem_bytes(rsa_private_key))
+    profiles = {"demo": seaweed_profile(seaweedfs), "cf": cloudfront_profile(key_file, base_path=BUCKET)}
+    config.write_text(yaml.safe_dump({"profiles": profiles}, sort_keys=False))
     client = seaweedfs.client()
     for key, body in (("hello.txt", b"hello from the browser test"), ("brief.txt", b"brief"), (HOSTILE, b"x")):
         client.put_object(Bucket=BUCKET, Key=key, Body=body, ContentType="text/plain")
@@ -31,6 +35,7 @@ def server(request, seaweedfs, tmp_path_factory):
         "%presign msc://demo/brief.txt -e 5",
         f'%presign "msc://demo/{HOSTILE}"',
     ])  # fmt: skip
+    write_notebook(root / "form.ipynb", ["%load_ext msc_notebook", "%presign_form"])
     jupyter = JupyterServer(request.param, root, server_env(root / "home", config)).start()
     yield jupyter
     jupyter.stop()
@@ -111,3 +116,63 @@ KERNEL_IDLE_AND_QUIET = """() => {
   const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
   return kernel.status === 'idle';
 }"""
+
+
+def test_form_in_the_browser(server, s3):
+    s3.put_object(Bucket=BUCKET, Key="form/browser.txt", Body=b"signed from the form", ContentType="text/plain")
+    # A 400 px window for Notebook 7; for Lab, whose side bars alone take 300 px, a window
+    # whose notebook area (left side bar collapsed) leaves the form about 400 px.
+    width = 400 if server.app == "notebook7" else 536
+    with chromium_page(viewport={"width": width, "height": 900}) as page:
+        open_and_run_all(page, server, "form.ipynb")
+        if server.app == "lab":
+            page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+        form = page.locator(".msc-presign-form")
+        form.wait_for(timeout=60_000)
+
+        # Usable at 400 px: nothing sticks out sideways, the Sign button is on screen.
+        page.wait_for_timeout(500)
+        size = page.evaluate("(el) => [el.scrollWidth, el.clientWidth]", form.element_handle())
+        assert size[1] <= 420 and size[0] <= size[1] + 1, size
+        sign_box = form.locator("button.msc-form-sign").bounding_box()
+        assert sign_box and sign_box["x"] >= 0 and sign_box["x"] + sign_box["width"] <= width
+
+        # An error shows inline, next to the field.
+        form.locator("button.msc-form-sign").click()
+        form.locator(".msc-form-error-path", has_text="type the object's path").wait_for(timeout=15_000)
+
+        # Fill the path, press Enter: the result appears; its link returns the object.
+        path = form.locator(".msc-form-path input")
+        path.fill("form/browser.txt")
+        path.press("Enter")
+        result = form.locator("[data-testid=msc-presign-result]").first
+        result.wait_for(timeout=15_000)
+        assert form.locator(".msc-form-error-path").inner_text().strip() == ""
+        link = result.locator("a[data-testid=msc-presign-link]")
+        assert link.inner_text() == "msc://demo/form/browser.txt"
+        with page.expect_popup() as popup_info:
+            link.click()
+        popup = popup_info.value
+        popup.wait_for_load_state()
+        assert "signed from the form" in popup.content()
+        popup.close()
+
+        # Clicking Sign again adds a result and keeps the first.
+        form.locator("button.msc-form-sign").click()
+        page.wait_for_function("() => document.querySelectorAll('.msc-presign-form [data-testid=msc-presign-result]').length === 2")
+
+        # CloudFront fields appear (pre-filled from the profile) and hide again.
+        cloudfront = form.locator(".msc-form-cloudfront")
+        assert not cloudfront.is_visible()
+        form.locator(".msc-form-profile select").select_option(label="cf (s3)")
+        form.locator(".msc-form-signer button", has_text="CloudFront").click()
+        cloudfront.wait_for(state="visible", timeout=10_000)
+        assert form.locator(".msc-form-domain input").input_value() == "d111111abcdef8.cloudfront.net"
+        form.locator(".msc-form-signer button", has_text="S3").click()
+        cloudfront.wait_for(state="hidden", timeout=10_000)
+
+        if server.app == "notebook7":
+            form.locator(".msc-form-signer button", has_text="CloudFront").click()
+            cloudfront.wait_for(state="visible", timeout=10_000)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            form.screenshot(path=str(SCREENSHOTS / "presign-form.png"))
