@@ -99,3 +99,13 @@ def cloudfront_key_file(rsa_private_key, tmp_path) -> Path:
     path = tmp_path / "cloudfront.pem"
     path.write_bytes(pem_bytes(rsa_private_key))
     return path
+
+
+@pytest.fixture(scope="session")
+def ipython_shell():
+    """The one test InteractiveShell of the session (IPython allows a single global one)."""
+    from IPython.terminal.interactiveshell import TerminalInteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    start_ipython()  # a no-op returning None after the first call; the instance is the shell
+    return TerminalInteractiveShell.instance()

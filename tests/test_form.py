@@ -224,11 +224,10 @@ def test_no_secret_in_widget_state(form, seaweedfs, cloudfront_key_file):
     assert all(pem_body[i : i + 32] not in state for i in range(0, len(pem_body), 32))
 
 
-def test_magic_shows_the_form(config):
-    from IPython.testing.globalipapp import start_ipython
+def test_magic_shows_the_form(config, ipython_shell):
     from IPython.utils.capture import capture_output
 
-    ip = start_ipython()
+    ip = ipython_shell
     ip.run_line_magic("load_ext", "msc_notebook")
     try:
         with capture_output() as captured:

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
 import msc_notebook as msc
@@ -19,9 +18,9 @@ from msc_notebook.notebook.history import history
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
-@pytest.fixture(scope="module")
-def shell():
-    return start_ipython()
+@pytest.fixture
+def shell(ipython_shell):
+    return ipython_shell
 
 
 @pytest.fixture
