@@ -1,14 +1,29 @@
-"""The ``msc-notebook`` command: ``msc-notebook demo`` runs the embedded demo."""
+"""The ``msc-notebook`` command. ``msc-notebook demo`` runs the embedded demo: a local S3 server
+with sample data, a CloudFront-style edge, an MSC config for them, and JupyterLab on the
+quickstart notebook. Ctrl-C stops everything it started.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import shutil
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+READY_FILE = "ready.env"  # written when the services are up: the environment to use them
+
+
+class DemoError(Exception):
+    """Something the user can fix (a missing program, a busy port); said in one line."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,69 +31,152 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo",
-        help="start a local S3 server (SeaweedFS) with sample data and sign URLs for it",
-        description="Start a local S3 server that checks signatures, put sample objects in it, "
-        "write an MSC config for it, and sign working URLs. No cloud account needed.",
+        help="start local S3 and CloudFront-style services with sample data and open JupyterLab",
+        description="Start a local S3 server that checks signatures (SeaweedFS) and a local edge that "
+        "enforces CloudFront signatures, put sample objects and a Zarr dataset in them, write an MSC "
+        "config for them, and open JupyterLab on the quickstart notebook. No cloud account needed; "
+        "nothing outside the demo's directory is written. Ctrl-C stops everything.",
     )
-    demo.add_argument("--dir", type=Path, help="keep the demo's files here (default: a temporary directory)")
-    demo.add_argument("--check", action="store_true", help="verify the signed URLs, then stop (no waiting)")
+    demo.add_argument("--dir", type=Path, help="keep the demo's files here (default: a temporary directory, removed)")
+    mode = demo.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="sign URLs, check that they work, then stop")
+    mode.add_argument("--no-lab", action="store_true", help="run the services only, until stopped")
+    demo.add_argument("--port", type=int, default=None, help="JupyterLab's port (default: a free one)")
+    demo.add_argument("--no-browser", action="store_true", help="do not open a browser tab for JupyterLab")
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        return run_demo(args.dir, check_only=args.check)
-    return 2
+    try:
+        return run_demo(args)
+    except DemoError as exc:
+        _say(f"error: {exc}")
+        return 1
 
 
-def run_demo(directory: Path | None, *, check_only: bool) -> int:
-    from .demo.environment import DEMO_PROFILE, DemoEnvironment
+def run_demo(args: argparse.Namespace) -> int:
+    from .demo import seaweedfs
+    from .demo.environment import DemoEnvironment
     from .demo.seaweedfs import SeaweedFSError
 
+    try:
+        seaweedfs.find_weed()  # fail early, with the install hint, before anything starts
+    except SeaweedFSError as exc:
+        raise DemoError(str(exc)) from None
+    lab_port = None if args.check or args.no_lab else _lab_port(args.port)
+    # SIGTERM (e.g. from Binder or `kill`) stops everything, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     with tempfile.TemporaryDirectory(prefix="msc-notebook-demo-") as scratch:
-        root = directory or Path(scratch)
-        _say("Starting a local S3 server (SeaweedFS, 127.0.0.1 only) ...")
+        root = (args.dir or Path(scratch)).absolute()
         try:
-            env = DemoEnvironment.start(root)
+            env = DemoEnvironment.start(root, progress=_say)
         except SeaweedFSError as exc:
-            _say(f"error: {exc}")
-            return 1
+            raise DemoError(str(exc)) from None
+        ready = root / READY_FILE
         try:
-            _say(f"S3 endpoint {env.server.endpoint_url}; MSC config {env.config_path}")
-            ok = _sign_and_verify(env.config_path, DEMO_PROFILE)
-            if not ok or check_only:
+            os.environ.update(env.environ())
+            ok = check_demo()
+            if args.check or not ok:
                 return 0 if ok else 1
-            _say(f"\nUse it from Python or a notebook with:  export MSC_CONFIG={env.config_path}")
-            _say("Press Ctrl-C to stop the server.")
-            _wait_for_interrupt()
+            ready.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.environ().items()))
+            _say(f"\nMSC config: {env.config_path}  (profiles demo, demo-sts, demo-cdn)")
+            if args.no_lab:
+                _say(f"Use it with:  export MSC_CONFIG={env.config_path} AWS_CONFIG_FILE={env.aws_config_path}")
+                _say("Services running; Ctrl-C stops them.")
+                _wait_for_interrupt()
+            else:
+                run_lab(root, lab_port, open_browser=not args.no_browser)
+            return 0
+        except KeyboardInterrupt:
             return 0
         finally:
-            _say("Stopping the local S3 server ...")
+            _say("Stopping the demo services ...")
             env.stop()
+            ready.unlink(missing_ok=True)  # last: its absence means everything has stopped
+            _say("Stopped; nothing is left listening.")
 
 
-def _sign_and_verify(config_path: Path, profile: str) -> bool:
-    """Sign a GET and a PUT URL for the demo profile, and use both like a recipient would."""
-    import os
+def check_demo() -> bool:
+    """Sign with each demo profile and use the results as a recipient would."""
+    import warnings
 
     import msc_notebook as msc
 
-    os.environ["MSC_CONFIG"] = str(config_path)
-    get_url = msc.generate_presigned_url(f"msc://{profile}/hello.txt", signer_options={"expires_in": 900})
-    put_url = msc.generate_presigned_url(f"msc://{profile}/uploads/from-demo.txt", method="PUT")
-    _say(f"\nGET  msc://{profile}/hello.txt  (valid until {get_url.effective_expiry:%H:%M:%S} UTC)\n  {get_url}")
-    _say(f"PUT  msc://{profile}/uploads/from-demo.txt\n  curl -X PUT --data-binary @file '{put_url}'")
+    from .demo.environment import CDN_PROFILE, DEMO_PROFILE, STS_PROFILE, ZARR_PREFIX
+
     try:
+        get_url = msc.generate_presigned_url(f"msc://{DEMO_PROFILE}/hello.txt", signer_options={"expires_in": 900})
         body = urllib.request.urlopen(get_url, timeout=10).read()
-        request = urllib.request.Request(put_url, data=b"uploaded by the demo\n", method="PUT")
-        urllib.request.urlopen(request, timeout=10).read()
-    except urllib.error.URLError as exc:
-        _say(f"error: the local S3 server refused a signed URL: {exc}")
+        put_url = msc.generate_presigned_url(f"msc://{DEMO_PROFILE}/uploads/from-demo.txt", method="PUT")
+        urllib.request.urlopen(urllib.request.Request(put_url, data=b"uploaded by the demo\n", method="PUT"), timeout=10)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", msc.CredentialExpiryWarning)
+            sts_url = msc.generate_presigned_url(f"msc://{STS_PROFILE}/hello.txt")
+        share = msc.generate_presigned_url(f"msc://{CDN_PROFILE}/{ZARR_PREFIX}/*")
+        zarr_json = urllib.request.urlopen(msc.object_url(share, "zarr.json"), timeout=10).read()
+    except (msc.PresignError, urllib.error.URLError) as exc:
+        _say(f"error: the demo does not work as it should: {exc}")
         return False
-    _say(f"\nChecked: the GET URL returned {body!r}; the PUT URL uploaded an object.")
+    _say(f"\nChecked: a GET URL returned {body[:40]!r}...; a PUT URL uploaded an object.")
+    _say(f"Checked: {STS_PROFILE} URLs end with their credentials, {sts_url.seconds_left() / 60:.0f} min from now.")
+    _say(f"Checked: one CloudFront wildcard signature opens {ZARR_PREFIX}/ ({len(zarr_json)} bytes of metadata).")
     return True
+
+
+def _lab_port(requested: int | None) -> int:
+    if shutil.which("jupyter") is None and not _has_module("jupyterlab"):
+        raise DemoError("JupyterLab is not installed; install the demo with: pip install -e '.[demo]'")
+    if requested is None:
+        from .demo.seaweedfs import free_ports
+
+        return free_ports(1)[0]
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", requested)) == 0:
+            raise DemoError(f"port {requested} is already in use; pick another with --port, or leave it out")
+    return requested
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def run_lab(root: Path, port: int, *, open_browser: bool) -> None:
+    """JupyterLab on a copy of the notebooks (so the repository's stay clean), until Ctrl-C."""
+    if not NOTEBOOKS.is_dir():
+        raise DemoError(f"the demo notebooks were not found at {NOTEBOOKS}; run the demo from a clone of the repository")
+    work = root / "notebooks"
+    shutil.copytree(NOTEBOOKS, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("screenshots"))
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.root_dir={work}",
+        "--LabApp.default_url=/lab/tree/quickstart.ipynb", "--LabApp.news_url=None",
+    ]  # fmt: skip
+    if not open_browser:
+        command.append("--no-browser")
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    _say(f"Starting JupyterLab on http://127.0.0.1:{port}/lab/tree/quickstart.ipynb (Ctrl-C stops everything) ...")
+    lab = subprocess.Popen(command, cwd=work, start_new_session=True)
+    try:
+        lab.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if lab.poll() is None:
+            os.killpg(lab.pid, signal.SIGTERM)  # Lab and its kernels
+            try:
+                lab.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(lab.pid, signal.SIGKILL)
+                lab.wait()
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_for_interrupt() -> None:
     try:
-        signal.pause()
+        while True:
+            signal.pause()
     except KeyboardInterrupt:
         pass
 

