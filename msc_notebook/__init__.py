@@ -9,7 +9,7 @@ from .signing import *  # noqa: F403
 from .signing import __all__ as _signing_all
 
 __version__ = "0.1.0"
-__all__ = [*_signing_all, "PresignForm", "__version__"]
+__all__ = [*_signing_all, "PresignForm", "__version__"]  # noqa: F405 (PresignForm: lazy, below)
 
 
 def __getattr__(name: str):

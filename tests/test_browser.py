@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from browser_support import JupyterServer, chromium_page, open_and_run_all, server_env, write_notebook
 from cloudfront_helpers import cloudfront_profile
 from conftest import BUCKET, pem_bytes, seaweed_profile
@@ -47,6 +46,17 @@ def _result(page, source: str):
     )
 
 
+def _follow(page, link) -> str:
+    """Click a link that opens a new tab; return what the tab shows."""
+    with page.expect_popup() as popup_info:
+        link.click()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    content = popup.content()
+    popup.close()
+    return content
+
+
 def test_result_widget_in_the_browser(server):
     kernel_frames: list[float] = []
     dialogs: list[str] = []
@@ -71,12 +81,7 @@ def test_result_widget_in_the_browser(server):
         assert href == hello.locator("[data-testid=msc-presign-url]").inner_text().strip()
         assert "X-Amz-Signature=" in href and link.get_attribute("target") == "_blank"
         assert "noopener" in link.get_attribute("rel")
-        with page.expect_popup() as popup_info:
-            link.click()
-        popup = popup_info.value
-        popup.wait_for_load_state()
-        assert "hello from the browser test" in popup.content()
-        popup.close()
+        assert "hello from the browser test" in _follow(page, link)
 
         # The copy button puts exactly the URL on the clipboard.
         hello.locator("[data-testid=msc-presign-copy]").click()
@@ -150,12 +155,7 @@ def test_form_in_the_browser(server, s3):
         assert form.locator(".msc-form-error-path").inner_text().strip() == ""
         link = result.locator("a[data-testid=msc-presign-link]")
         assert link.inner_text() == "msc://demo/form/browser.txt"
-        with page.expect_popup() as popup_info:
-            link.click()
-        popup = popup_info.value
-        popup.wait_for_load_state()
-        assert "signed from the form" in popup.content()
-        popup.close()
+        assert "signed from the form" in _follow(page, link)
 
         # Clicking Sign again adds a result and keeps the first.
         form.locator("button.msc-form-sign").click()

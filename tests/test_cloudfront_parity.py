@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from cloudfront_helpers import DOMAIN, KEY_PAIR_ID, cloudfront_profile
 
 import msc_notebook as msc
-from cloudfront_helpers import DOMAIN, KEY_PAIR_ID, cloudfront_profile
 from msc_notebook.demo.cloudfront_edge import _url_b64decode
 
 JS = Path(__file__).parent / "js"

@@ -9,10 +9,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
-import msc_notebook as msc
 from cloudfront_helpers import DOMAIN, KEY_PAIR_ID, cloudfront_profile, verifier_for
 from conftest import pem_bytes
+
+import msc_notebook as msc
 from msc_notebook.demo.cloudfront_edge import AccessDenied, _url_b64decode
 
 CLIENT_IP = "203.0.113.7"

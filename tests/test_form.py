@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 import ipywidgets
 import pytest
-
-import msc_notebook as msc
 from cloudfront_helpers import DOMAIN, KEY_PAIR_ID, cloudfront_profile
 from conftest import BUCKET, seaweed_profile
 from http_client import fetch
+
+import msc_notebook as msc
 from msc_notebook.notebook.form import PresignForm
 from msc_notebook.notebook.history import history
 

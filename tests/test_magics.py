@@ -7,12 +7,12 @@ import subprocess
 import sys
 
 import pytest
-from IPython.utils.capture import capture_output
-
-import msc_notebook as msc
 from cloudfront_helpers import cloudfront_profile
 from conftest import BUCKET, seaweed_profile
 from http_client import fetch
+from IPython.utils.capture import capture_output
+
+import msc_notebook as msc
 from msc_notebook.notebook.history import history
 
 WIDGET = "application/vnd.jupyter.widget-view+json"

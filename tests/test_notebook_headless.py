@@ -7,10 +7,9 @@ import os
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import BUCKET, seaweed_profile
 from http_client import fetch
+from nbclient import NotebookClient
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 

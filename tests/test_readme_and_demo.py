@@ -13,8 +13,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 from msc_notebook import cli
 from msc_notebook.demo.seaweedfs import SeaweedFSError, free_ports
 

@@ -7,10 +7,10 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-import msc_notebook as msc
 from conftest import BUCKET, seaweed_profile
 from http_client import fetch
+
+import msc_notebook as msc
 
 
 def test_get_returns_the_object(demo_profile, s3):

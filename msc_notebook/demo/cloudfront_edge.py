@@ -159,6 +159,18 @@ class CloudFrontVerifier:
         return epoch
 
 
+def s3_origin(client, bucket: str) -> Callable[[str], bytes | None]:
+    """An origin for the edge: objects of ``bucket`` through a boto3 S3 ``client``."""
+
+    def fetch(key: str) -> bytes | None:
+        try:
+            return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except client.exceptions.NoSuchKey:
+            return None
+
+    return fetch
+
+
 class CloudFrontEdge:
     """An HTTP server on 127.0.0.1 that answers like a CloudFront distribution would.
 

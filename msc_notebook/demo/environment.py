@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from .cloudfront_edge import CloudFrontEdge, CloudFrontVerifier
+from .cloudfront_edge import CloudFrontEdge, CloudFrontVerifier, s3_origin
 from .seaweedfs import SeaweedFS
 
 DEMO_BUCKET = "msc-demo"
@@ -147,15 +147,7 @@ def make_cloudfront_key(directory: Path):
 
 
 def start_edge(server: SeaweedFS, public_keys) -> CloudFrontEdge:
-    client = server.client()
-
-    def fetch_origin(key: str) -> bytes | None:
-        try:
-            return client.get_object(Bucket=DEMO_BUCKET, Key=key)["Body"].read()
-        except client.exceptions.NoSuchKey:
-            return None
-
-    return CloudFrontEdge(CloudFrontVerifier(public_keys), fetch_origin).start()
+    return CloudFrontEdge(CloudFrontVerifier(public_keys), s3_origin(server.client(), DEMO_BUCKET)).start()
 
 
 def write_aws_config(directory: Path) -> Path:

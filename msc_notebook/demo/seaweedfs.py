@@ -94,7 +94,7 @@ class SeaweedFS:
             )
         )
         identities.chmod(0o600)
-        ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS))))
+        ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
         self.port = ports["s3.port"]
         command = [
             weed, "mini", f"-dir={self.directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..signing.result import PresignedURL, SignedCookies, describe_duration
-from ..signing.sharing import fsspec_storage_options, wildcard_base
+from ..signing.sharing import fsspec_storage_options
 
 
 def _ms(moment: datetime | None) -> int | None:

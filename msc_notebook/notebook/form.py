@@ -321,8 +321,8 @@ def _error(message: str) -> str:
 
 
 def _plain(html_text: str) -> str:
-    from html import unescape
     import re
+    from html import unescape
 
     return unescape(re.sub(r"<[^>]+>", "", html_text)).removeprefix("⚠ ")
 

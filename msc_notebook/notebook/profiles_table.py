@@ -46,5 +46,5 @@ def profiles_text(path: Path, summaries: list[ProfileSummary]) -> str:
     rows = [HEADERS, *_rows(summaries)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
     lines = [f"Profiles in {path}"]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines)

@@ -16,8 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from . import clock
-from . import cloudfront_key
+from . import clock, cloudfront_key
 from .credentials import parse_expiration
 from .errors import ConfigParseError, SignerOptionError
 from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
@@ -71,10 +70,7 @@ class CloudFrontURLSigner(URLSigner):
         self.location = S3Location.from_config(config.provider_type, config.provider_options, config.profile)
 
     def sign(self, request: SigningRequest) -> PresignedURL:
-        from botocore.signers import CloudFrontSigner
-
-        plan = self.plan(request)
-        signer = CloudFrontSigner(plan.key_pair_id, plan.rsa_signer)
+        plan, signer = self._begin(request)
         if plan.custom:
             url = signer.generate_presigned_url(plan.resource, policy=self._policy(signer, plan))
         else:
@@ -92,10 +88,7 @@ class CloudFrontURLSigner(URLSigner):
 
     def sign_cookies(self, request: SigningRequest) -> SignedCookies:
         """Signed cookies for the same policies as `sign` would put in a URL."""
-        from botocore.signers import CloudFrontSigner
-
-        plan = self.plan(request)
-        signer = CloudFrontSigner(plan.key_pair_id, plan.rsa_signer)
+        plan, signer = self._begin(request)
         if plan.custom:
             policy = self._policy(signer, plan)
             cookies = {"CloudFront-Policy": _url_b64(policy.encode())}
@@ -113,6 +106,13 @@ class CloudFrontURLSigner(URLSigner):
             expires_in=plan.expires_in,
             extras=self._extras(plan),
         )
+
+    def _begin(self, request: SigningRequest):
+        """The checked plan, and botocore's CloudFrontSigner over the plan's key."""
+        from botocore.signers import CloudFrontSigner
+
+        plan = self.plan(request)
+        return plan, CloudFrontSigner(plan.key_pair_id, plan.rsa_signer)
 
     def plan(self, request: SigningRequest) -> CloudFrontPlan:
         """Check every option and work out what to sign; loads the key last."""
