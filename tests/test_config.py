@@ -211,3 +211,15 @@ def test_config_edits_take_effect_without_restart(write_config):
 
     os.utime(path, ns=(1, 2))  # a new mtime even within the same clock tick
     assert msc.generate_presigned_url("msc://p/k").startswith("https://other-bucket.s3.amazonaws.com/k?")
+
+
+def test_dollar_dollar_is_a_literal_dollar_and_secrets_stay_out_of_errors(write_config, monkeypatch):
+    profile = {**PROFILE, "credentials_provider": {"type": "S3Credentials",
+                                                    "options": {"access_key": "AKIAX", "secret_key": "pa$$word"}}}  # fmt: skip
+    write_config({"p": profile})
+    assert msc.StorageClientConfig.from_file("p").credentials_options["secret_key"] == "pa$word"
+    profile["credentials_provider"]["options"]["secret_key"] = "pa$sWord9xyz"  # a "$" the user meant literally
+    write_config({"p": profile})
+    with pytest.raises(msc.MissingEnvironmentVariableError) as info:
+        msc.StorageClientConfig.from_file("p")
+    assert "sWord9xyz" not in str(info.value) and "secret_key" in str(info.value) and "$$" in str(info.value)

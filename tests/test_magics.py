@@ -167,6 +167,10 @@ def test_wildcard_display_shows_parameters_and_zarr_snippet(ip, demo):
         ("msc://demo/k --cookies --signer s3", "--cookies needs the CloudFront signer"),
         ("https://example.com/x", "not an object URL"),
         ("msc://demo/k --bogus", "unrecognized arguments: --bogus"),
+        ('"msc://demo/a b', "cannot read the arguments: No closing quotation"),
+        ("msc://demo/k -e ²", "cannot read '²' as a duration"),
+        ("msc://cf/k/* --signer cloudfront --cookies -m PUT", "signed cookies are for reading"),
+        ("msc://cf/k --domain cdn.example.org --download-as x.csv", "--download-as needs the S3 signer"),
     ],
 )
 def test_errors_are_one_line_without_traceback(ip, demo, line, message):
@@ -208,6 +212,21 @@ def test_profiles_table(ip, demo, seaweedfs):
     assert seaweedfs.endpoint_url in rows["demo"] and "does not expire" in rows["demo"]
     assert "no" in rows["blob"] and "not implemented for 'azure'" in rows["blob"]
     assert "<table>" in captured.outputs[0].data["text/html"]
+
+
+def test_profiles_table_reads_the_config_it_is_given(ip, demo, seaweedfs, tmp_path):
+    import yaml
+
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({"profiles": {"elsewhere": seaweed_profile(seaweedfs)}}))
+    _, captured = run(ip, f"%presign_profiles --config {other}")
+    text = captured.outputs[0].data["text/plain"]
+    assert "elsewhere" in text and "keys in the MSC config" in text and "is not in" not in text
+
+
+def test_wildcard_result_is_not_a_dead_link(ip, demo):
+    _, captured = run(ip, "%presign msc://cf/results/experiment.zarr/* --signer cloudfront")
+    assert "<a href" not in captured.outputs[0].data["text/html"]  # the * URL itself fetches nothing
 
 
 def test_profiles_table_shows_expiring_credentials(ip, write_config, monkeypatch):
@@ -268,3 +287,22 @@ def test_no_secret_in_any_display(ip, demo, seaweedfs, cloudfront_key_file):
         blob = captured.stdout + captured.stderr + repr([o.data for o in captured.outputs])
         assert seaweedfs.secret_key not in blob
         assert all(key_body[i : i + 32] not in blob for i in range(0, len(key_body), 32))
+
+
+def test_display_says_when_credentials_cut_the_url_short(ip, write_config, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    expiry = datetime.now(timezone.utc) + timedelta(minutes=10)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAX")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "t")
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", expiry.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    write_config({"sts": {"storage_provider": {"type": "s3", "options": {"base_path": "bkt", "region_name": "us-east-1"}}}})
+    result, captured = run(ip, "%presign msc://sts/k -e 1h")
+    assert result.result.limited_by_credentials
+    assert "CredentialExpiryWarning" not in captured.stderr  # the display says it; no stray Python warning
+    (output,) = captured.outputs
+    facts = output.data["text/plain"]
+    assert "warning: The credentials that signed this URL expire at" in facts
+    assert f"valid until {expiry:%Y-%m-%d %H:%M:%S} UTC" in facts
+    assert "⚠" in output.data["text/html"] and ("50 min less" in output.data["text/html"] or "51 min less" in output.data["text/html"])

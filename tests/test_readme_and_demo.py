@@ -41,8 +41,9 @@ def _ports(output: str) -> list[int]:
 
 
 def test_demo_check_signs_urls_the_local_services_accept(tmp_path):
+    demo_dir = tmp_path / "my demo"  # a space: commands the demo writes must quote paths
     result = subprocess.run(
-        [sys.executable, "-m", "msc_notebook.cli", "demo", "--check", "--dir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "msc_notebook.cli", "demo", "--check", "--dir", str(demo_dir)],
         capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -50,8 +51,10 @@ def test_demo_check_signs_urls_the_local_services_accept(tmp_path):
     assert "Checked: a GET URL returned b'Hello from msc_notebook!" in out
     assert "Checked: demo-sts URLs end with their credentials, 3 min from now." in out
     assert "Checked: one CloudFront wildcard signature opens datasets/ocean.zarr/" in out
-    secret = re.search(r"secret_key: (\S+)", (tmp_path / "demo" / "msc_config.yaml").read_text()).group(1)
+    secret = re.search(r"secret_key: (\S+)", (demo_dir / "msc_config.yaml").read_text()).group(1)
     assert secret not in out and secret not in result.stderr
+    for private in ("msc_config.yaml", "cloudfront-demo-key.pem", "seaweedfs/identities.json"):
+        assert (demo_dir / private).stat().st_mode & 0o077 == 0, private
     ports = _ports(out)
     assert len(ports) >= 2 and not any(_listening(p) for p in ports)
     assert not (tmp_path / ".msc_config.yaml").exists() and not (tmp_path / ".aws").exists()

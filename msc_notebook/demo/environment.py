@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from .cloudfront_edge import CloudFrontEdge, CloudFrontVerifier, s3_origin
-from .seaweedfs import SeaweedFS
+from .seaweedfs import SeaweedFS, write_private
 
 DEMO_BUCKET = "msc-demo"
 DEMO_PROFILE = "demo"
@@ -139,10 +140,9 @@ def make_cloudfront_key(directory: Path):
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     path = directory / "cloudfront-demo-key.pem"
-    path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    write_private(
+        path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
-    path.chmod(0o600)
     return "KDEMO" + secrets.token_hex(5).upper(), path, key.public_key()
 
 
@@ -153,7 +153,8 @@ def start_edge(server: SeaweedFS, public_keys) -> CloudFrontEdge:
 def write_aws_config(directory: Path) -> Path:
     """An AWS config whose profile gets short-lived keys from a credential_process."""
     path = directory / "aws_config"
-    command = f"{sys.executable} -m msc_notebook.demo.sts_process --config {directory / 'msc_config.yaml'} --minutes {STS_LIFETIME_MINUTES}"
+    command = shlex.join([sys.executable, "-m", "msc_notebook.demo.sts_process", "--config",
+                          str(directory / "msc_config.yaml"), "--minutes", str(STS_LIFETIME_MINUTES)])  # fmt: skip
     path.write_text(f"[profile {AWS_PROFILE_FOR_STS}]\nregion = us-east-1\ncredential_process = {command}\n")
     return path
 
@@ -193,6 +194,5 @@ def write_demo_config(directory: Path, server: SeaweedFS, edge: CloudFrontEdge, 
         }
     }
     path = directory / "msc_config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    path.chmod(0o600)  # it holds the demo server's secret key
+    write_private(path, yaml.safe_dump(config, sort_keys=False))  # it holds the demo server's secret key
     return path

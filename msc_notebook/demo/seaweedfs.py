@@ -25,6 +25,14 @@ _PORT_FLAGS = (  # each port weed mini opens; all pinned so two servers never co
 )  # fmt: skip
 
 
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write a file only its owner can read, from the first byte (no chmod-after window)."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data.encode() if isinstance(data, str) else data)
+
+
 class SeaweedFSError(RuntimeError):
     """The local S3 server could not be started."""
 
@@ -80,7 +88,8 @@ class SeaweedFS:
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "data").mkdir(exist_ok=True)
         identities = self.directory / "identities.json"
-        identities.write_text(
+        write_private(
+            identities,
             json.dumps(
                 {
                     "identities": [
@@ -93,7 +102,6 @@ class SeaweedFS:
                 }
             )
         )
-        identities.chmod(0o600)
         ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
         self.port = ports["s3.port"]
         command = [

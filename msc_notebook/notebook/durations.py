@@ -15,7 +15,7 @@ def parse_duration(text: str | int) -> int:
     if isinstance(text, int) and not isinstance(text, bool):
         return text
     compact = str(text).strip().lower().replace(" ", "")
-    if compact.isdigit():
+    if re.fullmatch(r"[0-9]+", compact):  # not isdigit(): it accepts "²", which int() refuses
         return int(compact)
     parts = _PART.findall(compact)
     if not parts or "".join(n + u for n, u in parts) != compact:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..signing.result import PresignedURL, SignedCookies, describe_duration
-from ..signing.sharing import fsspec_storage_options
+from ..signing.sharing import fsspec_storage_options, signed_query
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -35,15 +35,11 @@ def result_facts(result: PresignedURL | SignedCookies) -> dict[str, Any]:
         "signer_type": result.signer_type,
         "signed_at_ms": _ms(result.signed_at),
         "effective_expiry_ms": _ms(result.effective_expiry),
-        "requested_expiry_ms": _ms(result.requested_expiry),
-        "credential_expiry_ms": _ms(result.credential_expiry),
         "effective_expiry_utc": utc_text(result.effective_expiry),
         "expires_in_text": describe_duration(result.expires_in),
         "limited_by_credentials": result.limited_by_credentials,
         "lifetime_lost_text": describe_duration(result.lifetime_lost.total_seconds()),
         "warning": result.warning,
-        "credential_source": result.extras.get("credential_source"),
-        "policy": result.extras.get("policy"),
         "not_before_utc": utc_text(result.extras["not_before"]) if result.extras.get("not_before") else None,
         "not_before_ms": _ms(result.extras.get("not_before")),
         "ip_range": result.extras.get("ip_range"),
@@ -59,8 +55,12 @@ def result_facts(result: PresignedURL | SignedCookies) -> dict[str, Any]:
     base = result.extras.get("wildcard_base")
     if base:
         facts["wildcard_base"] = base
-        facts["query"] = None if is_cookies else str(result).partition("?")[2]
+        facts["query"] = None if is_cookies else signed_query(result)
         facts["zarr_snippet"] = zarr_snippet(base, fsspec_storage_options(result))
+    # One rule for both renderings: a link only where following it does what was signed.
+    facts["clickable"] = (
+        not is_cookies and result.method != "PUT" and not base and facts["url"].lower().startswith(("https://", "http://"))
+    )
     return facts
 
 

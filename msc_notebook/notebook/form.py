@@ -59,6 +59,7 @@ class PresignForm(widgets.VBox):
     def __init__(self, **kwargs: Any) -> None:
         self.last_result: PresignedURL | None = None
         self._listing: ListingPage | None = None
+        self._summary: ProfileSummary | None = None
         self._summaries = self._offered_profiles()
         offered = [s for s in self._summaries if s.presign_supported]
         refused = [s for s in self._summaries if not s.presign_supported]
@@ -136,7 +137,7 @@ class PresignForm(widgets.VBox):
         self.add_class("msc-presign-form")
 
         self.profile.observe(lambda _: self._profile_changed(), "value")
-        self.signer.observe(lambda _: self._update_visibility(), "value")
+        self.signer.observe(lambda _: self._signer_changed(), "value")
         self.method.observe(lambda _: self._update_visibility(), "value")
         self.expiry.observe(lambda _: self._update_visibility(), "value")
         self.listing.observe(self._picked, "value")
@@ -168,22 +169,30 @@ class PresignForm(widgets.VBox):
         name = self.profile.value
         if name is None:
             return
-        summary = summarize_profile(name)
+        self._summary = summary = summarize_profile(name)
         self.signer.options = [("S3" if t == "s3" else "CloudFront", t) for t in summary.signer_types]
         if summary.problem:
-            self.credentials_note.value = ""
             self.errors["profile"].value = _error(summary.problem)
-        else:
-            left = time_left(summary) or "not known"
-            self.credentials_note.value = (
-                f"<small>Credentials: {escape(summary.credentials_source or 'none needed')}; "
-                f"left: <b>{escape(left)}</b> (no URL outlives them)</small>"
-            )
         defaults = self._cloudfront_defaults(name)
         for option, field in self.cloudfront.items():
             field.value = str(defaults.get(option) or "")
         if defaults.get("signer_type") == "cloudfront" and "cloudfront" in summary.signer_types:
             self.signer.value = "cloudfront"
+        self._signer_changed()
+
+    def _signer_changed(self) -> None:
+        """What limits the URL: the S3 credentials' lifetime, or (CloudFront) only expires_in."""
+        summary = self._summary
+        if self.signer.value == "cloudfront":
+            note = "Signed with the CloudFront key pair, which does not expire: the URL lives as long as you ask."
+        elif summary is None or summary.problem:
+            note = ""
+        else:
+            note = (
+                f"Credentials: {escape(summary.credentials_source or 'unknown')}; "
+                f"left: <b>{escape(time_left(summary) or 'not known')}</b> (no URL outlives them)"
+            )
+        self.credentials_note.value = f"<small>{note}</small>" if note else ""
         self._update_visibility()
 
     @staticmethod

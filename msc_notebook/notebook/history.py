@@ -20,7 +20,7 @@ class SigningHistory:
     def add(self, result: Signed) -> None:
         with self._lock:
             self._entries.append(result)
-            del self._entries[: -self.limit]
+            del self._entries[: max(0, len(self._entries) - self.limit)]
 
     def newest_first(self) -> list[Signed]:
         with self._lock:

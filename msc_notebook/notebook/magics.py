@@ -30,7 +30,11 @@ def _parse(magic, line: str):
 
     (IPython's parse_argstring keeps the quote characters.)
     """
-    return magic.parser.parse_args(arg_split(line, posix=True))
+    try:
+        words = arg_split(line, posix=True)
+    except ValueError as exc:  # e.g. an unclosed quote
+        raise UsageError(f"cannot read the arguments: {exc}; quote a URL with spaces once, at both ends") from None
+    return magic.parser.parse_args(words)
 
 
 def _friendly_errors(magic):
@@ -65,6 +69,13 @@ class PresignMagics(Magics):
         if method not in ("GET", "PUT", "HEAD"):
             raise TraitError(f"default_method must be GET, PUT or HEAD, not {proposal['value']!r}")
         return method
+
+    @validate("default_signer")
+    def _check_signer(self, proposal):
+        signer = proposal["value"]
+        if signer is not None and signer.lower() not in ("s3", "cloudfront"):
+            raise TraitError(f"default_signer must be 's3', 'cloudfront' or None, not {signer!r}")
+        return signer.lower() if signer else signer
 
     @validate("default_expires_in")
     def _check_expires_in(self, proposal):
@@ -111,6 +122,8 @@ class PresignMagics(Magics):
         if args.cookies:
             if (signer_type or "cloudfront") != "cloudfront":
                 raise UsageError("--cookies needs the CloudFront signer (--signer cloudfront)")
+            if method not in ("GET", "HEAD"):
+                raise UsageError(f"signed cookies are for reading (GET); -m {method} cannot be used with --cookies")
             parsed = parse_storage_url(url)
             result = storage_client_for(parsed.scheme, parsed.profile).generate_signed_cookies(
                 parsed.path, signer_options=options
@@ -132,18 +145,18 @@ class PresignMagics(Magics):
         expires_in = args.expires_in if args.expires_in is not None else self.default_expires_in
         if expires_in is not None:
             options["expires_in"] = parse_duration(expires_in)
-        if args.content_type:
-            options["content_type"] = args.content_type
-        if args.download_as:
-            if signer_type == "cloudfront":
-                raise UsageError("--download-as needs the S3 signer: CloudFront URLs cannot set response headers")
-            options["content_disposition"] = attachment_disposition(args.download_as)
         cloudfront = {name: getattr(args, name) for name in _CLOUDFRONT_FLAGS if getattr(args, name) is not None}
         if cloudfront:
             if signer_type not in (None, "cloudfront"):
                 raise UsageError(f"--{next(iter(cloudfront)).replace('_', '-')} is a CloudFront option; add --signer cloudfront")
             signer_type = "cloudfront"
             options.update(cloudfront)
+        if args.content_type:
+            options["content_type"] = args.content_type
+        if args.download_as:
+            if signer_type == "cloudfront":
+                raise UsageError("--download-as needs the S3 signer: CloudFront URLs cannot set response headers")
+            options["content_disposition"] = attachment_disposition(args.download_as)
         return url, method, signer_type, options
 
     @magic_arguments()

@@ -28,7 +28,7 @@ def result_html(facts: dict[str, Any]) -> str:
     url = facts["url"]
     link = (
         f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{escape(facts["source"])}</a>'
-        if facts["kind"] == "url" and facts["method"] != "PUT"
+        if facts["clickable"]
         else f"<code>{escape(facts['source'])}</code>"
     )
     what = "signed cookies for" if facts["kind"] == "cookies" else escape(facts["method"])

@@ -82,7 +82,7 @@ function render({ model, el: host }) {
     const method = el("span", `msc-presign-method msc-presign-${facts.method.toLowerCase()}`,
       facts.kind === "cookies" ? "COOKIES" : facts.method);
     head.appendChild(method);
-    const clickable = facts.kind === "url" && facts.method !== "PUT" && isWebUrl(facts.url) && !facts.wildcard_base;
+    const clickable = facts.clickable && isWebUrl(facts.url);  // the kernel decides; the scheme check stays
     const link = el(clickable ? "a" : "span", "msc-presign-link", facts.source);
     link.dataset.testid = "msc-presign-link";
     if (clickable) {

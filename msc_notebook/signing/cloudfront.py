@@ -11,6 +11,7 @@ is handed to it as a callable (cloudfront_key.py).
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,7 +76,6 @@ class CloudFrontURLSigner(URLSigner):
             url = signer.generate_presigned_url(plan.resource, policy=self._policy(signer, plan))
         else:
             url = signer.generate_presigned_url(plan.resource, date_less_than=plan.expires_at)
-        query = url[len(plan.resource) + 1 :]
         return PresignedURL(
             url,
             method=request.method,
@@ -83,7 +83,7 @@ class CloudFrontURLSigner(URLSigner):
             signer_type=self.signer_type,
             signed_at=plan.signed_at,
             expires_in=plan.expires_in,
-            extras=self._extras(plan, query=query),
+            extras=self._extras(plan),
         )
 
     def sign_cookies(self, request: SigningRequest) -> SignedCookies:
@@ -172,8 +172,8 @@ class CloudFrontURLSigner(URLSigner):
         )
 
     @staticmethod
-    def _extras(plan: CloudFrontPlan, **more: Any) -> dict[str, Any]:
-        extras = {"resource": plan.resource, "policy": "custom" if plan.custom else "canned", **more}
+    def _extras(plan: CloudFrontPlan) -> dict[str, Any]:
+        extras = {"resource": plan.resource, "policy": "custom" if plan.custom else "canned"}
         if "*" in plan.resource:
             extras["wildcard_base"] = plan.resource[: plan.resource.index("*")]
         if plan.not_before is not None:
@@ -193,7 +193,14 @@ def normalize_domain(domain: Any) -> str:
         text = "https://" + text
     parts = urlsplit(text)
     host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host or parts.path not in ("", "/") or parts.query or parts.fragment:
+    if (
+        parts.scheme not in ("https", "http")
+        or not host
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None  # user:password@ would ride along in every URL
+    ):
         raise SignerOptionError(
             f"domain must be the distribution's host, such as d111111abcdef8.cloudfront.net "
             f"(or https://d111111abcdef8.cloudfront.net), got {domain!r}",
@@ -218,11 +225,18 @@ def encode_path(path: str) -> str:
 
 
 def _not_before(value: Any) -> datetime:
+    """A timezone-aware time: a naive one could be local time or UTC, and guessing shifts it by hours."""
+    naive = (isinstance(value, datetime) and value.tzinfo is None) or (
+        isinstance(value, str) and not re.search(r"(Z|[+-]\d\d:?\d\d)$", value.strip(), re.IGNORECASE)
+    )
     try:
+        if naive:
+            raise ConfigParseError("naive")
         return parse_expiration(value, "not_before")
     except ConfigParseError:
         raise SignerOptionError(
-            f"not_before must be a datetime or an ISO-8601 time such as 2026-01-31T12:00:00Z, got {value!r}",
+            f"not_before must be a timezone-aware datetime or an ISO-8601 time with Z or an offset, "
+            f"such as 2026-01-31T12:00:00Z; got {value!r}",
             field="not_before",
         ) from None
 

@@ -16,22 +16,24 @@ _keys: dict[Path, tuple[tuple[int, int], object]] = {}
 _lock = threading.Lock()
 
 
-def rsa_signer(private_key_path: str, hash_name: str = "SHA1") -> Callable[[bytes], bytes]:
-    """An RSA PKCS#1 v1.5 signer over the key in ``private_key_path`` (SHA-1, as CloudFront needs)."""
+def rsa_signer(private_key_path: str) -> Callable[[bytes], bytes]:
+    """An RSA PKCS#1 v1.5 SHA-1 signer (what CloudFront expects) over the key in the file."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
     key = load_private_key(private_key_path)
-    algorithm = {"SHA1": hashes.SHA1, "SHA256": hashes.SHA256}[hash_name]
 
     def sign(message: bytes) -> bytes:
-        return key.sign(message, padding.PKCS1v15(), algorithm())
+        return key.sign(message, padding.PKCS1v15(), hashes.SHA1())
 
     return sign
 
 
 def load_private_key(private_key_path: str):
     """The RSA private key in a PEM file, cached until the file changes."""
+    if "PRIVATE KEY" in private_key_path or len(private_key_path) > 1024:
+        # The key itself was passed (e.g. from an environment variable): never echo it.
+        raise PrivateKeyError("private_key_path must be the path of the PEM file, not the key itself")
     path = Path(private_key_path).expanduser().absolute()
     try:
         stat = path.stat()

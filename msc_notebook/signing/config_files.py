@@ -101,7 +101,7 @@ def load_config_file(path: Path) -> tuple[dict[str, Any], list[Path]]:
         raise ConfigParseError(f"{path}: 'profiles' must map profile names to profiles")
     profiles = dict(profiles)
     for entry in includes:
-        included_path = (path.parent / os.path.expandvars(str(entry))).resolve()
+        included_path = (path.parent / expand_env_vars(str(entry), f"{path}: include")).resolve()
         if not included_path.is_file():
             raise ConfigParseError(f"{path}: included file {included_path} does not exist")
         included = read_config_file(included_path)
@@ -122,14 +122,17 @@ def load_config_file(path: Path) -> tuple[dict[str, Any], list[Path]]:
     return data, sources
 
 
-_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+_VARIABLE = re.compile(r"\$(?:(?P<escaped>\$)|\{(?P<braced>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+# Values whose text must never reach a message: a "$" inside one is part of the secret.
+_SECRET_FIELDS = ("secret_key", "session_token", "access_key", "password", "token")
 
 
 def expand_env_vars(value: Any, where: str, environ: Mapping[str, str] | None = None) -> Any:
-    """Replace ``${VAR}`` and ``$VAR`` in every string of ``value``.
+    """Replace ``${VAR}`` and ``$VAR`` in every string of ``value``; ``$$`` is a literal ``$``.
 
     A variable that is not set is an error naming it and where it is used (MSC
-    would fail too, with a less helpful message).
+    would fail too, with a less helpful message) - except in secret fields, where
+    the "variable" may be a piece of the secret: there only the field is named.
     """
     env = os.environ if environ is None else environ
     if isinstance(value, dict):
@@ -140,12 +143,19 @@ def expand_env_vars(value: Any, where: str, environ: Mapping[str, str] | None = 
         return value
 
     def substitute(match: re.Match[str]) -> str:
+        if match.group("escaped"):
+            return "$"
         name = match.group("braced") if match.group("braced") is not None else match.group("plain")
-        if name not in env:
+        if name in env:
+            return env[name]
+        if where.rsplit(".", 1)[-1].endswith(_SECRET_FIELDS):
             raise MissingEnvironmentVariableError(
-                f"the MSC config uses ${{{name}}} in {where}, but the environment variable "
-                f"{name} is not set; set it (export {name}=...) or put the value in the config"
+                f"{where} refers to an environment variable that is not set; set it, or write $$ for a "
+                f"literal $ in the value"
             )
-        return env[name]
+        raise MissingEnvironmentVariableError(
+            f"the MSC config uses ${{{name}}} in {where}, but the environment variable "
+            f"{name} is not set; set it (export {name}=...), put the value in the config, or write $$ for a literal $"
+        )
 
     return _VARIABLE.sub(substitute, value)

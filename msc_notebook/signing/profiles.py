@@ -8,10 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .client import storage_client_for
-from .config import load_config, profiles_of
-from .config_files import find_config_file
-from .errors import PresignError
+from .client import StorageClient
+from .config import StorageClientConfig, load_config, profiles_of
+from .config_files import expand_env_vars, find_config_file
+from .credentials import CredentialStatus
+from .errors import MissingEnvironmentVariableError, PresignError
 from .signer import presign_supported, signer_types_for
 
 
@@ -39,17 +40,20 @@ def summarize_profiles(
     """
     path = config_path or find_config_file()
     profiles = profiles_of(load_config(path), str(path))
-    return path, [_summary(name, raw, resolve_credentials) for name, raw in profiles.items()]
+    return path, [_summary(path, name, raw, resolve_credentials) for name, raw in profiles.items()]
 
 
-def summarize_profile(name: str) -> ProfileSummary:
-    """The summary of one profile of the discovered config, credentials resolved."""
-    path = find_config_file()
-    profiles = profiles_of(load_config(path), str(path))
-    return _summary(name, profiles.get(name), True)
+def summarize_profile(name: str, config_path: Path | None = None) -> ProfileSummary:
+    """The summary of one profile, credentials resolved."""
+    path = config_path or find_config_file()
+    return _summary(path, name, profiles_of(load_config(path), str(path)).get(name), True)
 
 
-def _summary(name: str, raw: Any, resolve_credentials: bool) -> ProfileSummary:
+def _summary(path: Path, name: str, raw: Any, resolve_credentials: bool) -> ProfileSummary:
+    try:
+        raw = expand_env_vars(raw, f"profiles.{name}")
+    except MissingEnvironmentVariableError:
+        pass  # shown as written; the credentials check below reports the missing variable
     provider = raw.get("storage_provider") if isinstance(raw, dict) else None
     provider = provider if isinstance(provider, dict) else {}
     provider_type = str(provider.get("type") or "?")
@@ -58,7 +62,7 @@ def _summary(name: str, raw: Any, resolve_credentials: bool) -> ProfileSummary:
     source = expiry = problem = None
     if supported and resolve_credentials:
         try:
-            status = storage_client_for("msc", name).credentials()
+            status = _credentials(path, name)
             if status is not None:
                 source, expiry = status.source, status.expiry
         except PresignError as exc:
@@ -74,3 +78,13 @@ def _summary(name: str, raw: Any, resolve_credentials: bool) -> ProfileSummary:
         credential_expiry=expiry,
         problem=problem if supported else f"presigning is not implemented for {provider_type!r} storage",
     )
+
+
+def _credentials(path: Path, name: str) -> CredentialStatus | None:
+    """The first expiring credentials among the profile's signers (S3 keys before a CloudFront key pair)."""
+    client = StorageClient(StorageClientConfig.from_file(name, config_file_paths=path))
+    for signer_type in signer_types_for(client.config.provider_type):
+        status = client.signer(signer_type).credentials()
+        if status is not None:
+            return status
+    return None

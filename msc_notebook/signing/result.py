@@ -175,16 +175,6 @@ class SignedCookies(ExpiryFacts, dict):
         """The value of a ``Cookie:`` request header carrying all of them."""
         return "; ".join(f"{name}={value}" for name, value in self.items())
 
-    def set_cookie_headers(self) -> list[str]:
-        """``Set-Cookie`` header values, for a site on the distribution's domain to hand out."""
-        host = self.domain.split("://", 1)[-1].split(":")[0]
-        expires = self.effective_expiry.strftime("%a, %d %b %Y %H:%M:%S GMT")
-        secure = "; Secure" if self.domain.startswith("https://") else ""
-        return [
-            f"{name}={value}; Domain={host}; Path=/; Expires={expires}{secure}; HttpOnly"
-            for name, value in self.items()
-        ]
-
     def __reduce__(self):
         fields = {k: getattr(self, k) for k in ("source", "resource", "domain", "signed_at", "expires_in", "extras")}
         return (_rebuild_cookies, (dict(self), fields))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
+from .cloudfront import encode_path
 from .errors import SignerOptionError
 
 _SIGNING_PARAMETERS = ("Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm")
@@ -42,7 +43,7 @@ def wildcard_base(signed_url: str) -> str:
 
 def object_url(signed_url: str, relative_path: str) -> str:
     """The signed URL of one object under a wildcard share, e.g. ``object_url(url, "zarr.json")``."""
-    return f"{wildcard_base(signed_url)}{quote(relative_path, safe='/~')}?{signed_query(signed_url)}"
+    return f"{wildcard_base(signed_url)}{encode_path(relative_path)}?{signed_query(signed_url)}"
 
 
 def fsspec_storage_options(signed: str | Mapping[str, str]) -> dict[str, Any]:
