@@ -47,7 +47,6 @@ def result_facts(result: PresignedURL | SignedCookies) -> dict[str, Any]:
         "wildcard_base": None,
         "query": None,
         "zarr_snippet": None,
-        "cookies": dict(result) if is_cookies else None,
         "cookie_header": result.cookie_header() if is_cookies else None,
     }
     if not is_cookies and result.method == "PUT":

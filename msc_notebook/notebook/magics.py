@@ -15,10 +15,9 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split
 from traitlets import Bool, Int, TraitError, Unicode, validate
 
-from ..signing.client import sign_url, storage_client_for
+from ..signing.client import generate_signed_cookies, sign_url
 from ..signing.errors import PresignError
 from ..signing.options import attachment_disposition
-from ..signing.storage_url import parse_storage_url
 from .durations import parse_duration
 from .history import history
 
@@ -124,10 +123,7 @@ class PresignMagics(Magics):
                 raise UsageError("--cookies needs the CloudFront signer (--signer cloudfront)")
             if method not in ("GET", "HEAD"):
                 raise UsageError(f"signed cookies are for reading (GET); -m {method} cannot be used with --cookies")
-            parsed = parse_storage_url(url)
-            result = storage_client_for(parsed.scheme, parsed.profile).generate_signed_cookies(
-                parsed.path, signer_options=options
-            )
+            result = generate_signed_cookies(url, signer_options=options)
         else:
             result = sign_url(url, method=method, signer_type=signer_type, signer_options=options)
         history.add(result)

@@ -14,8 +14,9 @@ from typing import Any
 
 def _validity(facts: dict[str, Any], *, capital: bool = False) -> str:
     """'valid until X' or, when it has passed by the time this is rendered, 'expired at X'."""
-    expired = facts["effective_expiry_ms"] <= time.time() * 1000
-    words = ("Expired at" if expired else "Valid until") if capital else ("expired at" if expired else "valid until")
+    words = "expired at" if facts["effective_expiry_ms"] <= time.time() * 1000 else "valid until"
+    if capital:
+        words = words[0].upper() + words[1:]
     return f"{words} {facts['effective_expiry_utc']}"
 
 
@@ -53,7 +54,7 @@ def result_html(facts: dict[str, Any]) -> str:
             f"<div>Covers everything under <code>{escape(facts['wildcard_base'])}</code>: "
             f"append this to each object URL:</div>" + _code("?" + facts["query"])
         )
-    if facts["cookies"]:
+    if facts["cookie_header"]:
         rows.append("<div>Cookies (send to the distribution's domain):</div>" + _code(facts["cookie_header"]))
     if facts["zarr_snippet"]:
         rows.append("<div>The recipient opens the dataset with:</div>" + _code(facts["zarr_snippet"]))
@@ -70,6 +71,6 @@ def result_text(facts: dict[str, Any]) -> str:
         lines.append(facts["url"])
     if facts["curl"]:
         lines.append(f"upload: {facts['curl']}")
-    if facts["cookies"]:
+    if facts["cookie_header"]:
         lines.append(f"Cookie: {facts['cookie_header']}")
     return "\n".join(lines)

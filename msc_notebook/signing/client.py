@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import StorageClientConfig, load_config, profile_entry, profiles_of
+from .config import StorageClientConfig, load_config, load_profiles, profile_entry
 from .config_files import expand_env_vars, find_config_file
 from .credentials import FILE_CREDENTIALS, CredentialStatus
 from .errors import (
@@ -203,8 +203,7 @@ def _profile_source(scheme: str, name: str) -> tuple[Path | None, Any]:
     # s3://bucket/key: reuse a profile named s3-BUCKET for that bucket, as MSC does,
     # else the AWS default credential chain.
     try:
-        path = find_config_file()
-        profiles = profiles_of(load_config(path), str(path))
+        path, profiles = load_profiles()
     except ConfigNotFoundError:
         path, profiles = None, {}
     candidate = profiles.get(f"s3-{name}")

@@ -111,6 +111,12 @@ def profile_entry(data: Mapping[str, Any], profile: str, where: str) -> Any:
     return expand_env_vars(profiles[profile], f"profiles.{profile}")
 
 
+def load_profiles(path: Path | None = None) -> tuple[Path, Mapping[str, Any]]:
+    """The config file (the given one, or the one MSC would find) and its profiles, unexpanded."""
+    path = path or find_config_file()
+    return path, profiles_of(load_config(path), str(path))
+
+
 def profiles_of(data: Mapping[str, Any], where: str) -> Mapping[str, Any]:
     """The ``profiles`` mapping of a loaded config, after checking its top-level keys."""
     unknown = sorted(set(data) - MSC_TOP_LEVEL_KEYS)

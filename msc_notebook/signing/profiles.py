@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .client import StorageClient
-from .config import StorageClientConfig, load_config, profiles_of
-from .config_files import expand_env_vars, find_config_file
+from .config import StorageClientConfig, load_profiles
+from .config_files import expand_env_vars
 from .credentials import CredentialStatus
 from .errors import MissingEnvironmentVariableError, PresignError
 from .signer import presign_supported, signer_types_for
@@ -38,15 +38,14 @@ def summarize_profiles(
     signing would; a profile whose credentials fail is reported, not raised.
     Without ``resolve_credentials`` the summaries say nothing about credentials.
     """
-    path = config_path or find_config_file()
-    profiles = profiles_of(load_config(path), str(path))
+    path, profiles = load_profiles(config_path)
     return path, [_summary(path, name, raw, resolve_credentials) for name, raw in profiles.items()]
 
 
 def summarize_profile(name: str, config_path: Path | None = None) -> ProfileSummary:
     """The summary of one profile, credentials resolved."""
-    path = config_path or find_config_file()
-    return _summary(path, name, profiles_of(load_config(path), str(path)).get(name), True)
+    path, profiles = load_profiles(config_path)
+    return _summary(path, name, profiles.get(name), True)
 
 
 def _summary(path: Path, name: str, raw: Any, resolve_credentials: bool) -> ProfileSummary:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -142,6 +143,11 @@ def _rebuild(url: str, fields: dict[str, Any]) -> PresignedURL:
     return PresignedURL(url, **fields)
 
 
+def cookie_header(cookies: Mapping[str, str]) -> str:
+    """The value of a ``Cookie:`` request header carrying ``cookies``."""
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
 class SignedCookies(ExpiryFacts, dict):
     """CloudFront signed cookies (a ``dict`` of cookie name to value) and their expiry.
 
@@ -173,7 +179,7 @@ class SignedCookies(ExpiryFacts, dict):
 
     def cookie_header(self) -> str:
         """The value of a ``Cookie:`` request header carrying all of them."""
-        return "; ".join(f"{name}={value}" for name, value in self.items())
+        return cookie_header(self)
 
     def __reduce__(self):
         fields = {k: getattr(self, k) for k in ("source", "resource", "domain", "signed_at", "expires_in", "extras")}

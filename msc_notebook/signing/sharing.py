@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 from .cloudfront import encode_path
 from .errors import SignerOptionError
+from .result import cookie_header
 
 _SIGNING_PARAMETERS = ("Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm")
 
@@ -56,5 +57,5 @@ def fsspec_storage_options(signed: str | Mapping[str, str]) -> dict[str, Any]:
         cookies = {name: value for name, value in signed.items() if name.startswith("CloudFront-")}
         if "CloudFront-Signature" not in cookies:
             raise SignerOptionError("these are not CloudFront signed cookies (no CloudFront-Signature)")
-        return {"headers": {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}}
+        return {"headers": {"Cookie": cookie_header(cookies)}}
     return {"params": signed_parameters(signed)}
