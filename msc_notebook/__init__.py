@@ -5,10 +5,16 @@
 msc_notebook`` adds the notebook magics.
 """
 
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from .signing import *  # noqa: F403
 from .signing import __all__ as _signing_all
 
-__version__ = "0.1.0"
+try:
+    __version__ = _version("msc-notebook")  # one place for the version: pyproject.toml
+except _PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 __all__ = [*_signing_all, "PresignForm", "__version__"]  # noqa: F405 (PresignForm: lazy, below)
 
 

@@ -11,7 +11,8 @@ def load_ipython_extension(shell) -> None:
 
     if any(isinstance(c, PresignMagics) for c in shell.configurables):
         return  # already loaded
-    # register_magics also adds it to shell.configurables, which is what %config searches.
+    # %config finds configurables in shell.configurables; register_magics does not add it there:
+    # Magics.__init__ does (IPython's Magics constructor appends itself when given a shell).
     shell.register_magics(PresignMagics(shell=shell, parent=shell))
     display.register(shell)
 

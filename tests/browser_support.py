@@ -18,6 +18,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from msc_notebook.demo.seaweedfs import free_ports
 
 CHROMIUM = "/usr/bin/chromium"
@@ -138,6 +140,8 @@ def chromium_page(**context_options):
     """A fresh headless Chromium page; page errors are collected, not fatal (Notebook 7 logs one)."""
     from playwright.sync_api import sync_playwright
 
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/install does)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:

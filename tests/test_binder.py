@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
+pytestmark = pytest.mark.e2e  # slow: browser, Jupyter, notebooks, the demo, Binder or npm
+
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 

@@ -38,7 +38,7 @@ def test_plain_path_gets_a_canned_policy(cf, rsa_private_key):
     params = msc.signed_parameters(url)
     assert set(params) == {"Expires", "Signature", "Key-Pair-Id"} and params["Key-Pair-Id"] == KEY_PAIR_ID
     assert int(params["Expires"]) == int(url.effective_expiry.timestamp()) == int(url.signed_at.timestamp()) + 900
-    assert url.signer_type == "cloudfront" and url.credential_expiry is None and url.extras["policy"] == "canned"
+    assert url.signer_type == "cloudfront" and url.credential_expiry is None and url.details.policy == "canned"
     verifier_for(rsa_private_key).verify(url, client_ip=CLIENT_IP)
     with pytest.raises(AccessDenied, match="does not match"):  # canned covers that one URL only
         verifier_for(rsa_private_key).verify(url.replace("model.bin", "other.bin"), client_ip=CLIENT_IP)
@@ -49,8 +49,8 @@ def test_wildcard_gets_a_custom_policy_covering_the_prefix(cf, rsa_private_key):
     policy = _policy(url)
     assert policy == {"Statement": [{"Resource": f"https://{DOMAIN}/results/experiment.zarr/*",
                                      "Condition": {"DateLessThan": {"AWS:EpochTime": int(url.effective_expiry.timestamp())}}}]}  # fmt: skip
-    assert url.extras["policy"] == "custom"
-    assert msc.wildcard_base(url) == url.extras["wildcard_base"] == f"https://{DOMAIN}/results/experiment.zarr/"
+    assert url.details.policy == "custom"
+    assert msc.wildcard_base(url) == url.details.wildcard_base == f"https://{DOMAIN}/results/experiment.zarr/"
     verifier = verifier_for(rsa_private_key)
     for relative in ("zarr.json", "temperature/c/0/0", "deep/er/chunk.bin", "with space.txt"):
         verifier.verify(msc.object_url(url, relative), client_ip=CLIENT_IP)
@@ -94,7 +94,7 @@ def test_not_before_and_ip_range_make_a_custom_policy(cf, rsa_private_key):
     condition = _policy(url)["Statement"][0]["Condition"]
     assert condition["DateGreaterThan"] == {"AWS:EpochTime": int(start.timestamp())}
     assert condition["IpAddress"] == {"AWS:SourceIp": "203.0.113.0/24"}
-    assert url.extras["not_before"] == start and url.extras["ip_range"] == "203.0.113.0/24"
+    assert url.details.not_before == start and url.details.ip_range == "203.0.113.0/24"
     with pytest.raises(AccessDenied, match="not yet valid"):
         verifier_for(rsa_private_key).verify(url, client_ip=CLIENT_IP)
     later = verifier_for(rsa_private_key, now=start.timestamp() + 1)
@@ -106,7 +106,11 @@ def test_not_before_and_ip_range_make_a_custom_policy(cf, rsa_private_key):
 
 
 @pytest.mark.parametrize("wildcard", [True, False])
-def test_signed_cookies_for_the_same_policies(cf, rsa_private_key, wildcard):
+def test_signed_cookies_for_the_same_policies(cf, rsa_private_key, wildcard, monkeypatch):
+    from msc_notebook.signing import times
+
+    now = times.utcnow()
+    monkeypatch.setattr(times, "utcnow", lambda: now)  # the URL below is signed in the same second
     path = "results/experiment.zarr/*" if wildcard else "datasets/model.bin"
     cookies = cf.generate_signed_cookies(path, signer_options={"expires_in": 600})
     expected = {"CloudFront-Policy" if wildcard else "CloudFront-Expires", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}
@@ -280,7 +284,7 @@ def test_not_before_must_say_its_timezone(cf):
     for naive in (datetime.now(), "2026-12-01T10:00:00"):
         with pytest.raises(msc.SignerOptionError, match="timezone-aware"):
             sign(cf, "x", not_before=naive)
-    assert sign(cf, "x", not_before="2026-01-01T10:00:00+01:00").extras["not_before"].hour == 9
+    assert sign(cf, "x", not_before="2026-01-01T10:00:00+01:00").details.not_before.hour == 9
 
 
 def test_key_is_reloaded_when_the_file_changes(cf, cloudfront_key_file, rsa_private_key):
@@ -313,7 +317,7 @@ def test_no_private_key_material_anywhere_in_results(cf, cloudfront_key_file):
     body = "".join(pem.splitlines()[1:-1])
     url = sign(cf, "results/x.zarr/*")
     cookies = cf.generate_signed_cookies("results/x.zarr/*")
-    for text in (str(url), repr(url), str(url.extras), repr(cookies), str(dict(cookies)), repr(cf.config)):
+    for text in (str(url), repr(url), repr(url.details), repr(cookies), str(dict(cookies)), repr(cf.config)):
         for chunk in (body[i : i + 40] for i in range(0, len(body), 40)):
             assert chunk not in text
 

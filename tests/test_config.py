@@ -173,7 +173,7 @@ def test_bad_json_names_the_line(isolated_env, monkeypatch):
          "missing secret_key"),
         ({"profiles": {"p": {**PROFILE, "credentials_provider": {"type": "S3Credentials",
                                                                   "options": {"access_key": "a", "secret_key": "s", "token": "t"}}}}},
-         "unknown token"),
+         "1 unknown option"),
         ({"profiles": {"p": {**PROFILE, "credentials_provider": {"type": "AzureCredentials", "options": {}}}}},
          "cannot sign S3 URLs"),
         ({"profiles": {"p": {**PROFILE, "credentials_provider": {"type": "S3Credentials", "options": {
@@ -198,7 +198,7 @@ def test_secrets_never_in_errors(write_config):
         "type": "S3Credentials", "options": {"access_key": "A", "secret_key": secret}}}}}, "p")
     assert secret not in repr(config) and secret not in repr(msc.StorageClient(config))
     url = msc.StorageClient(config).generate_presigned_url("k")
-    assert secret not in url and secret not in repr(url) and secret not in str(url.extras)
+    assert secret not in url and secret not in repr(url) and secret not in repr(url.details)
 
 
 def test_config_edits_take_effect_without_restart(write_config):

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import msc_notebook as msc
-from msc_notebook.signing import clock
+from msc_notebook.signing import times
 
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN+/=="
 
@@ -25,7 +25,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _in(seconds: int) -> datetime:
-    return (clock.utcnow() + timedelta(seconds=seconds)).replace(microsecond=0)
+    return (times.utcnow() + timedelta(seconds=seconds)).replace(microsecond=0)
 
 
 def _query(url: str) -> dict[str, str]:
@@ -75,7 +75,7 @@ def test_credential_process_expiry_cuts_the_url_short(isolated_env, write_config
     assert url.limited_by_credentials
     assert 1100 < url.seconds_left() <= 1200
     assert re.search(r"stops working after (19|20) min, not the 2 h requested", url.warning), url.warning
-    assert url.extras["credential_source"] == "credential_process in the AWS config"
+    assert url.details.credential_source == "credential_process in the AWS config"
     _assert_sigv4_with_token(url)
     assert _query(url)["X-Amz-Credential"].startswith("ASIAPROCESS/")
 
@@ -106,7 +106,7 @@ def test_static_credentials_without_expiry_never_limit(isolated_env, write_confi
     assert url.credential_expiry is None
     assert url.effective_expiry == url.requested_expiry
     assert url.warning is None
-    assert url.extras["credential_source"].startswith("environment variables")
+    assert url.details.credential_source.startswith("environment variables")
 
 
 def test_expired_credential_process_gives_no_url(isolated_env, write_config):
@@ -170,7 +170,7 @@ def test_file_based_credentials_expiry_and_rotation(isolated_env, write_config):
         url = msc.generate_presigned_url("msc://filecreds/k")
     assert url.effective_expiry == expiration
     assert _query(url)["X-Amz-Credential"].startswith("ASIAFILE1/")
-    assert url.extras["credential_source"] == "MSC credential file"
+    assert url.details.credential_source == "MSC credential file"
 
     # Rotated in place, without an expiry: picked up at the next call.
     path.write_text(json.dumps({"Version": 1, "AccessKeyId": "ASIAFILE2", "SecretAccessKey": "f2"}))

@@ -80,7 +80,7 @@ def test_bad_expiry_is_shown_next_to_the_expiry(form, custom, message):
     form.expiry.value = None
     form.custom_expiry.value = custom
     assert form.sign() is None
-    assert list(form.error_messages) == ["expiry"] and message in form.error_messages["expiry"]
+    assert list(form.error_messages) == ["expires_in"] and message in form.error_messages["expires_in"]
     assert form.results.children == ()
 
 
@@ -116,7 +116,7 @@ def test_cloudfront_fields_appear_prefilled_and_hide(form):
     assert form.cloudfront["key_pair_id"].value == KEY_PAIR_ID and form.cloudfront["domain"].value == DOMAIN
     form.path.value = "results/experiment.zarr/*"
     url = form.sign()
-    assert url.signer_type == "cloudfront" and url.extras["policy"] == "custom"
+    assert url.signer_type == "cloudfront" and url.details.policy == "custom"
     assert form.results.children[0].facts["zarr_snippet"]
     form.signer.value = "s3"
     assert form.cloudfront_box.layout.display == "none"

@@ -131,7 +131,7 @@ def test_quoted_keys_with_spaces(ip, demo, s3):
 
 def test_cloudfront_options_and_cookies(ip, demo, cloudfront_key_file):
     url = ip.run_line_magic("presign", "msc://cf/results/experiment.zarr/* --signer cloudfront -e 2h -q")
-    assert url.signer_type == "cloudfront" and url.extras["policy"] == "custom" and url.expires_in == 7200
+    assert url.signer_type == "cloudfront" and url.details.policy == "custom" and url.expires_in == 7200
     url = ip.run_line_magic("presign", "msc://cf/x.bin --domain cdn.example.org --ip-range 192.0.2.0/24 -q")
     assert url.startswith("https://cdn.example.org/x.bin?Policy=")  # a CloudFront flag implies the signer
     result, captured = run(ip, "%presign msc://cf/results/experiment.zarr/* --signer cloudfront --cookies")

@@ -11,6 +11,8 @@ from conftest import BUCKET, seaweed_profile
 from http_client import fetch
 from nbclient import NotebookClient
 
+pytestmark = pytest.mark.e2e  # slow: browser, Jupyter, notebooks, the demo, Binder or npm
+
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 

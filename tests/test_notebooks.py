@@ -11,6 +11,8 @@ from nbclient import NotebookClient
 
 from msc_notebook.demo.environment import DemoEnvironment
 
+pytestmark = pytest.mark.e2e  # slow: browser, Jupyter, notebooks, the demo, Binder or npm
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 

@@ -139,7 +139,7 @@ def test_presigned_url_is_a_str_with_its_facts(client):
     assert url.credential_expiry is None and url.warning is None and not url.limited_by_credentials
     assert 890 < url.seconds_left() <= 900 and not url.expired
     assert url.seconds_left(now=url.signed_at + timedelta(seconds=1000)) == -100
-    assert url.extras["key"] == "datasets/model.bin" and url.extras["bucket"] == "team-bucket"
+    assert url.details.key == "datasets/model.bin" and url.details.bucket == "team-bucket"
     copy = pickle.loads(pickle.dumps(url))
     assert copy == url and copy.effective_expiry == url.effective_expiry and copy.method == "GET"
     assert "PresignedURL('https://team-bucket.s3.amazonaws.com/datasets/model.bin?" in repr(url)

@@ -80,7 +80,7 @@ def _assert_same(group, arrays) -> None:
 def test_zarr_reads_the_dataset_with_only_the_wildcard_url(dataset, share_profile, edge):
     arrays, file_count = dataset
     url = msc.generate_presigned_url(f"msc://cf/{PREFIX}/*", signer_type="cloudfront")
-    assert url.extras["policy"] == "custom"
+    assert url.details.policy == "custom"
     _assert_same(_open(url, msc.wildcard_base(url).rstrip("/")), arrays)
     served = [entry for entry in edge.log if entry[2] == 200]
     assert len({path for _, path, _, _ in served}) >= 4  # metadata and several chunks, one signature

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..signing.result import PresignedURL, SignedCookies
+from ..signing import PresignedURL, PresignRequest, SignedCookies
 
 _DISPLAYED_TYPES = (PresignedURL, SignedCookies)
 _shown: dict[int, int] = {}  # id(result) -> execution count it was shown in
 
 
-def show(result: PresignedURL | SignedCookies, *, compact: bool = False) -> None:
-    """Display the result widget (with its static HTML/text fallback)."""
+def show(
+    result: PresignedURL | SignedCookies, *, request: PresignRequest | None = None, compact: bool = False
+) -> None:
+    """Display the result widget (with its static HTML/text fallback); with the ``request``
+    that made it, the widget can sign it again once it runs out."""
     from IPython.display import display
 
     from .result_widget import PresignResultWidget
 
-    display(PresignResultWidget.for_result(result, compact=compact))
+    display(PresignResultWidget.for_result(result, request=request, compact=compact))
     shell = _shell()
     if shell is not None:
         _shown[id(result)] = shell.execution_count

@@ -1,74 +1,104 @@
-"""What a display shows about a signed result, as plain JSON-able facts.
+"""What a display shows about a signed result: one typed record, the only facts builder.
 
-Both renderings use them: the browser widget (as its synced state) and the static
-HTML/text fallback. Strings are raw here; each renderer escapes for its medium.
-Nothing secret is in them: URLs and cookies are what is handed out anyway.
+The browser widget gets it as its synced state (`ResultFacts.state`, the keys the JS
+reads), the static HTML and text fallbacks read its attributes. Strings are raw here;
+each renderer escapes for its medium. Nothing secret is in it: URLs and cookies are
+what is handed out anyway.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from ..signing.result import PresignedURL, SignedCookies, describe_duration
-from ..signing.sharing import fsspec_storage_options, signed_query
+from ..signing import (
+    CloudFrontDetails,
+    PresignedURL,
+    S3Details,
+    SignedCookies,
+    describe_duration,
+    fsspec_storage_options,
+    signed_query,
+    utc_text,
+)
 
 
-def _ms(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp() * 1000)
+@dataclass(frozen=True)
+class ResultFacts:
+    kind: str  # "url" or "cookies"
+    url: str  # the signed URL, or the Resource signed cookies authorize
+    method: str
+    source: str  # msc://profile/path
+    signer_type: str
+    signed_at_ms: int
+    effective_expiry_ms: int
+    effective_expiry_utc: str
+    expires_in_text: str
+    limited_by_credentials: bool
+    lifetime_lost_text: str
+    warning: str | None
+    clickable: bool  # a link only where following it does what was signed
+    not_before_utc: str | None = None
+    not_before_ms: int | None = None
+    ip_range: str | None = None
+    curl: str | None = None  # PUT: a ready-to-paste upload
+    wildcard_base: str | None = None  # a CloudFront prefix share: what it covers
+    query: str | None = None  # ... and the parameters to append to each object URL
+    zarr_snippet: str | None = None  # ... and how the recipient opens it
+    cookie_header: str | None = None
+
+    def state(self) -> dict[str, Any]:
+        """The JSON-able form the widget syncs to the browser."""
+        return asdict(self)
 
 
-def utc_text(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
-
-
-def result_facts(result: PresignedURL | SignedCookies) -> dict[str, Any]:
+def result_facts(result: PresignedURL | SignedCookies) -> ResultFacts:
     """The facts of a signed URL or of signed cookies, for display."""
     is_cookies = isinstance(result, SignedCookies)
-    facts: dict[str, Any] = {
-        "kind": "cookies" if is_cookies else "url",
-        "url": result.resource if is_cookies else str(result),
-        "method": result.method,
-        "source": result.source,
-        "signer_type": result.signer_type,
-        "signed_at_ms": _ms(result.signed_at),
-        "effective_expiry_ms": _ms(result.effective_expiry),
-        "effective_expiry_utc": utc_text(result.effective_expiry),
-        "expires_in_text": describe_duration(result.expires_in),
-        "limited_by_credentials": result.limited_by_credentials,
-        "lifetime_lost_text": describe_duration(result.lifetime_lost.total_seconds()),
-        "warning": result.warning,
-        "not_before_utc": utc_text(result.extras["not_before"]) if result.extras.get("not_before") else None,
-        "not_before_ms": _ms(result.extras.get("not_before")),
-        "ip_range": result.extras.get("ip_range"),
-        "curl": None,
-        "wildcard_base": None,
-        "query": None,
-        "zarr_snippet": None,
-        "cookie_header": result.cookie_header() if is_cookies else None,
-    }
-    if not is_cookies and result.method == "PUT":
-        facts["curl"] = curl_upload_command(result)
-    base = result.extras.get("wildcard_base")
-    if base:
-        facts["wildcard_base"] = base
-        facts["query"] = None if is_cookies else signed_query(result)
-        facts["zarr_snippet"] = zarr_snippet(base, fsspec_storage_options(result))
-    # One rule for both renderings: a link only where following it does what was signed.
-    facts["clickable"] = (
-        not is_cookies and result.method != "PUT" and not base and facts["url"].lower().startswith(("https://", "http://"))
+    details = result.details
+    url = result.resource if is_cookies else str(result)
+    cloudfront = details if isinstance(details, CloudFrontDetails) else None
+    base = cloudfront.wildcard_base if cloudfront else None
+    return ResultFacts(
+        kind="cookies" if is_cookies else "url",
+        url=url,
+        method=result.method,
+        source=result.source,
+        signer_type=result.signer_type,
+        signed_at_ms=_ms(result.signed_at),
+        effective_expiry_ms=_ms(result.effective_expiry),
+        effective_expiry_utc=utc_text(result.effective_expiry),
+        expires_in_text=describe_duration(result.expires_in),
+        limited_by_credentials=result.limited_by_credentials,
+        lifetime_lost_text=describe_duration(result.lifetime_lost.total_seconds()),
+        warning=result.warning,
+        clickable=not is_cookies and result.method != "PUT" and not base and url.lower().startswith(("https://", "http://")),
+        not_before_utc=utc_text(cloudfront.not_before) if cloudfront and cloudfront.not_before else None,
+        not_before_ms=_ms(cloudfront.not_before) if cloudfront and cloudfront.not_before else None,
+        ip_range=cloudfront.ip_range if cloudfront else None,
+        curl=curl_upload_command(result) if not is_cookies and result.method == "PUT" else None,
+        wildcard_base=base,
+        query=signed_query(result) if base and not is_cookies else None,
+        zarr_snippet=zarr_snippet(base, fsspec_storage_options(result)) if base else None,
+        cookie_header=result.cookie_header() if is_cookies else None,
     )
-    return facts
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 def curl_upload_command(url: PresignedURL) -> str:
     """A ready-to-paste upload, with the signed Content-Type when one was signed."""
-    filename = url.extras.get("key", url.source).rstrip("/").rsplit("/", 1)[-1] or "FILE"
+    details = url.details
+    key = details.key if isinstance(details, S3Details) else url.source
+    filename = key.rstrip("/").rsplit("/", 1)[-1] or "FILE"
     parts = ["curl", "--fail", "--upload-file", shlex.quote(filename)]
-    if url.extras.get("content_type"):
-        parts += ["-H", shlex.quote(f"Content-Type: {url.extras['content_type']}")]
+    if isinstance(details, S3Details) and details.content_type:
+        parts += ["-H", shlex.quote(f"Content-Type: {details.content_type}")]
     parts.append(shlex.quote(str(url)))
     return " ".join(parts)
 

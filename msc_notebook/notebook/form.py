@@ -1,54 +1,78 @@
 """The presign form: an ipywidgets panel for people who would rather click than type.
 
-It drives the same signer library as %presign, shows the same result widget (newest
-on top, earlier ones kept), and records every URL in %presign_history. Errors appear
-in plain words next to the field at fault (PresignError.field says which).
+It builds the same `PresignRequest` as %presign (so both accept and refuse the same
+things), shows the same result widget (newest on top, earlier ones kept), and records
+every URL in %presign_history. Errors appear in plain words next to the field at
+fault (PresignError.field says which); no exception escapes a click.
+
+Layout: one column of labels, one of inputs; the path field takes the row's width;
+Enter in any text field signs.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
-from html import escape
+from html import escape, unescape
 from typing import Any
 
 import ipywidgets as widgets
 
-from ..signing.browse import ListingPage, list_objects
-from ..signing.client import sign_url, storage_client_for
-from ..signing.config import StorageClientConfig
-from ..signing.errors import PresignError, SignerOptionError
-from ..signing.options import attachment_disposition
-from ..signing.profiles import ProfileSummary, summarize_profile, summarize_profiles
-from ..signing.result import PresignedURL
-from ..signing.storage_url import parse_storage_url
-from .durations import parse_duration
+from ..signing import (
+    CLOUDFRONT_OPTION_HELP,
+    PresignedURL,
+    PresignError,
+    PresignRequest,
+    ProfileSummary,
+    SignedCookies,
+    StorageClientConfig,
+    StorageURL,
+    parse_storage_url,
+    storage_client,
+    summarize_profile,
+    summarize_profiles,
+)
 from .history import history
 from .profiles_table import time_left
 from .result_widget import PresignResultWidget
 
 EXPIRY_PRESETS = [("15 min", 900), ("1 hour", 3600), ("1 day", 86400), ("7 days", 604800), ("custom…", None)]
-CLOUDFRONT_FIELDS = {  # signer option -> label
-    "key_pair_id": "Key pair id",
-    "private_key_path": "Private key",
-    "domain": "Domain",
-    "origin_path": "Origin path",
-}
-_FULL = widgets.Layout(width="auto")  # stretches to the form's width (100% would add the margins)
-_LABELLED = {"description_width": "110px"}
+LABEL_WIDTH = "110px"
+_FIELDS = ("profile", "path", "method", "expires_in", "signer_type", *CLOUDFRONT_OPTION_HELP,
+           "content_type", "download_as", "general")  # fmt: skip
+# Error fields that belong to another input's slot.
+_SLOT_OF = {"content_disposition": "download_as", "url": "path"}
 
 
-def _text(label: str, placeholder: str = "", css: str = "") -> widgets.Text:
-    field = widgets.Text(description=label, placeholder=placeholder, layout=_FULL, style=_LABELLED)
-    if css:
-        field.add_class(css)
+def _label_text(option: str) -> str:
+    """``key_pair_id`` -> ``Key pair id``; ``ip_range`` -> ``IP range``."""
+    return re.sub(r"^Ip\b", "IP", option.replace("_", " ").capitalize())
+
+
+def _text(placeholder: str, css: str) -> widgets.Text:
+    field = widgets.Text(placeholder=placeholder, layout=widgets.Layout(width="auto", flex="1 1 auto"))
+    field.add_class(css)
     return field
 
 
-def _error_slot(css: str) -> widgets.HTML:
-    slot = widgets.HTML(layout=widgets.Layout(margin="0 0 0 114px"))
+def _error_slot(name: str) -> widgets.HTML:
+    slot = widgets.HTML()
     slot.add_class("msc-form-error")
-    slot.add_class(css)
+    slot.add_class(f"msc-form-error-{name.replace('_', '-')}")
     return slot
+
+
+def _row(label: str, *controls: widgets.Widget, error: widgets.HTML | None = None) -> widgets.HBox:
+    """One form row: the label in the label column, the controls (and the error) beside it."""
+    title = widgets.Label(label, layout=widgets.Layout(width=LABEL_WIDTH, flex=f"0 0 {LABEL_WIDTH}"))
+    title.add_class("msc-form-label")
+    inputs = widgets.HBox(list(controls), layout=widgets.Layout(flex="1 1 auto", align_items="center", min_width="0"))
+    column = widgets.VBox([inputs, *([error] if error else [])], layout=widgets.Layout(flex="1 1 auto", min_width="0"))
+    return widgets.HBox([title, column], layout=widgets.Layout(width="100%", align_items="flex-start"))
+
+
+def _show(widget: widgets.Widget, visible: bool) -> None:
+    widget.layout.display = "flex" if visible else "none"
 
 
 class PresignForm(widgets.VBox):
@@ -57,22 +81,62 @@ class PresignForm(widgets.VBox):
     page_size = 100  # entries per Browse page (ListObjectsV2 MaxKeys)
 
     def __init__(self, **kwargs: Any) -> None:
-        self.last_result: PresignedURL | None = None
-        self._listing: ListingPage | None = None
+        self.last_result: PresignedURL | SignedCookies | None = None
         self._summary: ProfileSummary | None = None
+        self._next_token: str | None = None
         self._summaries = self._offered_profiles()
-        offered = [s for s in self._summaries if s.presign_supported]
-        refused = [s for s in self._summaries if not s.presign_supported]
+        self._build_fields()
+        super().__init__(
+            self._layout(), layout=widgets.Layout(width="100%", max_width="760px", min_width="0"), **kwargs
+        )
+        self.add_class("msc-presign-form")
+        self._wire()
+        if not self.profile.options:
+            self.errors["profile"].value = _error(
+                "no profile in the MSC config can presign; add an s3, s8k, gcs_s3 or ais_s3 profile"
+            )
+            self.sign_button.disabled = self.browse_button.disabled = True
+        self._profile_changed()
 
+    # -- building ---------------------------------------------------------------------------
+
+    def _build_fields(self) -> None:
+        offered = [s for s in self._summaries if s.presign_supported]
         self.profile = widgets.Dropdown(
-            description="Profile",
             options=[(f"{s.name} ({s.provider_type})", s.name) for s in offered],
-            layout=_FULL,
-            style=_LABELLED,
+            layout=widgets.Layout(width="auto", flex="1 1 auto"),
         )
         self.profile.add_class("msc-form-profile")
         self.credentials_note = widgets.HTML()
         self.credentials_note.add_class("msc-form-credentials")
+        self.path = _text("datasets/model.bin, or msc://profile/path", "msc-form-path")
+        self.browse_button = widgets.Button(description="Browse", tooltip="List what is under the typed prefix")
+        self.browse_button.add_class("msc-form-browse")
+        self.listing = widgets.Select(options=[], rows=8, layout=widgets.Layout(width="auto", display="none"))
+        self.listing.add_class("msc-form-listing")
+        self.more_button = widgets.Button(description="More…", layout=widgets.Layout(display="none"))
+        self.more_button.add_class("msc-form-more")
+        self.method = widgets.ToggleButtons(options=["GET", "PUT", "HEAD"], style={"button_width": "auto"})
+        self.method.add_class("msc-form-method")
+        self.expiry = widgets.Dropdown(options=EXPIRY_PRESETS, value=3600, layout=widgets.Layout(width="140px"))
+        self.expiry.add_class("msc-form-expiry")
+        self.custom_expiry = _text("e.g. 90m, 2h, 3d", "msc-form-custom-expiry")
+        self.custom_expiry.layout.display = "none"
+        self.signer = widgets.ToggleButtons(options=[("S3", "s3")], style={"button_width": "auto"})
+        self.signer.add_class("msc-form-signer")
+        self.cloudfront = {
+            name: _text(help_text, f"msc-form-{name.replace('_', '-')}") for name, help_text in CLOUDFRONT_OPTION_HELP.items()
+        }
+        self.content_type = _text("the uploader must send exactly this", "msc-form-content-type")
+        self.download_as = _text("file name the browser saves (optional)", "msc-form-download-as")
+        self.sign_button = widgets.Button(description="Sign", button_style="primary", icon="link")
+        self.sign_button.add_class("msc-form-sign")
+        self.results = widgets.VBox()
+        self.results.add_class("msc-form-results")
+        self.errors = {name: _error_slot(name) for name in _FIELDS}
+
+    def _layout(self) -> list[widgets.Widget]:
+        refused = [s for s in self._summaries if not s.presign_supported]
         refused_note = widgets.HTML(
             "<small>Not offered: "
             + "; ".join(f"{escape(s.name)} ({escape(s.provider_type)}): presigning is not implemented for "
@@ -81,61 +145,33 @@ class PresignForm(widgets.VBox):
             if refused
             else ""
         )
-        self.path = _text("Object", "datasets/model.bin, or msc://profile/path", "msc-form-path")
-        self.browse_button = widgets.Button(description="Browse", tooltip="List what is under the typed prefix")
-        self.browse_button.add_class("msc-form-browse")
-        self.listing = widgets.Select(options=[], rows=8, layout=widgets.Layout(width="100%", display="none"))
-        self.listing.add_class("msc-form-listing")
-        self.more_button = widgets.Button(description="More…", layout=widgets.Layout(display="none"))
-        self.more_button.add_class("msc-form-more")
-        self.method = widgets.ToggleButtons(
-            description="Method", options=["GET", "PUT", "HEAD"], style={**_LABELLED, "button_width": "auto"}
-        )
-        self.method.add_class("msc-form-method")
-        self.expiry = widgets.Dropdown(description="Expires in", options=EXPIRY_PRESETS, value=3600, style=_LABELLED)
-        self.expiry.add_class("msc-form-expiry")
-        self.custom_expiry = widgets.Text(placeholder="e.g. 90m, 2h, 3d", layout=widgets.Layout(width="140px", display="none"))
-        self.custom_expiry.add_class("msc-form-custom-expiry")
-        self.signer = widgets.ToggleButtons(
-            description="Signer", options=[("S3", "s3")], style={**_LABELLED, "button_width": "auto"}
-        )
-        self.signer.add_class("msc-form-signer")
-        self.cloudfront = {name: _text(label, css=f"msc-form-{name.replace('_', '-')}") for name, label in CLOUDFRONT_FIELDS.items()}
-        self.content_type = _text("Content-Type", "the uploader must send exactly this", "msc-form-content-type")
-        self.download_as = _text("Download as", "file name the browser saves (optional)", "msc-form-download-as")
-        self.sign_button = widgets.Button(description="Sign", button_style="primary", icon="link")
-        self.sign_button.add_class("msc-form-sign")
-        self.results = widgets.VBox()
-        self.results.add_class("msc-form-results")
-
-        self.errors = {
-            name: _error_slot(f"msc-form-error-{name.replace('_', '-')}")
-            for name in ("profile", "path", "method", "expiry", "signer", *CLOUDFRONT_FIELDS,
-                         "content_type", "download_as", "general")  # fmt: skip
-        }
+        errors = self.errors
         self.cloudfront_box = widgets.VBox(
-            [w for name, field in self.cloudfront.items() for w in (field, self.errors[name])],
-            layout=widgets.Layout(display="none"),
+            [_row(_label_text(name), field, error=errors[name]) for name, field in self.cloudfront.items()],
+            layout=widgets.Layout(display="none", width="100%"),
         )
         self.cloudfront_box.add_class("msc-form-cloudfront")
-        self.put_box = widgets.VBox([self.content_type, self.errors["content_type"]], layout=widgets.Layout(display="none"))
-        self.get_box = widgets.VBox([self.download_as, self.errors["download_as"]])
-        wrap = widgets.Layout(flex_flow="row wrap", align_items="center", width="100%")
-        super().__init__(
-            [
-                self.profile, self.credentials_note, self.errors["profile"], refused_note,
-                widgets.HBox([widgets.Box([self.path], layout=widgets.Layout(flex="1 1 240px")), self.browse_button], layout=wrap),
-                self.errors["path"], self.listing, self.more_button,
-                self.method, self.errors["method"],
-                widgets.HBox([self.expiry, self.custom_expiry], layout=wrap), self.errors["expiry"],
-                self.signer, self.errors["signer"], self.cloudfront_box, self.put_box, self.get_box,
-                self.sign_button, self.errors["general"], self.results,
-            ],  # fmt: skip
-            layout=widgets.Layout(width="100%", max_width="760px", min_width="0"),
-            **kwargs,
-        )
-        self.add_class("msc-presign-form")
+        self.put_box = _row("Content-Type", self.content_type, error=errors["content_type"])
+        self.put_box.layout.display = "none"
+        self.get_box = _row("Download as", self.download_as, error=errors["download_as"])
+        return [
+            _row("Profile", self.profile, error=errors["profile"]),
+            _row("", self.credentials_note),
+            refused_note,
+            _row("Object", self.path, self.browse_button, error=errors["path"]),
+            _row("", self.listing),
+            _row("", self.more_button),
+            _row("Method", self.method, error=errors["method"]),
+            _row("Expires in", self.expiry, self.custom_expiry, error=errors["expires_in"]),
+            _row("Signer", self.signer, error=errors["signer_type"]),
+            self.cloudfront_box,
+            self.put_box,
+            self.get_box,
+            _row("", self.sign_button, error=errors["general"]),
+            self.results,
+        ]
 
+    def _wire(self) -> None:
         self.profile.observe(lambda _: self._profile_changed(), "value")
         self.signer.observe(lambda _: self._signer_changed(), "value")
         self.method.observe(lambda _: self._update_visibility(), "value")
@@ -148,11 +184,8 @@ class PresignForm(widgets.VBox):
             # ipywidgets 8 deprecates on_submit, but it is the only event that means "Enter":
             # the suggested continuous_update=False also fires on blur (e.g. clicking Browse).
             warnings.simplefilter("ignore", DeprecationWarning)
-            self.path.on_submit(lambda _: self.sign())
-        if not offered:
-            self.errors["profile"].value = _error("no profile in the MSC config can presign; add an s3, s8k, gcs_s3 or ais_s3 profile")
-            self.sign_button.disabled = self.browse_button.disabled = True
-        self._profile_changed()
+            for field in (self.path, self.custom_expiry, *self.cloudfront.values(), self.content_type, self.download_as):
+                field.on_submit(lambda _: self.sign())
 
     # -- reading the config ---------------------------------------------------------------
 
@@ -173,12 +206,19 @@ class PresignForm(widgets.VBox):
         self.signer.options = [("S3" if t == "s3" else "CloudFront", t) for t in summary.signer_types]
         if summary.problem:
             self.errors["profile"].value = _error(summary.problem)
-        defaults = self._cloudfront_defaults(name)
+        presign = self._presign_defaults(name)
         for option, field in self.cloudfront.items():
-            field.value = str(defaults.get(option) or "")
-        if defaults.get("signer_type") == "cloudfront" and "cloudfront" in summary.signer_types:
+            field.value = str((presign.get("cloudfront") or {}).get(option) or "")
+        if presign.get("signer_type") == "cloudfront" and "cloudfront" in summary.signer_types:
             self.signer.value = "cloudfront"
         self._signer_changed()
+
+    @staticmethod
+    def _presign_defaults(profile: str) -> dict[str, Any]:
+        try:
+            return dict(StorageClientConfig.from_file(profile).presign)
+        except PresignError:
+            return {}
 
     def _signer_changed(self) -> None:
         """What limits the URL: the S3 credentials' lifetime, or (CloudFront) only expires_in."""
@@ -195,20 +235,12 @@ class PresignForm(widgets.VBox):
         self.credentials_note.value = f"<small>{note}</small>" if note else ""
         self._update_visibility()
 
-    @staticmethod
-    def _cloudfront_defaults(profile: str) -> dict[str, Any]:
-        try:
-            presign = StorageClientConfig.from_file(profile).presign
-        except PresignError:
-            return {}
-        return {**(presign.get("cloudfront") or {}), "signer_type": presign.get("signer_type")}
-
     def _update_visibility(self) -> None:
         cloudfront = self.signer.value == "cloudfront"
-        self.cloudfront_box.layout.display = "flex" if cloudfront else "none"
-        self.put_box.layout.display = "flex" if self.method.value == "PUT" else "none"
-        self.get_box.layout.display = "flex" if self.method.value == "GET" and not cloudfront else "none"
-        self.custom_expiry.layout.display = "flex" if self.expiry.value is None else "none"
+        _show(self.cloudfront_box, cloudfront)
+        _show(self.put_box, self.method.value == "PUT")
+        _show(self.get_box, self.method.value == "GET" and not cloudfront)
+        _show(self.custom_expiry, self.expiry.value is None)
 
     # -- browsing -------------------------------------------------------------------------
 
@@ -216,27 +248,27 @@ class PresignForm(widgets.VBox):
         """List what is under the typed prefix (one page; More… fetches the next)."""
         self._clear_errors()
         try:
-            profile, prefix = self._target(allow_empty=True)
-            token = self._listing.next_token if more and self._listing else None
-            page = list_objects(
-                storage_client_for("msc", profile), prefix, page_size=self.page_size, continuation_token=token
+            target = self._target(allow_empty=True)
+            page = storage_client(target).list_page(
+                target.path, page_size=self.page_size, token=self._next_token if more else None
             )
         except PresignError as exc:
             self._show_error(exc)
             return
         if not page.entries and not more:
             self._hide_listing()
-            self.errors["path"].value = _error(f"nothing found under {prefix or 'the top level'!r} in profile {profile!r}")
+            where = target.path or "the top level"
+            self.errors["path"].value = _error(f"nothing found under {where!r} in profile {target.profile!r}")
             return
-        self._listing = page
+        self._next_token = page.next_token
         options = list(self.listing.options) if more else []
-        options += [(_entry_label(e.path, e.is_prefix, e.size), e.path) for e in page.entries]
+        options += [(_entry_label(e.key, e.type == "directory", e.content_length), e.key) for e in page.entries]
         self.listing.unobserve(self._picked, "value")
         self.listing.options = options
         self.listing.value = None
         self.listing.observe(self._picked, "value")
-        self.listing.layout.display = "flex"
-        self.more_button.layout.display = "flex" if page.next_token else "none"
+        _show(self.listing, True)
+        _show(self.more_button, page.next_token is not None)
 
     def _picked(self, change) -> None:
         if change["new"] is None:
@@ -246,73 +278,59 @@ class PresignForm(widgets.VBox):
             self.browse()  # a folder: go in
 
     def _hide_listing(self) -> None:
-        self._listing = None
-        self.listing.layout.display = self.more_button.layout.display = "none"
+        self._next_token = None
+        _show(self.listing, False)
+        _show(self.more_button, False)
 
     # -- signing --------------------------------------------------------------------------
 
-    def sign(self) -> PresignedURL | None:
+    def sign(self) -> PresignedURL | SignedCookies | None:
         """Sign what the form says; show the result on top (earlier ones stay) or the error inline."""
         self._clear_errors()
         try:
-            profile, path = self._target()
-            result = sign_url(
-                f"msc://{profile}/{path}",
-                method=self.method.value,
-                signer_type=self.signer.value,
-                signer_options=self._options(),
-            )
+            request = self.request()
+            result = request.sign()
         except PresignError as exc:
             self._show_error(exc)
             return None
         history.add(result)
         self.last_result = result
-        self.results.children = (PresignResultWidget.for_result(result), *self.results.children)
+        self.results.children = (PresignResultWidget.for_result(result, request=request), *self.results.children)
         return result
 
-    def _target(self, *, allow_empty: bool = False) -> tuple[str, str]:
-        """The profile and path, from the fields; a full msc:// URL in the path wins."""
+    def request(self) -> PresignRequest:
+        """The request the visible fields describe (what Sign signs)."""
+        cloudfront = self.signer.value == "cloudfront"
+        return PresignRequest.from_inputs(
+            self._target(),
+            method=self.method.value,
+            expires_in=self.expiry.value if self.expiry.value is not None else self.custom_expiry.value,
+            signer=self.signer.value,
+            content_type=self.content_type.value if self.method.value == "PUT" else None,
+            download_as=self.download_as.value if self.method.value == "GET" and not cloudfront else None,
+            cloudfront={name: field.value for name, field in self.cloudfront.items()} if cloudfront else None,
+        )
+
+    def _target(self, *, allow_empty: bool = False) -> StorageURL:
+        """The object the fields name; a full msc:// URL typed in the path picks its profile."""
         text = self.path.value.strip()
         if text.lower().startswith("msc://"):
-            parsed = parse_storage_url(text)
-            if parsed.profile not in {s.name for s in self._summaries if s.presign_supported}:
-                raise PresignError(f"profile {parsed.profile!r} is not one this form can sign for", field="path")
-            self.profile.value = parsed.profile
-            self.path.value = text = parsed.path
+            target = parse_storage_url(text)
+            if target.profile not in {s.name for s in self._summaries if s.presign_supported}:
+                raise PresignError(f"profile {target.profile!r} is not one this form can sign for", field="path")
+            self.profile.value = target.profile
+            self.path.value = target.path
+            return target
         if not text and not allow_empty:
             raise PresignError("type the object's path, e.g. datasets/model.bin, or Browse to pick one", field="path")
         if self.profile.value is None:
             raise PresignError("pick a profile", field="profile")
-        return self.profile.value, text
-
-    def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"expires_in": self._expires_in()}
-        if self.signer.value == "cloudfront":
-            # All of them, empty ones too: the form (pre-filled from the profile) is what counts.
-            options.update({name: f.value.strip() for name, f in self.cloudfront.items()})
-        if self.method.value == "PUT" and self.content_type.value.strip():
-            options["content_type"] = self.content_type.value.strip()
-        if self.method.value == "GET" and self.signer.value == "s3" and self.download_as.value.strip():
-            try:
-                options["content_disposition"] = attachment_disposition(self.download_as.value.strip())
-            except SignerOptionError as exc:
-                raise SignerOptionError(str(exc), field="content_disposition") from None
-        return options
-
-    def _expires_in(self) -> int:
-        if self.expiry.value is not None:
-            return self.expiry.value
-        try:
-            return parse_duration(self.custom_expiry.value)
-        except SignerOptionError as exc:
-            raise SignerOptionError(str(exc), field="expires_in") from None
+        return StorageURL("msc", self.profile.value, text)
 
     # -- errors -----------------------------------------------------------------------------
 
-    _FIELD_SLOTS = {"expires_in": "expiry", "signer_type": "signer", "content_disposition": "download_as"}
-
     def _show_error(self, exc: PresignError) -> None:
-        slot = self._FIELD_SLOTS.get(exc.field or "", exc.field or "general")
+        slot = _SLOT_OF.get(exc.field or "", exc.field or "general")
         (self.errors.get(slot) or self.errors["general"]).value = _error(str(exc))
 
     def _clear_errors(self) -> None:
@@ -330,9 +348,6 @@ def _error(message: str) -> str:
 
 
 def _plain(html_text: str) -> str:
-    import re
-    from html import unescape
-
     return unescape(re.sub(r"<[^>]+>", "", html_text)).removeprefix("⚠ ")
 
 

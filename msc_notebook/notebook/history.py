@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from ..signing.result import PresignedURL, SignedCookies
+from ..signing import PresignedURL, SignedCookies
 
 Signed = PresignedURL | SignedCookies
 

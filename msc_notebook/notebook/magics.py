@@ -7,7 +7,6 @@ Every failure the user can fix is one short message (a UsageError), never a trac
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -15,16 +14,11 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split
 from traitlets import Bool, Int, TraitError, Unicode, validate
 
-from ..signing.client import generate_signed_cookies, sign_url
-from ..signing.errors import PresignError
-from ..signing.options import attachment_disposition
-from .durations import parse_duration
+from ..signing import PRESIGN_ARGUMENTS, PresignError, request_from_arguments, unquoted_spaces_hint
 from .history import history
 
-_CLOUDFRONT_FLAGS = ("key_pair_id", "private_key_path", "domain", "origin_path", "not_before", "ip_range")
 
-
-def _parse(magic, line: str):
+def _parse(magic, line: str, command: str):
     """Shell-like parsing with quotes removed: "msc://p/a b.txt" is one argument, without quotes.
 
     (IPython's parse_argstring keeps the quote characters.)
@@ -33,7 +27,17 @@ def _parse(magic, line: str):
         words = arg_split(line, posix=True)
     except ValueError as exc:  # e.g. an unclosed quote
         raise UsageError(f"cannot read the arguments: {exc}; quote a URL with spaces once, at both ends") from None
-    return magic.parser.parse_args(words)
+    args, extra = magic.parser.parse_known_args(words)
+    if extra:
+        raise UsageError(unquoted_spaces_hint(words, command) or f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def _presign_arguments(magic):
+    """The arguments %presign shares with ``msc-notebook presign``, in their order."""
+    for spec in reversed(PRESIGN_ARGUMENTS):
+        magic = argument(*spec.flags, **spec.options)(magic)
+    return magic
 
 
 def _friendly_errors(magic):
@@ -84,19 +88,7 @@ class PresignMagics(Magics):
         return value
 
     @magic_arguments()
-    @argument("url", help="the object: msc://PROFILE/PATH (quote it if it has spaces); PATH may end in /* with --signer cloudfront")
-    @argument("-m", "--method", help="GET (default), PUT or HEAD")
-    @argument("-e", "--expires-in", help="lifetime: seconds or 90s, 15m, 2h, 7d (default 1 h)")
-    @argument("--signer", choices=("s3", "cloudfront"), help="signing backend (default: the profile's)")
-    @argument("--content-type", help="PUT: the Content-Type the uploader must send (it is signed)")
-    @argument("--download-as", metavar="NAME", help="GET (S3): make browsers save the object as NAME")
-    @argument("--cookies", action="store_true", help="CloudFront: sign cookies instead of a URL")
-    @argument("--key-pair-id", help="CloudFront key pair id")
-    @argument("--private-key-path", help="CloudFront private key (PEM)")
-    @argument("--domain", help="CloudFront distribution domain")
-    @argument("--origin-path", help="CloudFront origin path to strip from the key")
-    @argument("--not-before", help="CloudFront: not valid before this ISO-8601 time")
-    @argument("--ip-range", help="CloudFront: only from this address or CIDR range")
+    @_presign_arguments
     @argument("-q", "--quiet", action="store_true", help="do not display; just return the result")
     @line_magic
     @_friendly_errors
@@ -116,44 +108,17 @@ class PresignMagics(Magics):
         ``url.effective_expiry``, ``url.seconds_left()``. Python variables can be used
         as ``{name}``. Defaults: ``%config PresignMagics`` lists them.
         """
-        args = _parse(self.presign, line)
-        url, method, signer_type, options = self._request(args)
-        if args.cookies:
-            if (signer_type or "cloudfront") != "cloudfront":
-                raise UsageError("--cookies needs the CloudFront signer (--signer cloudfront)")
-            if method not in ("GET", "HEAD"):
-                raise UsageError(f"signed cookies are for reading (GET); -m {method} cannot be used with --cookies")
-            result = generate_signed_cookies(url, signer_options=options)
-        else:
-            result = sign_url(url, method=method, signer_type=signer_type, signer_options=options)
+        args = _parse(self.presign, line, "%presign")
+        request = request_from_arguments(
+            args, method=self.default_method, expires_in=self.default_expires_in, signer=self.default_signer
+        )
+        result = request.sign()
         history.add(result)
         if self.show_widget and not args.quiet:
             from .display import show
 
-            show(result)
+            show(result, request=request)
         return result
-
-    def _request(self, args) -> tuple[str, str, str | None, dict[str, Any]]:
-        url = args.url
-        method = (args.method or self.default_method).upper()
-        signer_type = args.signer or self.default_signer
-        options: dict[str, Any] = {}
-        expires_in = args.expires_in if args.expires_in is not None else self.default_expires_in
-        if expires_in is not None:
-            options["expires_in"] = parse_duration(expires_in)
-        cloudfront = {name: getattr(args, name) for name in _CLOUDFRONT_FLAGS if getattr(args, name) is not None}
-        if cloudfront:
-            if signer_type not in (None, "cloudfront"):
-                raise UsageError(f"--{next(iter(cloudfront)).replace('_', '-')} is a CloudFront option; add --signer cloudfront")
-            signer_type = "cloudfront"
-            options.update(cloudfront)
-        if args.content_type:
-            options["content_type"] = args.content_type
-        if args.download_as:
-            if signer_type == "cloudfront":
-                raise UsageError("--download-as needs the S3 signer: CloudFront URLs cannot set response headers")
-            options["content_disposition"] = attachment_disposition(args.download_as)
-        return url, method, signer_type, options
 
     @magic_arguments()
     @argument("--config", metavar="PATH", help="read this MSC config instead of the one MSC would find")
@@ -166,10 +131,10 @@ class PresignMagics(Magics):
 
         from IPython.display import display
 
-        from ..signing.profiles import summarize_profiles
+        from ..signing import summarize_profiles
         from .profiles_table import profiles_html, profiles_text
 
-        args = _parse(self.presign_profiles, line)
+        args = _parse(self.presign_profiles, line, "%presign_profiles")
         path, summaries = summarize_profiles(Path(args.config) if args.config else None)
         display({"text/html": profiles_html(path, summaries), "text/plain": profiles_text(path, summaries)}, raw=True)
 
@@ -183,7 +148,7 @@ class PresignMagics(Magics):
 
         from .display import show
 
-        args = _parse(self.presign_history, line)
+        args = _parse(self.presign_history, line, "%presign_history")
         if args.clear:
             count = history.clear()
             print(f"Forgot {count} signed URL{'s' if count != 1 else ''}.")

@@ -5,16 +5,15 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from ..signing import clock
-from ..signing.profiles import ProfileSummary
-from ..signing.result import describe_duration
+from ..signing import ProfileSummary, describe_duration, utc_text
 
 
 def time_left(summary: ProfileSummary) -> str:
-    if summary.credential_expiry is None:
+    """How long the profile's credentials have left, in words."""
+    left = summary.credentials_left()
+    if left is None:
         return "does not expire" if summary.credentials_source else ""
-    left = (summary.credential_expiry - clock.utcnow()).total_seconds()
-    when = f"{summary.credential_expiry:%Y-%m-%d %H:%M:%S} UTC"
+    when = utc_text(summary.credential_expiry)
     return f"expired at {when}" if left <= 0 else f"{describe_duration(left)} (until {when})"
 
 

@@ -9,68 +9,69 @@ from __future__ import annotations
 
 import time
 from html import escape
-from typing import Any
+
+from .facts import ResultFacts
 
 
-def _validity(facts: dict[str, Any], *, capital: bool = False) -> str:
+def _validity(facts: ResultFacts, *, capital: bool = False) -> str:
     """'valid until X' or, when it has passed by the time this is rendered, 'expired at X'."""
-    words = "expired at" if facts["effective_expiry_ms"] <= time.time() * 1000 else "valid until"
+    words = "expired at" if facts.effective_expiry_ms <= time.time() * 1000 else "valid until"
     if capital:
         words = words[0].upper() + words[1:]
-    return f"{words} {facts['effective_expiry_utc']}"
+    return f"{words} {facts.effective_expiry_utc}"
 
 
 def _code(text: str) -> str:
     return f'<pre class="msc-presign-code">{escape(text)}</pre>'
 
 
-def result_html(facts: dict[str, Any]) -> str:
+def result_html(facts: ResultFacts) -> str:
     """A self-contained HTML block for one result."""
-    url = facts["url"]
+    url = facts.url
     link = (
-        f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{escape(facts["source"])}</a>'
-        if facts["clickable"]
-        else f"<code>{escape(facts['source'])}</code>"
+        f'<a href="{escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{escape(facts.source)}</a>'
+        if facts.clickable
+        else f"<code>{escape(facts.source)}</code>"
     )
-    what = "signed cookies for" if facts["kind"] == "cookies" else escape(facts["method"])
+    what = "signed cookies for" if facts.kind == "cookies" else escape(facts.method)
     rows = [
-        f"<div><strong>{what}</strong> {link} <small>({escape(facts['signer_type'])} signer)</small></div>",
+        f"<div><strong>{what}</strong> {link} <small>({escape(facts.signer_type)} signer)</small></div>",
         f"<div><strong>{escape(_validity(facts, capital=True))}</strong>"
-        + (f" (requested {escape(facts['expires_in_text'])})" if not facts["limited_by_credentials"] else "")
+        + (f" (requested {escape(facts.expires_in_text)})" if not facts.limited_by_credentials else "")
         + "</div>",
     ]
-    if facts["warning"]:
-        rows.append(f'<div class="msc-presign-warning">⚠ {escape(facts["warning"])}</div>')
-    if facts["not_before_utc"]:
-        rows.append(f"<div>Not valid before {escape(facts['not_before_utc'])}</div>")
-    if facts["ip_range"]:
-        rows.append(f"<div>Only from {escape(facts['ip_range'])}</div>")
-    if facts["kind"] == "url":
+    if facts.warning:
+        rows.append(f'<div class="msc-presign-warning">⚠ {escape(facts.warning)}</div>')
+    if facts.not_before_utc:
+        rows.append(f"<div>Not valid before {escape(facts.not_before_utc)}</div>")
+    if facts.ip_range:
+        rows.append(f"<div>Only from {escape(facts.ip_range)}</div>")
+    if facts.kind == "url":
         rows.append(_code(url))
-    if facts["curl"]:
-        rows.append("<div>Upload with:</div>" + _code(facts["curl"]))
-    if facts["query"]:
+    if facts.curl:
+        rows.append("<div>Upload with:</div>" + _code(facts.curl))
+    if facts.query:
         rows.append(
-            f"<div>Covers everything under <code>{escape(facts['wildcard_base'])}</code>: "
-            f"append this to each object URL:</div>" + _code("?" + facts["query"])
+            f"<div>Covers everything under <code>{escape(facts.wildcard_base)}</code>: "
+            f"append this to each object URL:</div>" + _code("?" + facts.query)
         )
-    if facts["cookie_header"]:
-        rows.append("<div>Cookies (send to the distribution's domain):</div>" + _code(facts["cookie_header"]))
-    if facts["zarr_snippet"]:
-        rows.append("<div>The recipient opens the dataset with:</div>" + _code(facts["zarr_snippet"]))
+    if facts.cookie_header:
+        rows.append("<div>Cookies (send to the distribution's domain):</div>" + _code(facts.cookie_header))
+    if facts.zarr_snippet:
+        rows.append("<div>The recipient opens the dataset with:</div>" + _code(facts.zarr_snippet))
     return f'<div class="msc-presign-static">{"".join(rows)}</div>'
 
 
-def result_text(facts: dict[str, Any]) -> str:
+def result_text(facts: ResultFacts) -> str:
     """Plain text for terminals and logs."""
-    what = "signed cookies for" if facts["kind"] == "cookies" else facts["method"]
-    lines = [f"{what} {facts['source']} ({facts['signer_type']} signer), {_validity(facts)}"]
-    if facts["warning"]:
-        lines.append(f"warning: {facts['warning']}")
-    if facts["kind"] == "url":
-        lines.append(facts["url"])
-    if facts["curl"]:
-        lines.append(f"upload: {facts['curl']}")
-    if facts["cookie_header"]:
-        lines.append(f"Cookie: {facts['cookie_header']}")
+    what = "signed cookies for" if facts.kind == "cookies" else facts.method
+    lines = [f"{what} {facts.source} ({facts.signer_type} signer), {_validity(facts)}"]
+    if facts.warning:
+        lines.append(f"warning: {facts.warning}")
+    if facts.kind == "url":
+        lines.append(facts.url)
+    if facts.curl:
+        lines.append(f"upload: {facts.curl}")
+    if facts.cookie_header:
+        lines.append(f"Cookie: {facts.cookie_header}")
     return "\n".join(lines)

@@ -55,6 +55,7 @@ function render({ model, el: host }) {
   const root = el("div", "msc-presign");
   host.appendChild(root);
   let countdown = null;
+  let again = null;
 
   function tick() {
     if (!countdown) return;
@@ -69,6 +70,29 @@ function render({ model, el: host }) {
     root.dataset.state = state;
     countdown.dataset.secondsLeft = String(Math.floor(left / 1000));
     countdown.textContent = left <= 0 ? "expired" : `${formatLeft(left)} left${notYet ? " (not valid yet)" : ""}`;
+    // Offered once the link is dead, or from the start when credentials cut it short.
+    if (again) again.hidden = !(model.get("can_sign_again") && (left <= 0 || facts.limited_by_credentials));
+  }
+
+  function signAgainButton() {
+    const button = el("button", "msc-presign-again", "Sign again");
+    button.type = "button";
+    button.dataset.testid = "msc-presign-again";
+    button.title = "Sign the same request again (same profile, path, method and options)";
+    button.hidden = true;
+    button.addEventListener("click", () => {
+      button.disabled = true;
+      button.textContent = "Signing…";
+      model.send({ event: "sign-again" });
+      // A new result redraws everything; without one the kernel is gone or busy.
+      setTimeout(() => {
+        if (button.isConnected && button.disabled) {
+          button.disabled = false;
+          button.textContent = "Sign again (no answer from the kernel; is it running?)";
+        }
+      }, 15000);
+    });
+    return button;
   }
 
   function draw() {
@@ -108,7 +132,15 @@ function render({ model, el: host }) {
       );
     });
     head.appendChild(copy);
+    again = signAgainButton();
+    head.appendChild(again);
     root.appendChild(head);
+    const error = model.get("sign_again_error");
+    if (error) {
+      const problem = el("div", "msc-presign-warning", `⚠ Could not sign again: ${error}`);
+      problem.dataset.testid = "msc-presign-again-error";
+      root.appendChild(problem);
+    }
 
     if (!compact) {
       const expiry = el("div", "msc-presign-expiry");
@@ -135,6 +167,7 @@ function render({ model, el: host }) {
   draw();
   model.on("change:facts", draw);
   model.on("change:compact", draw);
+  model.on("change:sign_again_error", draw);
   const timer = setInterval(tick, 1000);
   return () => clearInterval(timer);
 }

@@ -1,38 +1,29 @@
-"""`StorageClient` and the `generate_presigned_url` shortcut (MSC's presign API)."""
+"""`StorageClient`: MSC's presign API for one profile, plus listing in MSC's `list` shape."""
 
 from __future__ import annotations
 
-import json
 import threading
 import warnings
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
-from .config import StorageClientConfig, load_config, load_profiles, profile_entry
-from .config_files import expand_env_vars, find_config_file
-from .credentials import FILE_CREDENTIALS, CredentialStatus
-from .errors import (
-    ConfigNotFoundError,
-    ConfigParseError,
-    CredentialExpiryWarning,
-    InvalidStorageURLError,
-    SignerOptionError,
-)
-from .options import SignerType, check_method, check_option_names, signer_type_name
-from .result import PresignedURL, SignedCookies
-from .signer import SigningRequest, URLSigner, signer_class
-from .storage_url import parse_storage_url
+from .config import StorageClientConfig
+from .errors import CredentialExpiryWarning, InvalidStorageURLError, SignerOptionError
+from .listing import ListingPage, ObjectMetadata
+from .options import SignerType, check_method, check_option_names
+from .result import ExpiryFacts, PresignedURL, SignedCookies
+from .signer import SigningRequest, URLSigner, native_signer_class, signer_class
+
+LIST_PAGE_SIZE = 1000  # S3's own maximum per ListObjectsV2 call
 
 
 class StorageClient:
-    """Signs URLs for the objects of one profile. Signers (and their boto3 clients) are reused."""
+    """Signs URLs for the objects of one profile. Signers (and their storage clients) are reused."""
 
     def __init__(self, config: StorageClientConfig) -> None:
         self._config = config
         self._signers: dict[type[URLSigner], URLSigner] = {}
         self._lock = threading.Lock()
-        _check_presign_section(config)
 
     @property
     def config(self) -> StorageClientConfig:
@@ -49,34 +40,44 @@ class StorageClient:
         method: str = "GET",
         signer_type: SignerType | str | None = None,
         signer_options: Mapping[str, Any] | None = None,
+        warn: bool = True,
     ) -> PresignedURL:
         """Sign ``path`` (relative to the profile) for ``method``; see the README for options.
 
-        Emits a CredentialExpiryWarning when the credentials expire before
-        ``expires_in``; the result's ``effective_expiry`` tells the real end.
+        When the credentials expire before ``expires_in``, the result's
+        ``effective_expiry`` tells the real end and (``warn``) a CredentialExpiryWarning
+        says so; front ends that show the result's own warning pass ``warn=False``.
         """
-        return _warn_if_cut_short(
-            self.sign(path, method=method, signer_type=signer_type, signer_options=signer_options)
-        )
-
-    def sign(
-        self,
-        path: str,
-        *,
-        method: str = "GET",
-        signer_type: SignerType | str | None = None,
-        signer_options: Mapping[str, Any] | None = None,
-    ) -> PresignedURL:
-        """Like `generate_presigned_url`, without the warning (the result carries it)."""
         signer, request = self._prepare(path, method, signer_type, signer_options)
-        return signer.sign(request)
+        return warned(signer.sign(request), warn)
 
     def generate_signed_cookies(
-        self, path: str, *, signer_options: Mapping[str, Any] | None = None
+        self, path: str, *, signer_options: Mapping[str, Any] | None = None, warn: bool = True
     ) -> SignedCookies:
         """CloudFront signed cookies for ``path`` (``*`` wildcards allowed); see the README."""
         signer, request = self._prepare(path, "GET", SignerType.CLOUDFRONT, signer_options)
-        return signer.sign_cookies(request)
+        return warned(signer.sign_cookies(request), warn)
+
+    def list(self, path: str = "", *, include_directories: bool = False) -> Iterator[ObjectMetadata]:
+        """Every object under the prefix ``path`` (MSC's ``StorageClient.list``), page by page.
+
+        With ``include_directories`` it lists one level: objects directly under ``path``
+        and its sub-prefixes (``type == "directory"``, key ending in ``/``).
+        """
+        token = None
+        while True:
+            page = self.list_page(path, delimiter=include_directories, page_size=LIST_PAGE_SIZE, token=token)
+            yield from page.entries
+            token = page.next_token
+            if token is None:
+                return
+
+    def list_page(
+        self, path: str = "", *, delimiter: bool = True, page_size: int = 100, token: str | None = None
+    ) -> ListingPage:
+        """One page of `list` (for a UI that shows a page at a time); ``token`` from the previous page."""
+        signer = self._signer(native_signer_class(self._config))
+        return signer.list_page(path, delimiter=delimiter, page_size=page_size, token=token)
 
     def _prepare(
         self, path: str, method: str, signer_type: Any, signer_options: Mapping[str, Any] | None
@@ -92,12 +93,8 @@ class StorageClient:
         check_option_names(options, signer_cls.option_names, signer_cls.signer_type)
         return self._signer(signer_cls), SigningRequest(path, method, options, self._config.source_url(path))
 
-    def credentials(self) -> CredentialStatus | None:
-        """The credentials the profile's native signer uses, and their expiry (None: none expire)."""
-        return self.signer().credentials()
-
     def signer(self, signer_type: SignerType | str | None = None) -> URLSigner:
-        """The (cached) signer of this profile for ``signer_type`` (None: the profile's default)."""
+        """The (cached) signer of this profile for ``signer_type`` (None: the profile's native one)."""
         return self._signer(signer_class(self._config, signer_type))
 
     def _signer(self, signer_cls: type[URLSigner]) -> URLSigner:
@@ -110,116 +107,14 @@ class StorageClient:
         return f"StorageClient(profile={self.profile!r}, provider={self._config.provider_type!r})"
 
 
-def _check_presign_section(config: StorageClientConfig) -> None:
-    for key, value in config.presign.items():
-        if key == "signer_type":
-            signer_type_name(value)
-            continue
-        if key not in {t.value for t in SignerType}:
-            raise ConfigParseError(
-                f"profile {config.profile!r}: presign.{key} is not a signer type; "
-                f"use signer_type, {', '.join(t.value for t in SignerType)}"
-            )
-        if not isinstance(value, Mapping):
-            raise ConfigParseError(f"profile {config.profile!r}: presign.{key} must map option names to values")
+Signed = TypeVar("Signed", bound=ExpiryFacts)
 
 
-def generate_presigned_url(
-    url: str,
-    *,
-    method: str = "GET",
-    signer_type: SignerType | str | None = None,
-    signer_options: Mapping[str, Any] | None = None,
-) -> PresignedURL:
-    """Sign ``msc://profile/path`` (or ``s3://bucket/key``), as MSC's shortcut does."""
-    return _warn_if_cut_short(sign_url(url, method=method, signer_type=signer_type, signer_options=signer_options))
+def warned(result: Signed, warn: bool) -> Signed:
+    """``result``, after a CredentialExpiryWarning if ``warn`` and its credentials cut it short.
 
-
-def sign_url(
-    url: str,
-    *,
-    method: str = "GET",
-    signer_type: SignerType | str | None = None,
-    signer_options: Mapping[str, Any] | None = None,
-) -> PresignedURL:
-    """Like `generate_presigned_url`, without the warning (the result carries it)."""
-    parsed = parse_storage_url(url)
-    client = storage_client_for(parsed.scheme, parsed.profile)
-    return client.sign(parsed.path, method=method, signer_type=signer_type, signer_options=signer_options)
-
-
-def generate_signed_cookies(url: str, *, signer_options: Mapping[str, Any] | None = None) -> SignedCookies:
-    """CloudFront signed cookies for ``msc://profile/path`` (``*`` wildcards allowed)."""
-    parsed = parse_storage_url(url)
-    client = storage_client_for(parsed.scheme, parsed.profile)
-    return client.generate_signed_cookies(parsed.path, signer_options=signer_options)
-
-
-def _warn_if_cut_short(result: PresignedURL) -> PresignedURL:
-    if result.warning:
-        # stacklevel 3: the line that called the public function.
+    Call it from the public function itself: the warning points at the caller's line.
+    """
+    if warn and result.warning:
         warnings.warn(result.warning, CredentialExpiryWarning, stacklevel=3)
     return result
-
-
-_clients: dict[tuple, StorageClient] = {}
-_clients_lock = threading.Lock()
-
-
-def storage_client_for(scheme: str, name: str) -> StorageClient:
-    """The cached client for an ``msc`` profile or an ``s3`` bucket.
-
-    The cache key is the profile as it reads after ``${VAR}`` expansion (plus the
-    credential file's timestamp), so editing the config or the environment takes
-    effect at the next call while repeated signing reuses the boto3 client.
-    """
-    path, raw = _profile_source(scheme, name)
-    profile_name = name if scheme == "msc" else f"_s3-{name}"
-    key = (scheme, name, str(path), json.dumps(raw, sort_keys=True, default=str), _credential_file_stamp(raw))
-    with _clients_lock:
-        client = _clients.get(key)
-    if client is None:
-        config = StorageClientConfig.from_profile(profile_name, raw, path, scheme=scheme)
-        client = StorageClient(config)
-        with _clients_lock:
-            # Forget other versions of this profile, so the cache does not grow.
-            for stale in [k for k in _clients if k[:2] == (scheme, name)]:
-                del _clients[stale]
-            _clients[key] = client
-    return client
-
-
-def clear_client_cache() -> None:
-    """Drop every cached client (tests; after rotating credentials in place)."""
-    with _clients_lock:
-        _clients.clear()
-
-
-def _profile_source(scheme: str, name: str) -> tuple[Path | None, Any]:
-    """The config file and the expanded raw profile for ``msc://name`` or ``s3://name``."""
-    if scheme == "msc":
-        path = find_config_file()
-        return path, profile_entry(load_config(path), name, str(path))
-    # s3://bucket/key: reuse a profile named s3-BUCKET for that bucket, as MSC does,
-    # else the AWS default credential chain.
-    try:
-        path, profiles = load_profiles()
-    except ConfigNotFoundError:
-        path, profiles = None, {}
-    candidate = profiles.get(f"s3-{name}")
-    if isinstance(candidate, Mapping):
-        expanded = expand_env_vars(candidate, f"profiles.s3-{name}")
-        provider = expanded.get("storage_provider") or {}
-        if provider.get("type") == "s3" and str((provider.get("options") or {}).get("base_path", "")).strip("/") == name:
-            return path, expanded
-    return None, {"storage_provider": {"type": "s3", "options": {"base_path": name}}}
-
-
-def _credential_file_stamp(raw: Any) -> int | None:
-    provider = raw.get("credentials_provider") if isinstance(raw, Mapping) else None
-    if not isinstance(provider, Mapping) or provider.get("type") != FILE_CREDENTIALS:
-        return None
-    try:
-        return Path(str((provider.get("options") or {}).get("credential_file_path"))).expanduser().stat().st_mtime_ns
-    except OSError:
-        return None

@@ -17,21 +17,50 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from . import clock, cloudfront_key
-from .credentials import parse_expiration
-from .errors import ConfigParseError, SignerOptionError
+from . import cloudfront_key, times
+from .errors import SignerOptionError
+from .keys import check_object_key, is_prefix_share, wildcard_prefix
 from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
-from .result import PresignedURL, SignedCookies
+from .result import PresignedURL, SignedCookies, SignerDetails
 from .s3 import S3_PROVIDER_TYPES, S3Location
 from .signer import SigningRequest, URLSigner, register_signer
 
 REQUIRED_OPTIONS = ("key_pair_id", "private_key_path", "domain")
+# Every CloudFront option with what it means, once: the signer, the magic, the CLI and
+# the form all read this.
+OPTION_HELP = {
+    "key_pair_id": "CloudFront key pair id (K2JCJMDEHXQW5F)",
+    "private_key_path": "the key pair's RSA private key (PEM file)",
+    "domain": "the distribution's domain (d111111abcdef8.cloudfront.net)",
+    "origin_path": "the distribution's origin path, taken off the object key",
+    "not_before": "not valid before this ISO-8601 time (with Z or an offset)",
+    "ip_range": "only from this address or CIDR range",
+}
 MAX_CLOUDFRONT_EXPIRES_IN = 365 * 24 * 3600  # CloudFront sets no limit; a year is a sane cap
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-# Characters left as they are in paths: RFC 3986 unreserved, '/', and '*' (the wildcard).
-# Everything else (space, ?, #, %, +, unicode, ...) is percent-encoded, identically in
-# the policy's Resource and in the URL, so what is signed is what is requested.
-_PATH_SAFE = "/*~"
+# Characters left as they are in paths: RFC 3986 unreserved and '/'. Everything else
+# (space, ?, #, %, +, '*', unicode, ...) is percent-encoded, identically in the policy's
+# Resource and in the URL, so what is signed is what is requested; only the trailing
+# '*' of a prefix share stays a wildcard.
+_PATH_SAFE = "/~"
+_KEY_PAIR_ID = re.compile(r"^[A-Z0-9]{1,64}$")
+# A host name or an IPv4 address, each label letters, digits and '-': no wildcard, no markup.
+_HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+@dataclass(frozen=True)
+class CloudFrontDetails(SignerDetails):
+    """What a CloudFront signature authorizes: its policy's Resource and conditions."""
+
+    resource: str  # https://domain/path, ending in '*' for a prefix share
+    policy: str  # "canned" (one exact URL) or "custom"
+    not_before: datetime | None = None
+    ip_range: str | None = None
+
+    @property
+    def wildcard_base(self) -> str | None:
+        """The URL prefix a prefix share covers (everything before its '*'); None for one object."""
+        return wildcard_prefix(self.resource)
 
 
 @dataclass(frozen=True)
@@ -51,6 +80,10 @@ class CloudFrontPlan:
     @property
     def expires_at(self) -> datetime:
         return self.signed_at + timedelta(seconds=self.expires_in)
+
+    @property
+    def details(self) -> CloudFrontDetails:
+        return CloudFrontDetails(self.resource, "custom" if self.custom else "canned", self.not_before, self.ip_range)
 
 
 class CloudFrontURLSigner(URLSigner):
@@ -83,7 +116,7 @@ class CloudFrontURLSigner(URLSigner):
             signer_type=self.signer_type,
             signed_at=plan.signed_at,
             expires_in=plan.expires_in,
-            extras=self._extras(plan),
+            details=plan.details,
         )
 
     def sign_cookies(self, request: SigningRequest) -> SignedCookies:
@@ -104,7 +137,7 @@ class CloudFrontURLSigner(URLSigner):
             domain=plan.domain,
             signed_at=plan.signed_at,
             expires_in=plan.expires_in,
-            extras=self._extras(plan),
+            details=plan.details,
         )
 
     def _begin(self, request: SigningRequest):
@@ -124,25 +157,29 @@ class CloudFrontURLSigner(URLSigner):
                 f"them once under presign.cloudfront in profile {self.config.profile!r}",
                 field=missing[0],
             )
-        key_pair_id = check_text_option("key_pair_id", options["key_pair_id"])
-        if not key_pair_id.isalnum():
-            raise SignerOptionError(f"key_pair_id should look like K2JCJMDEHXQW5F, got {key_pair_id!r}", field="key_pair_id")
+        key_pair_id = check_text_option("key_pair_id", options["key_pair_id"]).strip()
+        if not _KEY_PAIR_ID.match(key_pair_id):
+            raise SignerOptionError(
+                "key_pair_id must be upper-case ASCII letters and digits, like K2JCJMDEHXQW5F", field="key_pair_id"
+            )
         domain = normalize_domain(options["domain"])
         expires_in = check_expires_in(options.get("expires_in", DEFAULT_EXPIRES_IN), MAX_CLOUDFRONT_EXPIRES_IN)
-        signed_at = clock.utcnow().replace(microsecond=0)  # CloudFront times are whole epoch seconds
+        signed_at = times.utcnow().replace(microsecond=0)  # CloudFront times are whole epoch seconds
         not_before = None
-        if options.get("not_before") is not None:
+        if options.get("not_before") not in (None, ""):  # empty: a form field left blank
             not_before = _not_before(options["not_before"])
             if not_before >= signed_at + timedelta(seconds=expires_in):
                 raise SignerOptionError(
                     "not_before must be earlier than the expiry (signing time + expires_in)", field="not_before"
                 )
-        ip_range = _ip_range(options["ip_range"]) if options.get("ip_range") is not None else None
-        resource = domain + "/" + encode_path(self._url_path(request.path, options.get("origin_path")))
+        ip_range = _ip_range(options["ip_range"]) if options.get("ip_range") not in (None, "") else None
+        prefix_share = is_prefix_share(request.path)
+        key = check_object_key(self._url_path(request.path, options.get("origin_path")), request.source)
+        resource = domain + "/" + (encode_path(key[:-1]) + "*" if prefix_share else encode_path(key))
         return CloudFrontPlan(
             resource=resource,
             domain=domain,
-            custom="*" in resource or not_before is not None or ip_range is not None,
+            custom=prefix_share or not_before is not None or ip_range is not None,
             signed_at=signed_at,
             expires_in=expires_in,
             not_before=not_before,
@@ -171,74 +208,62 @@ class CloudFrontURLSigner(URLSigner):
             plan.resource, plan.expires_at, date_greater_than=plan.not_before, ip_address=plan.ip_range
         )
 
-    @staticmethod
-    def _extras(plan: CloudFrontPlan) -> dict[str, Any]:
-        extras = {"resource": plan.resource, "policy": "custom" if plan.custom else "canned"}
-        if "*" in plan.resource:
-            extras["wildcard_base"] = plan.resource[: plan.resource.index("*")]
-        if plan.not_before is not None:
-            extras["not_before"] = plan.not_before
-        if plan.ip_range is not None:
-            extras["ip_range"] = plan.ip_range
-        return extras
-
 
 def normalize_domain(domain: Any) -> str:
     """``d111.cloudfront.net`` or ``https://d111.cloudfront.net/`` -> ``https://d111.cloudfront.net``.
 
-    http is refused, except for a local test edge on a loopback address.
+    Only a plain host name (or address) with an optional port: a wildcard would be signed
+    into a policy that other distributions trusting the key accept. http is refused,
+    except for a local test edge on a loopback address. Refusals never repeat the value:
+    it may carry a password (user:password@host).
     """
     text = check_text_option("domain", domain).strip()
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
-    host = parts.hostname or ""
-    if (
-        parts.scheme not in ("https", "http")
-        or not host
-        or parts.path not in ("", "/")
-        or parts.query
-        or parts.fragment
-        or parts.username is not None  # user:password@ would ride along in every URL
-    ):
-        raise SignerOptionError(
-            f"domain must be the distribution's host, such as d111111abcdef8.cloudfront.net "
-            f"(or https://d111111abcdef8.cloudfront.net), got {domain!r}",
-            field="domain",
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise _domain_error("has a user name or password (user:password@...), which would ride along in every URL")
+    if parts.scheme not in ("https", "http"):
+        raise _domain_error("must be https://HOST (or just HOST)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise _domain_error(
+            "has a path, query or fragment; give the host alone (a distribution's origin path goes in origin_path)"
         )
-    if parts.scheme == "http" and host not in _LOOPBACK_HOSTS:
-        raise SignerOptionError(
-            f"domain {domain!r} uses http: CloudFront signed URLs travel over https only "
-            f"(http is accepted for a local test edge on 127.0.0.1)",
-            field="domain",
-        )
+    host = (parts.hostname or "").lower()
+    if "*" in host:
+        raise _domain_error("has a wildcard; a signed policy must name one distribution")
+    if not (_HOST.match(host) or host == "::1"):
+        raise _domain_error("is not a host name such as d111111abcdef8.cloudfront.net")
     try:
         parts.port  # noqa: B018 (validates the port)
     except ValueError:
-        raise SignerOptionError(f"domain {domain!r} has an invalid port", field="domain") from None
+        raise _domain_error("has an invalid port (not a number from 1 to 65535)") from None
+    if parts.scheme == "http" and host not in _LOOPBACK_HOSTS:
+        raise _domain_error(
+            "uses http: CloudFront signed URLs travel over https only (http is accepted for a local test edge on 127.0.0.1)"
+        )
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
+def _domain_error(why: str) -> SignerOptionError:
+    return SignerOptionError(f"domain {why}; give the distribution's host, such as d111111abcdef8.cloudfront.net", field="domain")
+
+
 def encode_path(path: str) -> str:
-    """Percent-encode an object path for a CloudFront URL and policy ('*' stays a wildcard)."""
+    """Percent-encode an object path for a CloudFront URL and policy ('*' too: it is a key character here)."""
     return quote(path, safe=_PATH_SAFE)
 
 
 def _not_before(value: Any) -> datetime:
     """A timezone-aware time: a naive one could be local time or UTC, and guessing shifts it by hours."""
-    naive = (isinstance(value, datetime) and value.tzinfo is None) or (
-        isinstance(value, str) and not re.search(r"(Z|[+-]\d\d:?\d\d)$", value.strip(), re.IGNORECASE)
-    )
-    try:
-        if naive:
-            raise ConfigParseError("naive")
-        return parse_expiration(value, "not_before")
-    except ConfigParseError:
+    parsed = times.parse_time(value, require_timezone=True)
+    if parsed is None:
         raise SignerOptionError(
             f"not_before must be a timezone-aware datetime or an ISO-8601 time with Z or an offset, "
             f"such as 2026-01-31T12:00:00Z; got {value!r}",
             field="not_before",
-        ) from None
+        )
+    return parsed
 
 
 def _ip_range(value: Any) -> str:

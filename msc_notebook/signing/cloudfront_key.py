@@ -6,14 +6,13 @@ botocore intends: policy building stays apart from the key.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from .cache import Built, FileCache, stamped
 from .errors import PrivateKeyError
 
-_keys: dict[Path, tuple[tuple[int, int], object]] = {}
-_lock = threading.Lock()
+_keys: FileCache[object] = FileCache()
 
 
 def rsa_signer(private_key_path: str) -> Callable[[bytes], bytes]:
@@ -35,21 +34,18 @@ def load_private_key(private_key_path: str):
         # The key itself was passed (e.g. from an environment variable): never echo it.
         raise PrivateKeyError("private_key_path must be the path of the PEM file, not the key itself")
     path = Path(private_key_path).expanduser().absolute()
+    return _keys.get(path, lambda: _load(path))
+
+
+def _load(path: Path) -> Built[object]:
+    file = stamped(path)  # before reading: a key rotated during the read is loaded again next time
     try:
-        stat = path.stat()
+        path.stat()
     except FileNotFoundError:
         raise PrivateKeyError(f"CloudFront private key file {path} does not exist; check private_key_path") from None
     except OSError as exc:
         raise PrivateKeyError(f"cannot read CloudFront private key file {path}: {exc.strerror}") from None
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    with _lock:
-        cached = _keys.get(path)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-    key = _parse(path)
-    with _lock:
-        _keys[path] = (stamp, key)
-    return key
+    return Built(_parse(path), [file])
 
 
 def _parse(path: Path):

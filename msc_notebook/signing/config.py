@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache import Built, FileCache, stamped
 from .config_files import expand_env_vars, find_config_file, load_config_file
 from .errors import ConfigNotFoundError, ConfigParseError, UnknownProfileError, UnsupportedProviderError
+from .options import SignerType, signer_type_name
 
 # Top-level keys MSC defines. Only `profiles` matters for signing; the rest is tolerated.
 MSC_TOP_LEVEL_KEYS = frozenset(
@@ -81,16 +83,13 @@ class StorageClientConfig:
             credentials_type, credentials_options = _typed_section(
                 raw["credentials_provider"], f"{where} credentials_provider"
             )
-        presign = raw.get(PRESIGN_KEY) or {}
-        if not isinstance(presign, Mapping):
-            raise ConfigParseError(f"{where}: '{PRESIGN_KEY}' must be a mapping of signer type to options")
         return cls(
             profile=name,
             provider_type=provider_type,
             provider_options=provider_options,
             credentials_type=credentials_type,
             credentials_options=credentials_options,
-            presign=presign,
+            presign=_presign_section(raw.get(PRESIGN_KEY), where),
             config_path=path,
             source_scheme=scheme,
         )
@@ -131,6 +130,25 @@ def profiles_of(data: Mapping[str, Any], where: str) -> Mapping[str, Any]:
     return profiles
 
 
+def _presign_section(section: Any, where: str) -> Mapping[str, Any]:
+    """The profile's ``presign`` defaults: ``signer_type`` and one mapping of options per signer type."""
+    if section is None:
+        return {}
+    if not isinstance(section, Mapping):
+        raise ConfigParseError(f"{where}: '{PRESIGN_KEY}' must be a mapping of signer type to options")
+    signer_types = [t.value for t in SignerType]
+    for key, value in section.items():
+        if key == "signer_type":
+            signer_type_name(value)
+        elif key not in signer_types:
+            raise ConfigParseError(
+                f"{where}: {PRESIGN_KEY}.{key} is not a signer type; use signer_type, {', '.join(signer_types)}"
+            )
+        elif not isinstance(value, Mapping):
+            raise ConfigParseError(f"{where}: {PRESIGN_KEY}.{key} must map option names to values")
+    return section
+
+
 def _typed_section(section: Any, where: str) -> tuple[str, dict[str, Any]]:
     if not isinstance(section, Mapping) or not isinstance(section.get("type"), str):
         raise ConfigParseError(f"{where} needs a 'type' (and usually 'options')")
@@ -152,26 +170,20 @@ def _choose_config_file(paths: str | os.PathLike | Sequence[str | os.PathLike] |
     )
 
 
-_loaded: dict[Path, tuple[list[tuple[Path, tuple[int, int]]], Mapping[str, Any]]] = {}
+_configs: FileCache[Mapping[str, Any]] = FileCache()
 
 
 def load_config(path: Path) -> Mapping[str, Any]:
     """The parsed config at ``path`` (not yet expanded), re-read only when it or a file
     it includes changes: signing in a loop must not re-parse YAML each time."""
-    cached = _loaded.get(path)
-    if cached is not None and all(_file_stamp(source) == stamp for source, stamp in cached[0]):
-        return cached[1]
-    before = _file_stamp(path)
-    data, sources = load_config_file(path)
-    # Stamp the main file from before reading, so an edit during the read is seen next time.
-    stamps = [(path, before)] + [(source, _file_stamp(source)) for source in sources[1:]]
-    _loaded[path] = (stamps, data)
-    return data
+
+    def build() -> Built[Mapping[str, Any]]:
+        main = stamped(path)  # before reading: an edit during the read is seen next time
+        data, sources = load_config_file(path)
+        return Built(data, [main, *(stamped(source) for source in sources[1:])])
+
+    return _configs.get(path, build)
 
 
-def _file_stamp(path: Path) -> tuple[int, int]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
+def clear_config_cache() -> None:
+    _configs.clear()

@@ -16,15 +16,21 @@ tracks it but exposes no public accessor, and it is the only truthful source.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
+import signal
+import subprocess
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import clock
-from .errors import ConfigParseError, CredentialsError, CredentialsExpiredError
+from . import times
+from .errors import ConfigParseError, CredentialsError, CredentialsExpiredError, PresignError
 
 if TYPE_CHECKING:
     import botocore.session
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
 
 STATIC_CREDENTIALS = "S3Credentials"
 FILE_CREDENTIALS = "FileBasedCredentials"
+CREDENTIALS_TIMEOUT_ENV = "MSC_NOTEBOOK_CREDENTIALS_TIMEOUT"
+DEFAULT_CREDENTIALS_TIMEOUT = 60.0
 _OPTIONS = {
     STATIC_CREDENTIALS: ({"access_key", "secret_key"}, {"session_token", "expiration"}),
     FILE_CREDENTIALS: ({"credential_file_path"}, set()),
@@ -69,71 +77,179 @@ class CredentialStatus:
 
 def parse_expiration(value: Any, where: str) -> datetime:
     """An ISO-8601 expiration (string or YAML timestamp) as aware UTC."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str) and value.strip():
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise ConfigParseError(
-                f"{where}: expiration {value!r} is not an ISO-8601 time such as 2026-01-31T12:00:00Z"
-            ) from None
-    else:
-        raise ConfigParseError(f"{where}: expiration must be an ISO-8601 time, got {value!r}")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)  # AWS expirations are UTC
-    return parsed.astimezone(timezone.utc)
+    parsed = times.parse_time(value)
+    if parsed is None:
+        raise ConfigParseError(f"{where}: expiration is not an ISO-8601 time such as 2026-01-31T12:00:00Z")
+    return parsed
 
 
-def make_botocore_session(config: StorageClientConfig) -> botocore.session.Session:
-    """A botocore session whose credentials are the profile's (explicit or default chain)."""
-    import botocore.session
-    from botocore.credentials import CredentialResolver
-
-    session = botocore.session.Session(profile=config.provider_options.get("profile_name") or None)
-    provider = _explicit_provider(config)
-    if provider is not None:
-        session.register_component("credential_provider", CredentialResolver(providers=[provider]))
-    return session
-
-
-def credential_status(session: botocore.session.Session, config: StorageClientConfig) -> CredentialStatus:
-    """Load (refreshing if due) the session's credentials and report their expiry.
-
-    Raises CredentialsExpiredError if they have already expired, so no URL that is
-    dead on arrival is ever handed out.
-    """
-    import botocore.exceptions
-
-    where = f"profile {config.profile!r}"
+def credentials_timeout() -> float:
+    """How long loading credentials may take (a credential_process, SSO, IMDS, ...), in seconds."""
+    text = os.environ.get(CREDENTIALS_TIMEOUT_ENV, "").strip()
     try:
-        credentials = session.get_credentials()
-        frozen = credentials.get_frozen_credentials() if credentials is not None else None
-    except RuntimeError:  # botocore: "refreshed credentials are still expired"
-        raise CredentialsExpiredError(f"the credentials of {where} have expired; {_REFRESH_HINT}") from None
-    except botocore.exceptions.ProfileNotFound as exc:
-        raise CredentialsError(f"{where}: {exc}; check profile_name against ~/.aws/config") from None
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, OSError, ValueError) as exc:
-        raise CredentialsError(f"cannot load the credentials of {where}: {exc}. {_REFRESH_HINT}") from None
-    if frozen is None or not frozen.access_key:
+        value = float(text) if text else DEFAULT_CREDENTIALS_TIMEOUT
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
         raise CredentialsError(
-            f"no AWS credentials found for {where}: add a credentials_provider to the profile, "
-            f"or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, SSO or a role"
+            f"${CREDENTIALS_TIMEOUT_ENV} must be a number of seconds between 0 and 3600, got {text!r}"
         )
-    expiry = getattr(credentials, "_expiry_time", None)
-    if expiry is not None:
-        expiry = expiry.astimezone(timezone.utc)
-        if expiry <= clock.utcnow():
-            raise CredentialsExpiredError(
-                f"the credentials of {where} expired at {expiry:%Y-%m-%d %H:%M:%S} UTC; {_REFRESH_HINT}"
+    return value
+
+
+class AWSCredentials:
+    """A profile's AWS credentials: a botocore session that holds them, and their status.
+
+    Loading them may run a credential_process or call SSO, STS, a container endpoint or
+    IMDS; every such wait is bounded by `credentials_timeout`, and a credential_process
+    still running at the bound is killed. Safe to use from many threads.
+    """
+
+    def __init__(self, config: StorageClientConfig) -> None:
+        import botocore.session
+
+        self._config = config
+        self._where = f"profile {config.profile!r}"
+        self._lock = threading.Lock()
+        self._loaded = None
+        self.session = botocore.session.Session(profile=config.provider_options.get("profile_name") or None)
+
+    def status(self) -> CredentialStatus:
+        """Load (refreshing if due) the credentials and report their expiry.
+
+        Raises CredentialsExpiredError if they have already expired, so no URL that is
+        dead on arrival is ever handed out.
+        """
+        with self._lock:  # a botocore session is not thread-safe; loading is rare, so one at a time
+            credentials, frozen = self._load()
+        if frozen is None or not frozen.access_key:
+            raise CredentialsError(
+                f"no AWS credentials found for {self._where}: add a credentials_provider to the profile, "
+                f"or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, SSO or a role"
             )
-    method = getattr(credentials, "method", None) or ""
-    return CredentialStatus(frozen.access_key, _SOURCE_NAMES.get(method, method or "unknown"), expiry)
+        expiry = getattr(credentials, "_expiry_time", None)
+        if expiry is not None:
+            expiry = expiry.astimezone(timezone.utc)
+            if expiry <= times.utcnow():
+                raise CredentialsExpiredError(
+                    f"the credentials of {self._where} expired at {times.utc_text(expiry)}; {_REFRESH_HINT}"
+                )
+        method = getattr(credentials, "method", None) or ""
+        return CredentialStatus(frozen.access_key, _SOURCE_NAMES.get(method, method or "unknown"), expiry)
+
+    def _load(self):
+        from botocore.credentials import RefreshableCredentials
+
+        credentials = self._loaded
+        if credentials is None:
+            credentials = self._loaded = self._bounded(self._resolve)
+        if credentials is None:
+            return None, None
+        if isinstance(credentials, RefreshableCredentials) and credentials.refresh_needed():
+            return credentials, self._bounded(credentials.get_frozen_credentials)
+        return credentials, credentials.get_frozen_credentials()  # static, or fresh enough: no wait
+
+    def _resolve(self):
+        # Reading the AWS config (profile_name, credential_process, ...) happens here, within the bound.
+        self.session.register_component("credential_provider", _resolver(self.session, self._config, self._where))
+        return self.session.get_credentials()
+
+    def _bounded(self, load):
+        """``load()``, translated to our errors, given at most `credentials_timeout` seconds."""
+        import botocore.exceptions
+
+        timeout = credentials_timeout()
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["value"] = load()
+            except BaseException as exc:  # handed to the waiting thread below
+                outcome["error"] = exc
+
+        # A daemon thread, so a wait that outlives the bound cannot keep the process alive;
+        # botocore's own network calls end by themselves, a credential_process is killed.
+        worker = threading.Thread(target=run, name="msc-notebook-credentials", daemon=True)
+        worker.start()
+        worker.join(timeout + _KILL_GRACE)
+        if worker.is_alive():
+            raise CredentialsError(
+                f"loading the credentials of {self._where} took longer than {timeout:g} s and was "
+                f"abandoned; check the network and the credential source (SSO, role, container or "
+                f"instance credentials), or set ${CREDENTIALS_TIMEOUT_ENV} to wait longer"
+            )
+        error = outcome.get("error")
+        if error is None:
+            return outcome.get("value")
+        if isinstance(error, PresignError):
+            raise error
+        if isinstance(error, RuntimeError):  # botocore: "refreshed credentials are still expired"
+            raise CredentialsExpiredError(f"the credentials of {self._where} have expired; {_REFRESH_HINT}") from None
+        if isinstance(error, botocore.exceptions.ProfileNotFound):
+            raise CredentialsError(f"{self._where}: {error}; check profile_name against ~/.aws/config") from None
+        if isinstance(error, botocore.exceptions.CredentialRetrievalError):
+            # Its message carries the source's output (stderr), which may hold secrets.
+            raise CredentialsError(
+                f"cannot load the credentials of {self._where}: {error.kwargs.get('provider', 'the source')} "
+                f"failed (its output is not shown, as it may hold secrets; run it by hand to see why). "
+                f"{_REFRESH_HINT}"
+            ) from None
+        if isinstance(error, (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, OSError, ValueError)):
+            raise CredentialsError(f"cannot load the credentials of {self._where}: {error}. {_REFRESH_HINT}") from None
+        raise error
 
 
 _REFRESH_HINT = (
     "refresh them (e.g. `aws sso login`, a new STS session, or new keys in the config) and sign again"
 )
+_KILL_GRACE = 2.0  # seconds for a killed credential_process to be reported before the thread is abandoned
+
+
+def _resolver(session: botocore.session.Session, config: StorageClientConfig, where: str):
+    """The profile's credential provider(s): the explicit one, or botocore's default chain with
+    every credential_process bounded."""
+    from botocore.credentials import AssumeRoleProvider, CredentialResolver, ProcessProvider, create_credential_resolver
+
+    explicit = _explicit_provider(config)
+    if explicit is not None:
+        return CredentialResolver(providers=[explicit])
+    resolver = create_credential_resolver(session)
+    popen = functools.partial(_BoundedProcess, where)
+    for provider in resolver.providers:
+        if isinstance(provider, ProcessProvider):
+            provider._popen = popen
+        elif isinstance(provider, AssumeRoleProvider):
+            # A role's source profile may use a credential_process too; botocore builds that
+            # provider on demand, without a popen argument: hand it ours.
+            builder = provider._profile_provider_builder
+            builder._create_process_provider = lambda name, builder=builder: ProcessProvider(
+                profile_name=name, load_config=lambda: builder._session.full_config, popen=popen
+            )
+    return resolver
+
+
+class _BoundedProcess(subprocess.Popen):
+    """The ``Popen`` botocore runs a credential_process with: it gets `credentials_timeout`
+    seconds, then it and its children are killed, and nothing it printed is repeated."""
+
+    def __init__(self, where: str, args, **kwargs) -> None:
+        self._where = where
+        super().__init__(args, start_new_session=True, **kwargs)  # its own group: killed with its children
+
+    def communicate(self, input=None, timeout=None):  # noqa: A002 (Popen's own signature)
+        limit = credentials_timeout()
+        try:
+            return super().communicate(input, timeout=limit)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)
+            self.wait(_KILL_GRACE)
+            program = self.args[0] if isinstance(self.args, (list, tuple)) and self.args else str(self.args).split()[0]
+            raise CredentialsError(
+                f"the credential_process of {self._where} ({program}) did not finish within {limit:g} s and "
+                f"was stopped (its output is not shown); fix or speed it up, or set "
+                f"${CREDENTIALS_TIMEOUT_ENV} to wait longer"
+            ) from None
 
 
 def _explicit_provider(config: StorageClientConfig):
@@ -143,32 +259,48 @@ def _explicit_provider(config: StorageClientConfig):
         return None
     where = f"profile {config.profile!r} credentials_provider"
     if kind not in _OPTIONS:
+        # The type is not repeated: in a credentials section any value may be a secret.
         raise ConfigParseError(
-            f"{where}: type {kind!r} cannot sign S3 URLs; use {STATIC_CREDENTIALS}, "
-            f"{FILE_CREDENTIALS}, or leave credentials_provider out for the AWS default chain"
+            f"{where}: this type cannot sign S3 URLs; use {STATIC_CREDENTIALS}, "
+            f"{FILE_CREDENTIALS}, or leave credentials_provider out for the AWS default chain",
+            field="profile",
         )
     required, optional = _OPTIONS[kind]
     options = config.credentials_options
     missing = sorted(required - set(options))
-    unknown = sorted(set(options) - required - optional)
+    unknown = set(options) - required - optional
     if missing or unknown:
+        # Unknown names are counted, not shown: a typo such as "secret_key SECRET" makes the
+        # secret part of a key name.
         problems = [f"missing {', '.join(missing)}"] if missing else []
-        problems += [f"unknown {', '.join(unknown)}"] if unknown else []
+        problems += [f"{len(unknown)} unknown option{'s' if len(unknown) > 1 else ''} (not shown: "
+                     f"a typo may hold a secret)"] if unknown else []  # fmt: skip
         raise ConfigParseError(
-            f"{where} ({kind}): {'; '.join(problems)}; options are "
-            f"{', '.join(sorted(required | optional))}"
+            f"{where} ({kind}): {'; '.join(problems)}; options are {', '.join(sorted(required | optional))}",
+            field="profile",
         )
+    for name in sorted(options):
+        value = options[name]
+        if name == "expiration" or (value is None and name in optional):
+            continue
+        if not isinstance(value, str) or (name in required and not value):
+            # Never str() a mapping or a number into a key: that signs wrongly, silently.
+            raise ConfigParseError(
+                f"{where} ({kind}): {name} must be a non-empty string, not a {type(value).__name__} "
+                f"(quote it in YAML)",
+                field="profile",
+            )
     if kind == STATIC_CREDENTIALS:
         metadata = {
-            "access_key": str(options["access_key"]),
-            "secret_key": str(options["secret_key"]),
+            "access_key": options["access_key"],
+            "secret_key": options["secret_key"],
             "token": options.get("session_token") or None,
             "expiry_time": options.get("expiration"),
         }
         if metadata["expiry_time"] is not None:
             metadata["expiry_time"] = parse_expiration(metadata["expiry_time"], where).isoformat()
         return _metadata_provider("msc-config", lambda: metadata)
-    path = Path(str(options["credential_file_path"])).expanduser()
+    path = Path(options["credential_file_path"]).expanduser()
     return _metadata_provider("msc-credential-file", lambda: _read_credential_file(path, where))
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from .errors import SignerOptionError
-from .result import describe_duration
+from .times import describe_duration
 
 DEFAULT_EXPIRES_IN = 3600
 MAX_EXPIRES_IN = 7 * 24 * 3600  # S3 refuses SigV4 URLs valid longer than 7 days
@@ -85,22 +85,22 @@ def check_expires_in(value: Any, max_seconds: int = MAX_EXPIRES_IN) -> int:
     return value
 
 
-def check_text_option(name: str, value: Any) -> str:
-    """A header-like string option: non-empty, one line."""
+def check_text_option(name: str, value: Any, *, field: str | None = None) -> str:
+    """A header-like string option: non-empty, one line (``field``: the input to blame, default ``name``)."""
     if not isinstance(value, str) or not value.strip():
-        raise SignerOptionError(f"{name} must be a non-empty string, got {value!r}", field=name)
+        raise SignerOptionError(f"{name} must be a non-empty string, got {value!r}", field=field or name)
     if any(c in value for c in "\r\n"):
-        raise SignerOptionError(f"{name} must be a single line without line breaks", field=name)
+        raise SignerOptionError(f"{name} must be a single line without line breaks", field=field or name)
     return value
 
 
-def attachment_disposition(filename: str) -> str:
+def attachment_disposition(filename: str, *, field: str = "content_disposition") -> str:
     """A Content-Disposition that makes browsers save the object as ``filename`` (RFC 6266).
 
     An ASCII fallback for old clients plus the exact UTF-8 name in ``filename*``.
     """
     from urllib.parse import quote
 
-    name = check_text_option("download name", filename).replace("/", "_").replace("\\", "_")
+    name = check_text_option("download name", filename, field=field).replace("/", "_").replace("\\", "_")
     fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"%' else "_" for c in name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -8,11 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import times
 from .client import StorageClient
 from .config import StorageClientConfig, load_profiles
-from .config_files import expand_env_vars
+from .config_files import expand_env_vars, find_config_file
 from .credentials import CredentialStatus
 from .errors import MissingEnvironmentVariableError, PresignError
+from .shortcuts import storage_client
 from .signer import presign_supported, signer_types_for
 
 
@@ -27,6 +29,12 @@ class ProfileSummary:
     credentials_source: str | None
     credential_expiry: datetime | None
     problem: str | None  # why it cannot sign right now (config or credentials), if so
+
+    def credentials_left(self) -> float | None:
+        """Seconds until the credentials expire (negative once they have); None if they don't."""
+        if self.credential_expiry is None:
+            return None
+        return (self.credential_expiry - times.utcnow()).total_seconds()
 
 
 def summarize_profiles(
@@ -43,7 +51,7 @@ def summarize_profiles(
 
 
 def summarize_profile(name: str, config_path: Path | None = None) -> ProfileSummary:
-    """The summary of one profile, credentials resolved."""
+    """The summary of one profile, credentials resolved (as the form shows it when picked)."""
     path, profiles = load_profiles(config_path)
     return _summary(path, name, profiles.get(name), True)
 
@@ -81,7 +89,15 @@ def _summary(path: Path, name: str, raw: Any, resolve_credentials: bool) -> Prof
 
 def _credentials(path: Path, name: str) -> CredentialStatus | None:
     """The first expiring credentials among the profile's signers (S3 keys before a CloudFront key pair)."""
-    client = StorageClient(StorageClientConfig.from_file(name, config_file_paths=path))
+    try:
+        discovered = find_config_file()
+    except PresignError:
+        discovered = None
+    # The config MSC finds: its cached client (no credential_process per summary); another file: a client of its own.
+    if discovered == path:
+        client = storage_client(name)
+    else:
+        client = StorageClient(StorageClientConfig.from_file(name, config_file_paths=path))
     for signer_type in signer_types_for(client.config.provider_type):
         status = client.signer(signer_type).credentials()
         if status is not None:

@@ -1,25 +1,23 @@
-"""`PresignedURL`: a signed URL that is a ``str`` and knows when it really stops working."""
+"""`PresignedURL`: a signed URL that is a ``str`` and knows when it really stops working.
+
+What each signer adds about its URL (bucket and key, CloudFront policy, ...) is a typed
+`SignerDetails` dataclass, declared beside the signer that fills it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import clock
+from . import times
+from .times import describe_duration
 
 
-def describe_duration(seconds: float) -> str:
-    """``5400`` -> ``"1 h 30 min"``: short, for warnings and displays."""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        amount, seconds = divmod(seconds, size)
-        if amount:
-            parts.append(f"{amount} {unit}")
-    return " ".join(parts[:2])
+@dataclass(frozen=True)
+class SignerDetails:
+    """Base of the signer-specific facts a result carries (see `S3Details`, `CloudFrontDetails`)."""
 
 
 class ExpiryFacts:
@@ -62,7 +60,7 @@ class ExpiryFacts:
         effective = (self.effective_expiry - self.signed_at).total_seconds()
         return (
             f"The credentials that signed this URL expire at "
-            f"{self.effective_expiry:%Y-%m-%d %H:%M:%S} UTC, so it stops working after "
+            f"{times.utc_text(self.effective_expiry)}, so it stops working after "
             f"{describe_duration(effective)}, not the {describe_duration(self.expires_in)} "
             f"requested ({describe_duration(self.lifetime_lost.total_seconds())} less). "
             f"Sign with longer-lived credentials to get the full lifetime."
@@ -70,7 +68,7 @@ class ExpiryFacts:
 
     def seconds_left(self, now: datetime | None = None) -> float:
         """Seconds until the effective expiry (negative once expired)."""
-        return (self.effective_expiry - (now or clock.utcnow())).total_seconds()
+        return (self.effective_expiry - (now or times.utcnow())).total_seconds()
 
     @property
     def expired(self) -> bool:
@@ -87,7 +85,7 @@ class PresignedURL(ExpiryFacts, str):
     method: str
     source: str
     signer_type: str
-    extras: dict[str, Any]
+    details: SignerDetails
 
     def __new__(
         cls,
@@ -99,7 +97,7 @@ class PresignedURL(ExpiryFacts, str):
         signed_at: datetime,
         expires_in: int,
         credential_expiry: datetime | None = None,
-        extras: dict[str, Any] | None = None,
+        details: SignerDetails | None = None,
     ) -> PresignedURL:
         self = super().__new__(cls, url)
         self.method = method
@@ -108,8 +106,7 @@ class PresignedURL(ExpiryFacts, str):
         self.signed_at = signed_at
         self.expires_in = expires_in
         self.credential_expiry = credential_expiry
-        # Signer-specific facts a display can use (e.g. CloudFront wildcard parameters).
-        self.extras = dict(extras or {})
+        self.details = details or SignerDetails()
         return self
 
     def __reduce__(self):
@@ -123,7 +120,7 @@ class PresignedURL(ExpiryFacts, str):
             "signed_at": self.signed_at,
             "expires_in": self.expires_in,
             "credential_expiry": self.credential_expiry,
-            "extras": self.extras,
+            "details": self.details,
         }
 
     @property
@@ -164,7 +161,7 @@ class SignedCookies(ExpiryFacts, dict):
         domain: str,
         signed_at: datetime,
         expires_in: int,
-        extras: dict[str, Any] | None = None,
+        details: SignerDetails | None = None,
     ) -> None:
         super().__init__(cookies)
         self.method = "GET"
@@ -175,14 +172,14 @@ class SignedCookies(ExpiryFacts, dict):
         self.signed_at = signed_at
         self.expires_in = expires_in
         self.credential_expiry = None  # a CloudFront key pair does not expire
-        self.extras = dict(extras or {})
+        self.details = details or SignerDetails()
 
     def cookie_header(self) -> str:
         """The value of a ``Cookie:`` request header carrying all of them."""
         return cookie_header(self)
 
     def __reduce__(self):
-        fields = {k: getattr(self, k) for k in ("source", "resource", "domain", "signed_at", "expires_in", "extras")}
+        fields = {k: getattr(self, k) for k in ("source", "resource", "domain", "signed_at", "expires_in", "details")}
         return (_rebuild_cookies, (dict(self), fields))
 
     def __repr__(self) -> str:

@@ -7,15 +7,19 @@ the profile's bucket/prefix, region, endpoint and addressing style.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
-from .credentials import CredentialStatus, credential_status, make_botocore_session
-from .errors import ConfigParseError, SignerOptionError
+from .credentials import AWSCredentials, CredentialStatus
+from .errors import ConfigParseError, PresignError, SignerOptionError
+from .keys import check_object_key, is_prefix_share
+from .listing import ListingPage, ObjectMetadata
 from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
-from .result import PresignedURL
+from .result import PresignedURL, SignerDetails
 from .signer import SigningRequest, URLSigner, register_signer
 
 S3_PROVIDER_TYPES = ("s3", "s8k", "gcs_s3", "ais_s3")
@@ -33,12 +37,27 @@ _DEFAULT_ENDPOINTS = {"gcs_s3": "https://storage.googleapis.com"}
 _DEFAULT_REGIONS = {"gcs_s3": "auto", "ais_s3": "us-east-1"}
 _NEEDS_ENDPOINT = {"s8k", "ais_s3"}
 
+# What botocore itself accepts (botocore.utils.validate_region_name, VALID_BUCKET): checked
+# here so a bad value is a config error naming its field, not a botocore traceback.
+_REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
+_BUCKET = re.compile(r"^[a-zA-Z0-9.\-_]{1,255}$")
+
 _CLIENT_METHODS = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object"}
 _METHOD_OPTIONS = {  # signer option -> (boto3 parameter, methods it applies to)
     "content_type": ("ContentType", ("PUT",)),
     "content_disposition": ("ResponseContentDisposition", ("GET",)),
     "response_content_type": ("ResponseContentType", ("GET",)),
 }
+
+
+@dataclass(frozen=True)
+class S3Details(SignerDetails):
+    """What an S3 presigned URL was made for, and with which credentials."""
+
+    bucket: str
+    key: str
+    credential_source: str
+    content_type: str | None = None  # PUT: the Content-Type the uploader must send
 
 
 @dataclass(frozen=True)
@@ -60,10 +79,15 @@ class S3Location:
                 f"{where}: unknown storage_provider option{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(unknown)}; options that shape a URL are {', '.join(sorted(_USED_OPTIONS))}"
             )
-        base_path = str(options.get("base_path") or "").strip("/")
-        if not base_path:
+        base_path = options.get("base_path") or ""
+        if not isinstance(base_path, str) or not base_path.strip("/"):
             raise ConfigParseError(f"{where}: set storage_provider.options.base_path to BUCKET or BUCKET/PREFIX")
-        bucket, _, prefix = base_path.partition("/")
+        bucket, _, prefix = base_path.strip("/").partition("/")
+        if not _BUCKET.match(bucket):
+            raise ConfigParseError(
+                f"{where}: base_path starts with {bucket!r}, which is not a bucket name S3 accepts "
+                f"(letters, digits, '.', '-' and '_', at most 255)"
+            )
         version = options.get("signature_version")
         if version not in (None, "s3v4", "v4"):
             raise ConfigParseError(
@@ -73,6 +97,8 @@ class S3Location:
         endpoint = options.get("endpoint_url") or _DEFAULT_ENDPOINTS.get(provider_type)
         if provider_type in _NEEDS_ENDPOINT and not endpoint:
             raise ConfigParseError(f"{where}: set storage_provider.options.endpoint_url (the S3 API address)")
+        if endpoint is not None:
+            _check_endpoint(endpoint, where)
         s3_config = options.get("s3") or {}
         if not isinstance(s3_config, Mapping):
             raise ConfigParseError(f"{where}: option 's3' must be a mapping, e.g. {{addressing_style: path}}")
@@ -80,6 +106,10 @@ class S3Location:
         if style not in (None, "auto", "path", "virtual"):
             raise ConfigParseError(f"{where}: s3.addressing_style must be auto, path or virtual, not {style!r}")
         region = options.get("region_name") or _DEFAULT_REGIONS.get(provider_type)
+        if region is not None and not (isinstance(region, str) and _REGION.match(region)):
+            raise ConfigParseError(
+                f"{where}: region_name must be a region name such as us-east-1, not {region!r}"
+            )
         return cls(bucket, prefix.rstrip("/"), endpoint or None, region or None, dict(s3_config))
 
     def key(self, path: str) -> str:
@@ -87,8 +117,23 @@ class S3Location:
         return f"{self.prefix}/{path}" if self.prefix else path
 
 
+def _check_endpoint(endpoint: Any, where: str) -> None:
+    parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
+    try:
+        valid = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+        valid = valid and parts.username is None and parts.port != 0 and not parts.query and not parts.fragment
+    except ValueError:  # a port that is not a number
+        valid = False
+    if not valid:
+        shown = f"{endpoint!r}" if isinstance(endpoint, str) and "@" not in endpoint else "the value given"
+        raise ConfigParseError(
+            f"{where}: endpoint_url must be an http(s) URL with a host and no user name, such as "
+            f"https://s3.example.com or http://127.0.0.1:8333; got {shown}"
+        )
+
+
 class S3URLSigner(URLSigner):
-    """SigV4 presigned URLs for GET, PUT and HEAD, via boto3."""
+    """SigV4 presigned URLs for GET, PUT and HEAD, and listing, through botocore."""
 
     signer_type = SignerType.S3.value
     methods = ("GET", "PUT", "HEAD")
@@ -97,17 +142,19 @@ class S3URLSigner(URLSigner):
     def __init__(self, config) -> None:
         super().__init__(config)
         self.location = S3Location.from_config(config.provider_type, config.provider_options, config.profile)
-        self._session = make_botocore_session(config)
+        self._credentials = AWSCredentials(config)
         self._client = None
+        self._client_lock = threading.Lock()
 
     def _check(self, request: SigningRequest) -> int:
         """Check the request's option values; return expires_in."""
-        if "*" in request.path:
+        if is_prefix_share(request.path):
             raise SignerOptionError(
-                f"{request.source}: an S3 presigned URL covers exactly one object, so '*' "
+                f"{request.source}: an S3 presigned URL covers exactly one object, so a trailing '*' "
                 f"cannot be used; use signer_type='cloudfront' to share everything under a prefix",
                 field="path",
             )
+        check_object_key(self.location.key(request.path), request.source)
         for option, (_, methods) in _METHOD_OPTIONS.items():
             if option in request.options:
                 if request.method not in methods:
@@ -130,9 +177,6 @@ class S3URLSigner(URLSigner):
         url = self.client().generate_presigned_url(
             _CLIENT_METHODS[request.method], Params=params, ExpiresIn=expires_in, HttpMethod=request.method
         )
-        extras = {"key": params["Key"], "bucket": self.location.bucket, "credential_source": status.source}
-        if "ContentType" in params:
-            extras["content_type"] = params["ContentType"]
         return PresignedURL(
             url,
             method=request.method,
@@ -141,24 +185,57 @@ class S3URLSigner(URLSigner):
             signed_at=_signing_time(url),
             expires_in=expires_in,
             credential_expiry=status.expiry,
-            extras=extras,
+            details=S3Details(self.location.bucket, params["Key"], status.source, params.get("ContentType")),
         )
 
     def credentials(self) -> CredentialStatus:
-        return credential_status(self._session, self.config)
+        return self._credentials.status()
 
     def client(self):
-        """The boto3 S3 client for this profile, made once (it costs ~50 ms)."""
-        if self._client is None:
-            import boto3
-            from botocore.config import Config
+        """The botocore S3 client for this profile, made once (it costs ~50 ms).
 
-            location = self.location
-            config = Config(signature_version="s3v4", s3=dict(location.s3_config) or None)
-            self._client = boto3.Session(botocore_session=self._session).client(
-                "s3", endpoint_url=location.endpoint_url, region_name=location.region_name, config=config
-            )
-        return self._client
+        botocore, not boto3: a boto3 Session wrapped around a shared botocore session
+        re-injects its methods and breaks under concurrent first use.
+        """
+        with self._client_lock:
+            if self._client is None:
+                from botocore.config import Config
+
+                self._credentials.status()  # the client signs with the profile's credentials: load them first
+                location = self.location
+                config = Config(signature_version="s3v4", s3=dict(location.s3_config) or None)
+                self._client = self._credentials.session.create_client(
+                    "s3", endpoint_url=location.endpoint_url, region_name=location.region_name, config=config
+                )
+            return self._client
+
+    def list_page(self, prefix: str, *, delimiter: bool, page_size: int, token: str | None) -> ListingPage:
+        import botocore.exceptions
+
+        location = self.location
+        root = f"{location.prefix}/" if location.prefix else ""
+        request = {"Bucket": location.bucket, "Prefix": root + prefix, "MaxKeys": page_size}
+        if delimiter:
+            request["Delimiter"] = "/"
+        if token:
+            request["ContinuationToken"] = token
+        self.credentials()  # the same expiry check as signing: no listing with dead credentials
+        where = f"{prefix or 'the top level'!r} in profile {self.config.profile!r}"
+        try:
+            response = self.client().list_objects_v2(**request)
+        except botocore.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "error")
+            raise PresignError(f"cannot list {where}: {code}", field="path") from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise PresignError(f"cannot list {where}: {exc}", field="path") from None
+        entries = [ObjectMetadata(p["Prefix"][len(root) :], type="directory") for p in response.get("CommonPrefixes", [])]
+        entries += [
+            ObjectMetadata(o["Key"][len(root) :], o.get("Size"), o.get("LastModified"))
+            for o in response.get("Contents", [])
+        ]
+        if delimiter:
+            entries.sort(key=lambda entry: entry.key)
+        return ListingPage(entries, response.get("NextContinuationToken") if response.get("IsTruncated") else None)
 
 
 _AMZ_DATE = re.compile(r"[?&]X-Amz-Date=(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 from .cloudfront import encode_path
 from .errors import SignerOptionError
+from .keys import wildcard_prefix
 from .result import cookie_header
 
 _SIGNING_PARAMETERS = ("Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm")
@@ -33,13 +34,13 @@ def signed_query(signed_url: str) -> str:
 
 def wildcard_base(signed_url: str) -> str:
     """The URL prefix a wildcard URL covers: everything before its ``*``."""
-    base = str(signed_url).partition("?")[0]
-    if "*" not in base:
+    base = wildcard_prefix(str(signed_url).partition("?")[0])
+    if base is None:
         raise SignerOptionError(
             "this signed URL covers a single object, not a prefix; sign a path ending in '/*' "
             "(with the CloudFront signer) to share a whole dataset"
         )
-    return base[: base.index("*")]
+    return base
 
 
 def object_url(signed_url: str, relative_path: str) -> str:

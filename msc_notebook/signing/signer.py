@@ -19,7 +19,8 @@ from .options import signer_type_name
 if TYPE_CHECKING:
     from .config import StorageClientConfig
     from .credentials import CredentialStatus
-    from .result import PresignedURL
+    from .listing import ListingPage
+    from .result import PresignedURL, SignedCookies
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,21 @@ class URLSigner(ABC):
         """Sign one URL. Check option values first: raise a PresignError subclass,
         never return a URL, for anything that would not work."""
 
+    def sign_cookies(self, request: SigningRequest) -> SignedCookies:
+        """Signed cookies for the request, where the backend has them (CloudFront does)."""
+        raise SignerOptionError(
+            f"signed cookies are a CloudFront feature; the {self.signer_type} signer makes URLs only",
+            field="signer_type",
+        )
+
+    def list_page(self, prefix: str, *, delimiter: bool, page_size: int, token: str | None) -> ListingPage:
+        """One page of what is under ``prefix`` (a profile path), for the native signer of a
+        storage: it holds the client and credentials. ``delimiter``: one level, with sub-prefixes
+        as directories; otherwise every object below, recursively."""
+        raise UnsupportedProviderError(
+            f"listing is not available for {self.config.provider_type!r} storage (profile {self.config.profile!r})"
+        )
+
 
 _signers_by_provider: dict[str, dict[str, type[URLSigner]]] = {}
 _native_signer: dict[str, str] = {}
@@ -78,18 +94,28 @@ def signer_types_for(provider_type: str) -> tuple[str, ...]:
     return tuple(sorted(available, key=lambda name: name != native))
 
 
-def signer_class(config: StorageClientConfig, signer_type: Any | None) -> type[URLSigner]:
-    """The signer class for this profile and requested signer type (None = native)."""
+def native_signer_class(config: StorageClientConfig) -> type[URLSigner]:
+    """The signer native to the profile's storage (it also lists that storage)."""
     provider_type = config.provider_type
-    available = _signers_by_provider.get(provider_type)
-    if not available or provider_type not in _native_signer:
+    if provider_type not in _native_signer:
         supported = ", ".join(sorted(_native_signer))
         raise UnsupportedProviderError(
             f"presigned URLs are not implemented for storage provider type {provider_type!r} "
             f"(profile {config.profile!r}); they work with {supported}"
         )
+    return _signers_by_provider[provider_type][_native_signer[provider_type]]
+
+
+def signer_class(config: StorageClientConfig, signer_type: Any | None) -> type[URLSigner]:
+    """The signer class for this profile and requested signer type (None: the profile's
+    ``presign.signer_type``, else the native one)."""
+    native = native_signer_class(config)
     if signer_type is None:
-        signer_type = config.presign.get("signer_type") or _native_signer[provider_type]
+        signer_type = config.presign.get("signer_type")
+    if signer_type is None:
+        return native
+    provider_type = config.provider_type
+    available = _signers_by_provider[provider_type]
     name = signer_type_name(signer_type)
     if name not in available:
         raise SignerOptionError(
