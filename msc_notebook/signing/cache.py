@@ -38,6 +38,13 @@ def stamped(path: Path) -> StampedFile:
     return (path, file_stamp(path))
 
 
+def unless_changed(file: StampedFile) -> StampedFile:
+    """``file`` as stamped before a read, or a stamp no file has if it changed during the read:
+    what was read then may be half of a rewrite, so it is not reused."""
+    path, before = file
+    return file if file_stamp(path) == before else (path, (-1, -1, -1, -1))
+
+
 @dataclass(frozen=True)
 class Built(Generic[V]):
     """A value and the files (stamped before they were read) it was built from."""

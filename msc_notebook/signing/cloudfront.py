@@ -44,6 +44,7 @@ _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # '*' of a prefix share stays a wildcard.
 _PATH_SAFE = "/~"
 _KEY_PAIR_ID = re.compile(r"^[A-Z0-9]{1,64}$")
+_NOT_URL_TEXT = re.compile(r"[^A-Za-z0-9.\-:/\[\]*?#=&]")  # what a URL of a host (with its mistakes) can hold
 # A host name or an IPv4 address, each label letters, digits and '-': no wildcard, no markup.
 _HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
 
@@ -218,11 +219,13 @@ def normalize_domain(domain: Any) -> str:
     it may carry a password (user:password@host).
     """
     text = check_text_option("domain", domain).strip()
+    if "@" in text:
+        raise _domain_error("has a user name or password (user:password@...), which would ride along in every URL")
+    if _NOT_URL_TEXT.search(text):
+        raise _domain_error("is not a host name (it has spaces, markup or other characters no host name has)")
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise _domain_error("has a user name or password (user:password@...), which would ride along in every URL")
     if parts.scheme not in ("https", "http"):
         raise _domain_error("must be https://HOST (or just HOST)")
     if parts.path not in ("", "/") or parts.query or parts.fragment:

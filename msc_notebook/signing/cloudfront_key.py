@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .cache import Built, FileCache, stamped
+from .cache import Built, FileCache, stamped, unless_changed
 from .errors import PrivateKeyError
 
 _keys: FileCache[object] = FileCache()
@@ -45,7 +45,7 @@ def _load(path: Path) -> Built[object]:
         raise PrivateKeyError(f"CloudFront private key file {path} does not exist; check private_key_path") from None
     except OSError as exc:
         raise PrivateKeyError(f"cannot read CloudFront private key file {path}: {exc.strerror}") from None
-    return Built(_parse(path), [file])
+    return Built(_parse(path), [unless_changed(file)])
 
 
 def _parse(path: Path):

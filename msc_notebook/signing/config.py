@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cache import Built, FileCache, stamped
+from .cache import Built, FileCache, stamped, unless_changed
 from .config_files import expand_env_vars, find_config_file, load_config_file
 from .errors import ConfigNotFoundError, ConfigParseError, UnknownProfileError, UnsupportedProviderError
 from .options import SignerType, signer_type_name
@@ -180,7 +180,7 @@ def load_config(path: Path) -> Mapping[str, Any]:
     def build() -> Built[Mapping[str, Any]]:
         main = stamped(path)  # before reading: an edit during the read is seen next time
         data, sources = load_config_file(path)
-        return Built(data, [main, *(stamped(source) for source in sources[1:])])
+        return Built(data, [unless_changed(main), *(stamped(source) for source in sources[1:])])
 
     return _configs.get(path, build)
 

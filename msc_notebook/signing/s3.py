@@ -121,7 +121,7 @@ def _check_endpoint(endpoint: Any, where: str) -> None:
     parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
     try:
         valid = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
-        valid = valid and parts.username is None and parts.port != 0 and not parts.query and not parts.fragment
+        valid = valid and "@" not in endpoint and parts.port != 0 and not parts.query and not parts.fragment
     except ValueError:  # a port that is not a number
         valid = False
     if not valid:
