@@ -288,26 +288,28 @@ def test_sign_many_checks_expires_in():
         signer.sign_many(["a"], expires_in=8 * 86400, signed_at=clock.utcnow())
 
 
-def test_the_signing_key_is_derived_once_per_day(botocore_clock, monkeypatch):
+def test_the_signing_key_is_derived_once_per_date_and_credentials(botocore_clock, monkeypatch):
+    credentials = ReadOnlyCredentials("AKIAIOSFODNN7EXAMPLE", "secret", None)
     config = {"endpoint_url": None, "addressing_style": None, "region_name": "us-west-2", "bucket": "b-1",
-              "credentials": ReadOnlyCredentials("AKIAIOSFODNN7EXAMPLE", "secret", None)}  # fmt: skip
-    presigner = BucketPresigner.for_client(boto3_client(config), "b-1", config["credentials"])
-    derivations = []
-    original = presigner._signing_key
+              "credentials": credentials}  # fmt: skip
+    presigner = BucketPresigner.for_client(boto3_client(config), "b-1", credentials)
+    derived = []
 
-    def counted(secret_key, date):
-        key = original(secret_key, date)
-        derivations.append(key)
-        return key
+    class CountedSigning(sigv4._Signing):
+        __slots__ = ()
 
-    monkeypatch.setattr(presigner, "_signing_key", counted)
+        def __init__(self, credentials, date, region):
+            super().__init__(credentials, date, region)
+            derived.append((credentials.secret_key, date))
+
+    monkeypatch.setattr(sigv4, "_Signing", CountedSigning)
     day = datetime(2026, 5, 1, 23, 59, 58, tzinfo=timezone.utc)
-    presigner.presign_many(config["credentials"], [f"k{i}" for i in range(1000)], expires_in=60, signed_at=day)
+    presigner.presign_many(credentials, [f"k{i}" for i in range(1000)], expires_in=60, signed_at=day)
     for second in range(4):  # two either side of midnight
-        presigner.presign(config["credentials"], "k", method="GET", expires_in=60,
-                          signed_at=day + timedelta(seconds=second))  # fmt: skip
-    assert len(derivations) == 5
-    assert len({id(key) for key in derivations}) == 2  # one key per date, reused
+        presigner.presign(credentials, "k", method="GET", expires_in=60, signed_at=day + timedelta(seconds=second))
+    rotated = ReadOnlyCredentials("AKIAIOSFODNN7EXAMPLE", "rotated", "token")
+    presigner.presign(rotated, "k", method="GET", expires_in=60, signed_at=day + timedelta(seconds=3))
+    assert derived == [("secret", "20260501"), ("secret", "20260502"), ("rotated", "20260502")]
 
 
 def test_presigner_refuses_what_it_cannot_sign(botocore_clock):

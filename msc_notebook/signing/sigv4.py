@@ -45,12 +45,11 @@ _AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 # botocore drops a Content-Type of exactly this value from presigned URLs (it is
 # the one it would set itself for form posts), so it is not signed.
 _DROPPED_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
-# boto3 parameter -> query parameter (GET) or signed header (PUT).
+# boto3 parameters for GET -> query parameters. (PUT's ContentType is a signed header.)
 _QUERY_PARAMS = {
     "ResponseContentDisposition": "response-content-disposition",
     "ResponseContentType": "response-content-type",
 }
-_HEADER_PARAMS = {"ContentType": "content-type"}
 
 # S3's bucket naming rules (what virtual-host addressing needs), minus the suffixes
 # of S3 Express directory buckets, which sign with session credentials.
@@ -60,6 +59,8 @@ _SPECIAL_BUCKET_SUFFIXES = ("--x-s3", "--table-s3")
 _UNRESERVED_PATH = re.compile(r"[A-Za-z0-9_.~/-]*")
 _PLAIN_PATH = re.compile(r"(/[A-Za-z0-9._~-]*)*")
 _ENDPOINT_VARIANTS = ("accelerate", "dualstack", "fips")
+_IPAD = bytes(byte ^ 0x36 for byte in range(256))  # HMAC's inner and outer pads, as translate tables
+_OPAD = bytes(byte ^ 0x5C for byte in range(256))
 _PROBE_KEY = "msc-notebook probe/ünï cöde//a+b=c&d~e!*'();:@$,?#[]%20\x7f"
 _PROBE_PATH = "/" + quote(_PROBE_KEY, safe="/~")
 _PROBES: tuple[tuple[str, str, dict[str, str]], ...] = (  # (boto3 client method, HTTP method, params)
@@ -91,7 +92,8 @@ def _hmac(key: bytes, message: str) -> bytes:
 def _amz_date(signed_at: datetime) -> str:
     if signed_at.tzinfo is None:
         raise ValueError("signed_at must be timezone-aware (UTC)")
-    return signed_at.astimezone(timezone.utc).strftime(_AMZ_DATE_FORMAT)
+    t = signed_at if signed_at.tzinfo is timezone.utc else signed_at.astimezone(timezone.utc)
+    return f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}Z"  # strftime is slower
 
 
 class BucketPresigner:
@@ -99,7 +101,7 @@ class BucketPresigner:
 
     Make one with :meth:`for_client`, which decides whether botocore's URLs for that
     client and bucket are reproduced exactly. Thread-safe: the only state is the
-    cached signing key, replaced as one tuple.
+    signing key of the last credentials and date, replaced as one tuple.
     """
 
     def __init__(self, bucket_url: str, region: str) -> None:
@@ -109,7 +111,7 @@ class BucketPresigner:
         self._path_prefix = parts.path + "/"
         self._host = _host_header(parts.scheme, parts.hostname or "", parts.port)
         self._region = region
-        self._cached_key: tuple[str, str, bytes] | None = None  # (secret key, date, signing key)
+        self._signing: tuple[tuple[str, str, str | None, str], _Signing] | None = None  # the last one made
 
     @classmethod
     def for_client(cls, client: Any, bucket: str, credentials: FrozenCredentials) -> BucketPresigner | None:
@@ -178,18 +180,39 @@ class BucketPresigner:
         url = _Batch(self, credentials, "GET", expires_in, signed_at, {}).url
         return [url(key) for key in keys]
 
-    def _signing_key(self, secret_key: str, date: str) -> bytes:
-        cached = self._cached_key
-        if cached is not None and cached[0] == secret_key and cached[1] == date:
-            return cached[2]
-        key = _hmac(f"AWS4{secret_key}".encode(), date)
-        for part in (self._region, _SERVICE, "aws4_request"):
-            key = _hmac(key, part)
-        self._cached_key = (secret_key, date, key)
-        return key
+    def _signing_for(self, credentials: FrozenCredentials, date: str) -> _Signing:
+        """What signing with ``credentials`` on ``date`` needs; made once per date and credentials."""
+        cache_key = (credentials.secret_key, credentials.access_key, credentials.token, date)
+        cached = self._signing
+        if cached is not None and cached[0] == cache_key:
+            return cached[1]
+        signing = _Signing(credentials, date, self._region)
+        self._signing = (cache_key, signing)
+        return signing
 
     def __repr__(self) -> str:
         return f"BucketPresigner({self._origin + self._path_prefix!r}, region={self._region!r})"
+
+
+class _Signing:
+    """The signing key (as keyed HMAC states), scope and encoded credential parameters
+    for one set of credentials on one date, in this presigner's region."""
+
+    __slots__ = ("scope", "credential", "token", "inner", "outer")
+
+    def __init__(self, credentials: FrozenCredentials, date: str, region: str) -> None:
+        key = _hmac(f"AWS4{credentials.secret_key}".encode(), date)
+        for part in (region, _SERVICE, "aws4_request"):
+            key = _hmac(key, part)
+        # HMAC (RFC 2104) is SHA-256 over the key XOR ipad, then over the key XOR opad:
+        # these two states continue per message. hmac.digest sets OpenSSL up again on
+        # every call (~4 µs here); copying them costs half that, most of a URL's cost.
+        block = key.ljust(64, b"\0")  # one SHA-256 block; the key has 32 bytes
+        self.inner = hashlib.sha256(block.translate(_IPAD))
+        self.outer = hashlib.sha256(block.translate(_OPAD))
+        self.scope = f"{date}/{region}/{_SERVICE}/aws4_request"
+        self.credential = _encode(f"{credentials.access_key}/{self.scope}")
+        self.token = None if credentials.token is None else _encode(credentials.token)  # botocore keeps ""
 
 
 class _Batch:
@@ -208,38 +231,36 @@ class _Batch:
         params: Mapping[str, str],
     ) -> None:
         amz_date = _amz_date(signed_at)
-        scope = f"{amz_date[:8]}/{presigner._region}/{_SERVICE}/aws4_request"
-        headers = {"host": presigner._host}
-        operation_query = []
+        signing = presigner._signing_for(credentials, amz_date[:8])
+        canonical_headers, signed_headers = f"host:{presigner._host}\n", "host"
+        query = []
         for name, value in params.items():
             if name in _QUERY_PARAMS:
-                operation_query.append((_QUERY_PARAMS[name], _encode(value)))
-            elif name in _HEADER_PARAMS:
-                if value != _DROPPED_CONTENT_TYPE:
-                    headers[_HEADER_PARAMS[name]] = " ".join(value.split())  # SigV4's Trimall
-            else:
+                query.append(f"{_QUERY_PARAMS[name]}={_encode(value)}")
+            elif name != "ContentType":
                 raise ValueError(f"BucketPresigner cannot sign the parameter {name!r}")
-        signed_headers = ";".join(sorted(headers))
-        auth_query = [
-            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
-            ("X-Amz-Credential", _encode(f"{credentials.access_key}/{scope}")),
-            ("X-Amz-Date", amz_date),
-            ("X-Amz-Expires", f"{expires_in:d}"),
-            ("X-Amz-SignedHeaders", _encode(signed_headers)),
+            elif value != _DROPPED_CONTENT_TYPE:  # signed as a header; SigV4 trims its spaces
+                canonical_headers = f"content-type:{' '.join(value.split())}\n{canonical_headers}"
+                signed_headers = "content-type;host"
+        query += [  # botocore's order: the operation's parameters, then these
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+            f"X-Amz-Credential={signing.credential}",
+            f"X-Amz-Date={amz_date}",
+            f"X-Amz-Expires={expires_in:d}",
+            f"X-Amz-SignedHeaders={signed_headers.replace(';', '%3B')}",
         ]
-        if credentials.token is not None:
-            auth_query.append(("X-Amz-Security-Token", _encode(credentials.token)))
-        query = operation_query + auth_query  # botocore's order: the operation's, then auth
-        canonical_query = "&".join(f"{name}={value}" for name, value in sorted(query))
-        canonical_headers = "".join(f"{name}:{value}\n" for name, value in sorted(headers.items()))
+        if signing.token is not None:
+            query.append(f"X-Amz-Security-Token={signing.token}")
+        # No parameter name is a prefix of another, so sorting "name=value" sorts by name.
+        canonical_query = "&".join(sorted(query))
         # The canonical request is "METHOD\n<path>\n<query>\n<headers>\n<signed headers>\n<payload>",
         # and the path is the bucket's path followed by the quoted key.
         self._request_head = hashlib.sha256(f"{method.upper()}\n{presigner._path_prefix}".encode())
         self._canonical_tail = f"\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{_UNSIGNED_PAYLOAD}"
-        self._string_head = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n".encode()
-        self._inner, self._outer = _hmac_states(presigner._signing_key(credentials.secret_key, amz_date[:8]))
+        self._string_head = f"AWS4-HMAC-SHA256\n{amz_date}\n{signing.scope}\n".encode()
+        self._inner, self._outer = signing.inner, signing.outer
         self._url_head = presigner._origin + presigner._path_prefix
-        self._url_tail = "?" + "&".join(f"{name}={value}" for name, value in query) + "&X-Amz-Signature="
+        self._url_tail = f"?{'&'.join(query)}&X-Amz-Signature="
 
     def url(self, key: str) -> str:
         if not key:
@@ -252,18 +273,6 @@ class _Batch:
         outer = self._outer.copy()
         outer.update(inner.digest())
         return f"{self._url_head}{quoted}{self._url_tail}{outer.hexdigest()}"
-
-
-def _hmac_states(key: bytes) -> tuple[Any, Any]:
-    """SHA-256 states keyed for HMAC (RFC 2104), to continue per message.
-
-    ``hmac.digest`` sets OpenSSL up again on every call (~4 µs here); copying these
-    two states is half that, and it is most of one URL's cost.
-    """
-    block = key.ljust(64, b"\0")  # a SHA-256 block; signing keys are 32 bytes
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
-    return inner, outer
 
 
 def _host_header(scheme: str, hostname: str, port: int | None) -> str:
