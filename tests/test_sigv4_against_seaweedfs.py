@@ -97,7 +97,8 @@ def test_urls_signed_long_enough_ago_have_expired(signer, s3):
     s3.put_object(Bucket=BUCKET, Key="old.txt", Body=b"o")
     now = clock.utcnow()
     expired, fresh = (
-        signer.sign_many(["old.txt"], expires_in=60, signed_at=now - timedelta(seconds=seconds))[0] for seconds in (120, 0)
+        signer.sign_many(["old.txt"], expires_in=60, signed_at=now - timedelta(seconds=seconds))[0]
+        for seconds in (120, 0)
     )
     assert fetch(expired).status_code == 403
     assert fetch(fresh).status_code == 200

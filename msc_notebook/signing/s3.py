@@ -171,10 +171,12 @@ class S3URLSigner(URLSigner):
         for ``expires_in`` seconds. ``paths`` are relative to the profile, as a listing
         gives them, and taken literally (``*`` included).
 
-        Read `credentials` before for their expiry. Where the fast path does not cover
+        Call `credentials` first for their expiry. Where the fast path does not cover
         the profile, botocore signs each URL at its own clock's time, which is no
         earlier than ``signed_at`` when that is now: those URLs never expire sooner.
         """
+        if signed_at.tzinfo is None:
+            raise ValueError("signed_at must be timezone-aware (UTC)")
         expires_in = check_expires_in(expires_in)
         self.credentials()  # refuses expired credentials before any URL is made
         credentials = self._frozen_credentials()

@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Protocol
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 _log = logging.getLogger(__name__)
 
@@ -51,8 +51,8 @@ _QUERY_PARAMS = {
     "ResponseContentType": "response-content-type",
 }
 
-# S3's bucket naming rules (what virtual-host addressing needs), minus the suffixes
-# of S3 Express directory buckets, which sign with session credentials.
+# S3's bucket naming rules (what virtual-host addressing needs), minus the suffixes of
+# S3 Express directory buckets (signed with session credentials) and table buckets.
 _PLAIN_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _SPECIAL_BUCKET_SUFFIXES = ("--x-s3", "--table-s3")
 # What quote(..., safe="/~") leaves as it is.
@@ -299,7 +299,7 @@ def _refusal(client: Any, bucket: str) -> str | None:
     return None
 
 
-def _endpoint_refusal(parts) -> str | None:
+def _endpoint_refusal(parts: SplitResult) -> str | None:
     """Why the bucket URL botocore chose is one to leave to botocore, or None."""
     hostname = parts.hostname or ""
     if parts.scheme not in ("http", "https"):

@@ -5,8 +5,9 @@ Prints, measured in the same run, the time per URL for 10,000 GET URLs of one bu
 signed at one instant: our bulk path (S3URLSigner.sign_many), boto3's
 generate_presigned_url with a cached client, botocore's S3SigV4QueryAuth called
 directly, and obstore's sign (Rust; `pip install 'msc-notebook[bench]'`); then one
-warm msc.generate_presigned_url("msc://...") against boto3. Goals: bulk >= 50x
-faster than boto3 and faster than obstore; a warm single URL <= 0.3x boto3's time.
+warm msc.generate_presigned_url("msc://...") against boto3 (and a StorageClient's,
+which skips finding the profile). Goals: bulk >= 50x faster than boto3 and faster
+than obstore; a warm single URL <= 0.3x boto3's time.
 No network: nothing is fetched.
 """
 
@@ -80,7 +81,8 @@ def main() -> None:
             "s3", aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION,
             endpoint_url=ENDPOINT, config=Config(signature_version="s3v4"),
         )  # fmt: skip
-        signer = msc.StorageClient(msc.StorageClientConfig.from_file("bench")).signer()
+        storage = msc.StorageClient(msc.StorageClientConfig.from_file("bench"))
+        signer = storage.signer()
         signed_at = clock.utcnow()
         signer.sign_many(PATHS[:1], expires_in=3600, signed_at=signed_at)
         if signer._presigner is None:
@@ -99,8 +101,10 @@ def main() -> None:
                 lambda: signer.sign_many(PATHS, expires_in=3600, signed_at=signed_at), URLS
             ),
             "boto3 generate_presigned_url, cached client": per_url(
-                lambda: [plain.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": key},
-                                                      ExpiresIn=3600) for key in keys],
+                lambda: [
+                    plain.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": key}, ExpiresIn=3600)
+                    for key in keys
+                ],
                 BOTO_URLS,
             ),  # fmt: skip
             "botocore S3SigV4QueryAuth called directly": per_url(botocore_direct, BOTO_URLS),
@@ -112,6 +116,9 @@ def main() -> None:
         single = {
             'msc.generate_presigned_url("msc://bench/...")': per_url(
                 lambda: msc.generate_presigned_url(f"msc://bench/{PATHS[0]}"), 1
+            ),
+            "StorageClient.generate_presigned_url (no lookup)": per_url(
+                lambda: storage.generate_presigned_url(PATHS[0]), 1
             ),
             "boto3 generate_presigned_url, cached client": per_url(
                 lambda: plain.generate_presigned_url(
