@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import string
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -273,6 +274,20 @@ def test_the_s3_signer_signs_on_the_fast_path_once_proven(botocore_clock, monkey
             client_method, Params={"Bucket": "my-bucket", **params}, ExpiresIn=expires_in, HttpMethod=method
         )
         assert str(url) == theirs
+
+
+def test_first_use_from_many_threads_probes_once(botocore_clock, monkeypatch):
+    monkeypatch.setattr(clock, "utcnow", lambda: botocore_clock.aware)
+    storage = msc.StorageClient(_sigv4_config({"base_path": "my-bucket", "region_name": "us-west-2"}))
+    signer = storage.signer()
+    botocore_presigns = _count_botocore_presigns(signer.client(), monkeypatch)
+    paths = [f"t{i}/ü x" for i in range(16)]
+    with ThreadPoolExecutor(8) as pool:
+        urls = list(pool.map(storage.generate_presigned_url, paths))
+    assert len(botocore_presigns) == len(sigv4._PROBES)
+    assert urls == [
+        signer.client().generate_presigned_url("get_object", Params={"Bucket": "my-bucket", "Key": p}) for p in paths
+    ]
 
 
 def test_sign_many_signs_every_path_at_one_instant(botocore_clock):

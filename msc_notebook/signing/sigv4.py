@@ -1,13 +1,14 @@
 """SigV4 query-string presigning for S3, written out by hand for speed.
 
 Why by hand: sharing a dataset presigns one GET per object, often 10,000 to 100,000
-of them at one instant. Measured on one core, per URL: boto3's
-``generate_presigned_url`` with a cached client about 500 µs, botocore's
-``S3SigV4QueryAuth`` called directly about 170 µs, obstore's ``sign`` (Rust) about
-16 µs, and this module a few µs (``tests/benchmarks/bench_bulk_signing.py`` prints
-them side by side). botocore spends its time on endpoint rules, event hooks and
-request objects for every URL; SigV4 itself, once the signing key is derived (once
-per date, region and service), is one SHA-256 and one HMAC per URL.
+of them at one instant. Measured per URL with ``tests/benchmarks/bench_bulk_signing.py``
+(10,000 URLs, a busy 2-core machine, ranges over runs): boto3's
+``generate_presigned_url`` with a cached client 330-580 µs, botocore's
+``S3SigV4QueryAuth`` called directly 180-200 µs, obstore's ``sign`` (Rust) 15-25 µs,
+this module 4.6-5.2 µs, i.e. 60-140x boto3 and 3x obstore: 100,000 URLs in half a
+second instead of about a minute. botocore spends its time on endpoint rules, event
+hooks and request objects for every URL; SigV4 itself, once the signing key is
+derived (once per date, region and service), is one SHA-256 and one HMAC per URL.
 
 The URLs are byte-identical to botocore's ``generate_presigned_url`` with
 ``signature_version="s3v4"``:
