@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..signing import PresignedURL, PresignRequest, SignedCookies
+from ..signing import PrefixShare, PresignedURL, PresignRequest, SignedCookies
 
-_DISPLAYED_TYPES = (PresignedURL, SignedCookies)
+_DISPLAYED_TYPES = (PresignedURL, SignedCookies, PrefixShare)
 _shown: dict[int, int] = {}  # id(result) -> execution count it was shown in
 
 
 def show(
-    result: PresignedURL | SignedCookies, *, request: PresignRequest | None = None, compact: bool = False
+    result: PresignedURL | SignedCookies | PrefixShare, *, request: PresignRequest | None = None, compact: bool = False
 ) -> None:
     """Display the result widget (with its static HTML/text fallback); with the ``request``
     that made it, the widget can sign it again once it runs out."""

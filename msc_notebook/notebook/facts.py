@@ -16,6 +16,8 @@ from typing import Any
 
 from ..signing import (
     CloudFrontDetails,
+    PrefixShare,
+    PrefixShareDetails,
     PresignedURL,
     S3Details,
     SignedCookies,
@@ -28,8 +30,8 @@ from ..signing import (
 
 @dataclass(frozen=True)
 class ResultFacts:
-    kind: str  # "url" or "cookies"
-    url: str  # the signed URL, or the Resource signed cookies authorize
+    kind: str  # "url", "cookies" or "share" (an S3 prefix share: a signed manifest)
+    url: str  # the signed URL, the Resource signed cookies authorize, or a share's link
     method: str
     source: str  # msc://profile/path
     signer_type: str
@@ -49,14 +51,22 @@ class ResultFacts:
     query: str | None = None  # ... and the parameters to append to each object URL
     zarr_snippet: str | None = None  # ... and how the recipient opens it
     cookie_header: str | None = None
+    object_count: int | None = None  # an S3 prefix share: how many objects its manifest lists
+    total_size_text: str | None = None  # ... their total size
+    manifest_location: str | None = None  # ... and where the manifest is
 
     def state(self) -> dict[str, Any]:
         """The JSON-able form the widget syncs to the browser."""
         return asdict(self)
 
 
-def result_facts(result: PresignedURL | SignedCookies) -> ResultFacts:
-    """The facts of a signed URL or of signed cookies, for display."""
+def result_facts(result: PresignedURL | SignedCookies | PrefixShare) -> ResultFacts:
+    """The facts of a signed URL, signed cookies or a prefix share, for display.
+
+    A CloudFront prefix share is its wildcard URL and shows as one.
+    """
+    if isinstance(result, PrefixShare) and result.has_manifest:
+        return _share_facts(result)
     is_cookies = isinstance(result, SignedCookies)
     details = result.details
     url = result.resource if is_cookies else str(result)
@@ -87,6 +97,30 @@ def result_facts(result: PresignedURL | SignedCookies) -> ResultFacts:
     )
 
 
+def _share_facts(share: PrefixShare) -> ResultFacts:
+    details = share.details
+    link = str(share)
+    return ResultFacts(
+        kind="share",
+        url=link,
+        method=share.method,
+        source=share.source,
+        signer_type=share.signer_type,
+        signed_at_ms=_ms(share.signed_at),
+        effective_expiry_ms=_ms(share.effective_expiry),
+        effective_expiry_utc=utc_text(share.effective_expiry),
+        expires_in_text=describe_duration(share.expires_in),
+        limited_by_credentials=share.limited_by_credentials,
+        lifetime_lost_text=describe_duration(share.lifetime_lost.total_seconds()),
+        warning=share.warning,
+        clickable=link.lower().startswith(("https://", "http://")),
+        zarr_snippet=reference_snippet(share.storage_options()),
+        object_count=share.count,
+        total_size_text=describe_size(share.total_bytes),
+        manifest_location=details.manifest_location if isinstance(details, PrefixShareDetails) else None,
+    )
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -111,3 +145,38 @@ def zarr_snippet(base: str, storage_options: dict[str, Any]) -> str:
         f"group = zarr.open_group(\n    {base.rstrip('/')!r},\n    mode=\"r\",\n"
         f"    storage_options={options.replace(chr(10), chr(10) + '    ')},\n)\nprint(group.tree())"
     )
+
+
+def reference_snippet(storage_options: dict[str, Any]) -> str:
+    """What the recipient of an S3 prefix share runs: zarr through the manifest, nothing else.
+
+    fsspec's ReferenceFileSystem reads the manifest; zarr 3 needs it asynchronous.
+    """
+    link = str(storage_options["fo"])
+    sent = "" if link.startswith(("http://", "https://")) else "  # the manifest file you were sent"
+    return (
+        "import zarr  # needs zarr, fsspec and aiohttp\n\n"
+        "group = zarr.open_group(\n"
+        '    "reference://",\n'
+        '    mode="r",\n'
+        "    storage_options={\n"
+        f'        "fo": {json.dumps(link)},{sent}\n'
+        f'        "remote_protocol": {json.dumps(storage_options["remote_protocol"])},\n'
+        '        "asynchronous": True,\n'
+        '        "remote_options": {"asynchronous": True},\n'
+        "    },\n"
+        ")\n"
+        "print(group.tree())"
+    )
+
+
+def describe_size(size: int) -> str:
+    """``1536`` -> ``"1.5 KiB"``."""
+    if size < 1024:
+        return f"{size} byte{'s' if size != 1 else ''}"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.1f} {unit}"

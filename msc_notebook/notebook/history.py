@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from ..signing import PresignedURL, SignedCookies
+from ..signing import PrefixShare, PresignedURL, SignedCookies
 
-Signed = PresignedURL | SignedCookies
+Signed = PresignedURL | SignedCookies | PrefixShare
 
 
 class SigningHistory:

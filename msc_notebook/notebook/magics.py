@@ -101,11 +101,17 @@ class PresignMagics(Magics):
             url = %presign msc://my-profile/datasets/model.bin -e 15m
             %presign msc://my-profile/uploads/data.tar -m PUT --content-type application/x-tar
             %presign msc://my-profile/reports/q3.csv --download-as "Q3 report.csv"
+            %presign msc://my-profile/results/experiment.zarr/* -e 2h
+            %presign msc://my-profile/results/experiment.zarr/* --manifest-file share.json
+            %presign msc://my-profile/results/experiment.zarr/* --list
             %presign msc://my-profile/results/experiment.zarr/* --signer cloudfront -e 2h
             %presign msc://my-profile/results/experiment.zarr/* --signer cloudfront --cookies
 
         The returned value is a str (the URL) that also knows its effective expiry:
-        ``url.effective_expiry``, ``url.seconds_left()``. Python variables can be used
+        ``url.effective_expiry``, ``url.seconds_left()``. A path ending in ``/*`` shares
+        everything under the prefix (a `PrefixShare`: with the S3 signer, one link to a
+        signed manifest; with CloudFront, one wildcard URL); ``--list`` prints every
+        object's URL instead of showing the share. Python variables can be used
         as ``{name}``. Defaults: ``%config PresignMagics`` lists them.
         """
         args = _parse(self.presign, line, "%presign")
@@ -114,6 +120,9 @@ class PresignMagics(Magics):
         )
         result = request.sign()
         history.add(result)
+        if request.url_list:  # a prefix share's URLs as plain text, to save for wget -i / aria2c -i
+            print(request.output_text(result))
+            return None
         if self.show_widget and not args.quiet:
             from .display import show
 

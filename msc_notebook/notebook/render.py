@@ -21,6 +21,19 @@ def _validity(facts: ResultFacts, *, capital: bool = False) -> str:
     return f"{words} {facts.effective_expiry_utc}"
 
 
+SNAPSHOT_NOTE = "The listing is a snapshot: objects added under the prefix later are not in the share."
+URL_LIST_NOTE = "Every object's URL, one a line (wget -i, aria2c -i): share.url_list(), or %presign ... --list"
+
+
+def _what(facts: ResultFacts) -> str:
+    return {"cookies": "signed cookies for", "share": "share of"}.get(facts.kind, facts.method)
+
+
+def _contents(facts: ResultFacts) -> str:
+    """A share's size: '1,024 objects, 3.2 MiB'."""
+    return f"{facts.object_count:,} object{'s' if facts.object_count != 1 else ''}, {facts.total_size_text}"
+
+
 def _code(text: str) -> str:
     return f'<pre class="msc-presign-code">{escape(text)}</pre>'
 
@@ -33,7 +46,7 @@ def result_html(facts: ResultFacts) -> str:
         if facts.clickable
         else f"<code>{escape(facts.source)}</code>"
     )
-    what = "signed cookies for" if facts.kind == "cookies" else escape(facts.method)
+    what = escape(_what(facts))
     rows = [
         f"<div><strong>{what}</strong> {link} <small>({escape(facts.signer_type)} signer)</small></div>",
         f"<div><strong>{escape(_validity(facts, capital=True))}</strong>"
@@ -46,7 +59,9 @@ def result_html(facts: ResultFacts) -> str:
         rows.append(f"<div>Not valid before {escape(facts.not_before_utc)}</div>")
     if facts.ip_range:
         rows.append(f"<div>Only from {escape(facts.ip_range)}</div>")
-    if facts.kind == "url":
+    if facts.kind == "share":
+        rows.append(f"<div>{escape(_contents(facts))}. {escape(SNAPSHOT_NOTE)}</div>")
+    if facts.kind in ("url", "share"):
         rows.append(_code(url))
     if facts.curl:
         rows.append("<div>Upload with:</div>" + _code(facts.curl))
@@ -59,16 +74,19 @@ def result_html(facts: ResultFacts) -> str:
         rows.append("<div>Cookies (send to the distribution's domain):</div>" + _code(facts.cookie_header))
     if facts.zarr_snippet:
         rows.append("<div>The recipient opens the dataset with:</div>" + _code(facts.zarr_snippet))
+    if facts.manifest_location:
+        rows.append(f"<div>Manifest: <code>{escape(facts.manifest_location)}</code>. {escape(URL_LIST_NOTE)}</div>")
     return f'<div class="msc-presign-static">{"".join(rows)}</div>'
 
 
 def result_text(facts: ResultFacts) -> str:
     """Plain text for terminals and logs."""
-    what = "signed cookies for" if facts.kind == "cookies" else facts.method
-    lines = [f"{what} {facts.source} ({facts.signer_type} signer), {_validity(facts)}"]
+    lines = [f"{_what(facts)} {facts.source} ({facts.signer_type} signer), {_validity(facts)}"]
     if facts.warning:
         lines.append(f"warning: {facts.warning}")
-    if facts.kind == "url":
+    if facts.kind == "share":
+        lines.append(f"{_contents(facts)}, manifest {facts.manifest_location}. {SNAPSHOT_NOTE}")
+    if facts.kind in ("url", "share"):
         lines.append(facts.url)
     if facts.curl:
         lines.append(f"upload: {facts.curl}")

@@ -103,8 +103,8 @@ function render({ model, el: host }) {
     root.dataset.testid = "msc-presign-result";
 
     const head = el("div", "msc-presign-head");
-    const method = el("span", `msc-presign-method msc-presign-${facts.method.toLowerCase()}`,
-      facts.kind === "cookies" ? "COOKIES" : facts.method);
+    const badge = { cookies: "COOKIES", share: "SHARE" }[facts.kind] || facts.method;
+    const method = el("span", `msc-presign-method msc-presign-${badge.toLowerCase()}`, badge);
     head.appendChild(method);
     const clickable = facts.clickable && isWebUrl(facts.url);  // the kernel decides; the scheme check stays
     const link = el(clickable ? "a" : "span", "msc-presign-link", facts.source);
@@ -124,10 +124,11 @@ function render({ model, el: host }) {
     copy.type = "button";
     copy.dataset.testid = "msc-presign-copy";
     const copyValue = facts.kind === "cookies" ? facts.cookie_header : facts.url;
-    if (facts.kind === "cookies") copy.textContent = "Copy cookies";
+    const copyLabel = { cookies: "Copy cookies", share: "Copy link" }[facts.kind] || "Copy URL";
+    copy.textContent = copyLabel;
     copy.addEventListener("click", () => {
       copyText(copyValue).then(
-        () => { copy.textContent = "Copied"; setTimeout(() => (copy.textContent = facts.kind === "cookies" ? "Copy cookies" : "Copy URL"), 1500); },
+        () => { copy.textContent = "Copied"; setTimeout(() => (copy.textContent = copyLabel), 1500); },
         () => { copy.textContent = "Copy failed: select the URL below"; },
       );
     });
@@ -155,11 +156,27 @@ function render({ model, el: host }) {
       }
       if (facts.not_before_utc) root.appendChild(el("div", "msc-presign-note", `Not valid before ${facts.not_before_utc}`));
       if (facts.ip_range) root.appendChild(el("div", "msc-presign-note", `Only from ${facts.ip_range}`));
+      if (facts.kind === "share") {
+        // Everything under the prefix as it was listed: one link to a signed manifest.
+        const what = el("div", "msc-presign-note",
+          `${facts.object_count.toLocaleString()} object${facts.object_count === 1 ? "" : "s"}, ${facts.total_size_text}. ` +
+          "The listing is a snapshot: objects added under the prefix later are not in the share.");
+        what.dataset.testid = "msc-presign-share-contents";
+        root.appendChild(what);
+        root.appendChild(codeBlock("Share link (send only this)", facts.url, "msc-presign-url"));
+      }
       if (facts.kind === "url") root.appendChild(codeBlock("URL", facts.url, "msc-presign-url"));
       if (facts.curl) root.appendChild(codeBlock("Upload with", facts.curl, "msc-presign-curl"));
       if (facts.query) root.appendChild(codeBlock(`Covers everything under ${facts.wildcard_base}; append to each object URL`, `?${facts.query}`, "msc-presign-query"));
       if (facts.cookie_header) root.appendChild(codeBlock("Cookies for the distribution's domain", facts.cookie_header, "msc-presign-cookies"));
       if (facts.zarr_snippet) root.appendChild(codeBlock("The recipient opens the dataset with", facts.zarr_snippet, "msc-presign-zarr"));
+      if (facts.manifest_location) {
+        const where = el("div", "msc-presign-note",
+          `Manifest: ${facts.manifest_location}. Every object's URL, one a line (wget -i, aria2c -i): ` +
+          "share.url_list(), or %presign ... --list");
+        where.dataset.testid = "msc-presign-manifest";
+        root.appendChild(where);
+      }
     }
     tick();
   }

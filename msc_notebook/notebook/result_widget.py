@@ -15,7 +15,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..signing import PresignedURL, PresignError, PresignRequest, SignedCookies
+from ..signing import PrefixShare, PresignedURL, PresignError, PresignRequest, SignedCookies
 from .facts import ResultFacts, result_facts
 from .history import history
 from .render import result_html, result_text
@@ -24,7 +24,7 @@ _HERE = Path(__file__).parent
 
 
 class PresignResultWidget(anywidget.AnyWidget):
-    """Shows one presigned URL (or set of signed cookies) with its live countdown."""
+    """Shows one presigned URL (or set of signed cookies, or prefix share) with its live countdown."""
 
     _esm = _HERE / "result_widget.js"
     _css = _HERE / "result_widget.css"
@@ -40,11 +40,15 @@ class PresignResultWidget(anywidget.AnyWidget):
 
     @classmethod
     def for_result(
-        cls, result: PresignedURL | SignedCookies, *, request: PresignRequest | None = None, compact: bool = False
+        cls,
+        result: PresignedURL | SignedCookies | PrefixShare,
+        *,
+        request: PresignRequest | None = None,
+        compact: bool = False,
     ) -> PresignResultWidget:
         return cls(facts=result_facts(result).state(), compact=compact, request=request)
 
-    def sign_again(self) -> PresignedURL | SignedCookies | None:
+    def sign_again(self) -> PresignedURL | SignedCookies | PrefixShare | None:
         """Sign the same request again and show the new result here (history keeps both)."""
         if self._request is None:
             return None

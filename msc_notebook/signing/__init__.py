@@ -22,6 +22,7 @@ from .errors import (
     CredentialsExpiredError,
     InvalidStorageURLError,
     MissingEnvironmentVariableError,
+    PrefixShareError,
     PresignError,
     PrivateKeyError,
     SignerOptionError,
@@ -30,6 +31,7 @@ from .errors import (
 )
 from .listing import ListingPage, ObjectMetadata
 from .options import DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN, SignerType, attachment_disposition
+from .prefix_share import PrefixShare, PrefixShareDetails, share_prefix
 from .profiles import ProfileSummary, summarize_profile, summarize_profiles
 from .request import (
     PRESIGN_ARGUMENTS,
@@ -65,6 +67,9 @@ __all__ = [
     "MissingEnvironmentVariableError",
     "ObjectMetadata",
     "PRESIGN_ARGUMENTS",
+    "PrefixShare",
+    "PrefixShareDetails",
+    "PrefixShareError",
     "PresignError",
     "PresignRequest",
     "PresignedURL",
@@ -97,6 +102,7 @@ __all__ = [
     "register_signer",
     "request_from_arguments",
     "signed_parameters",
+    "share_prefix",
     "signed_query",
     "storage_client",
     "summarize_profile",

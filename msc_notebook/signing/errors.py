@@ -67,6 +67,11 @@ class SignerOptionError(PresignError, ValueError):
     """A signer option, method or signer type is unknown or has a bad value."""
 
 
+class PrefixShareError(PresignError):
+    """A prefix cannot be shared as asked: nothing under it, too much under it, or the
+    manifest cannot be written where it should go."""
+
+
 class CredentialsError(PresignError):
     """Credentials could not be found or loaded."""
 

@@ -158,7 +158,8 @@ class S3URLSigner(URLSigner):
         if is_prefix_share(request.path):
             raise SignerOptionError(
                 f"{request.source}: an S3 presigned URL covers exactly one object, so a trailing '*' "
-                f"cannot be used; use signer_type='cloudfront' to share everything under a prefix",
+                f"cannot be signed as one URL; share everything under the prefix with share_prefix() "
+                f"(a signed manifest; %presign does it for GET) or signer_type='cloudfront'",
                 field="path",
             )
         check_object_key(self.location.key(request.path), request.source)

@@ -1,0 +1,485 @@
+"""Sharing everything under a prefix with one link: `share_prefix` and its result, `PrefixShare`.
+
+An S3 presigned URL covers exactly one object, so an S3 share is a *signed manifest*:
+every object under the prefix is listed (ListObjectsV2, paged) and gets a GET URL, all
+signed at one instant with one lifetime (`S3URLSigner.sign_many`, the bulk SigV4 path);
+the URLs go into an fsspec ReferenceFileSystem manifest (version 1, whole-object
+references), which is uploaded through our own presigned PUT and reached through one
+presigned GET: that GET is the link. A recipient opens the dataset with fsspec and
+zarr alone (`PrefixShare.storage_options`). The listing is a snapshot: objects added
+later are not in the share.
+
+The CloudFront signer needs no manifest: it signs the prefix as one wildcard policy, and
+`share_prefix` returns that URL, so ``msc://profile/data.zarr/*`` shares a prefix with
+either signer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import unquote, urlsplit
+
+from . import times
+from .client import StorageClient, warned
+from .credentials import CredentialStatus
+from .errors import InvalidStorageURLError, PrefixShareError, SignerOptionError, UnsupportedProviderError
+from .keys import check_object_key, is_prefix_share
+from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
+from .result import ExpiryFacts, PresignedURL, SignerDetails
+from .sharing import fsspec_storage_options, wildcard_base
+from .shortcuts import storage_client
+from .storage_url import StorageURL, parse_storage_url
+
+DEFAULT_MAX_OBJECTS = 100_000
+SHARES_DIR = ".msc_notebook/shares/"  # at the profile's root: outside any dataset it shares
+MANIFEST_TYPE = "application/json"
+SIGN_BATCH = 10_000  # URLs per sign_many call: the progress bar moves between batches
+COUNT_CAP = 10  # past max_objects, listing goes on to count up to this many times it, then stops
+UPLOAD_LIFETIME = 900  # seconds the manifest's PUT URL lives: it is used at once
+UPLOAD_TIMEOUT = 120.0  # seconds any one network operation of the upload may wait
+PROGRESS_DELAY = 1.0  # seconds before a progress bar appears when not asked for: quick shares stay quiet
+
+
+@dataclass(frozen=True)
+class PrefixShareDetails(SignerDetails):
+    """Where an S3 share's manifest is, and which credentials signed its URLs."""
+
+    manifest_location: str  # msc://profile/.msc_notebook/shares/NAME.json, or file:///path
+    credential_source: str
+
+
+class PrefixShare(ExpiryFacts, str):
+    """One link to everything under a prefix (a ``str``: the link), with what it covers.
+
+    S3: the link is a presigned GET of the manifest; ``urls`` maps each key (relative to
+    the prefix, in listing order) to its presigned URL and ``manifest`` is the manifest
+    itself. CloudFront: the link is the wildcard-policy URL; ``count``, ``total_bytes``,
+    ``urls`` and ``manifest`` are None, since it covers whatever is under the prefix when
+    it is used. The expiry facts are `PresignedURL`'s: ``effective_expiry`` is capped by
+    the signing credentials.
+    """
+
+    method = "GET"
+
+    def __new__(
+        cls,
+        link: str,
+        *,
+        source: str,
+        signer_type: str,
+        signed_at: datetime,
+        expires_in: int,
+        credential_expiry: datetime | None = None,
+        count: int | None = None,
+        total_bytes: int | None = None,
+        urls: dict[str, str] | None = None,
+        manifest: dict[str, Any] | None = None,
+        details: SignerDetails | None = None,
+    ) -> PrefixShare:
+        self = super().__new__(cls, link)
+        self.source = source
+        self.signer_type = str(signer_type)
+        self.signed_at = signed_at
+        self.expires_in = expires_in
+        self.credential_expiry = credential_expiry
+        self.count = count
+        self.total_bytes = total_bytes
+        self.urls = urls
+        self.manifest = manifest
+        self.details = details or SignerDetails()
+        return self
+
+    @classmethod
+    def from_wildcard(cls, url: PresignedURL) -> PrefixShare:
+        """The share a CloudFront wildcard-policy URL makes."""
+        return cls(
+            str(url),
+            source=url.source,
+            signer_type=url.signer_type,
+            signed_at=url.signed_at,
+            expires_in=url.expires_in,
+            credential_expiry=url.credential_expiry,
+            details=url.details,
+        )
+
+    @property
+    def url(self) -> str:
+        """The link as a plain ``str``."""
+        return str(self)
+
+    @property
+    def has_manifest(self) -> bool:
+        return self.manifest is not None
+
+    @property
+    def fsspec_url(self) -> str:
+        """What to open with fsspec or zarr, with `storage_options`."""
+        return "reference://" if self.has_manifest else wildcard_base(self)
+
+    def storage_options(self) -> dict[str, Any]:
+        """fsspec storage options that open the share with nothing but the link.
+
+        S3: fsspec's ReferenceFileSystem reads the manifest; zarr 3 needs the async flags.
+        A manifest written to a local file is named by its path (send the file along).
+        """
+        if not self.has_manifest:
+            return fsspec_storage_options(self)
+        first = next(iter(self.urls.values()))
+        link = str(self)
+        if link.startswith("file://"):
+            link = _local_path(link).name  # the recipient has the file they were sent, not this path
+        return {
+            "fo": link,
+            "remote_protocol": urlsplit(first).scheme,
+            "asynchronous": True,
+            "remote_options": {"asynchronous": True},
+        }
+
+    def url_list(self, *, aria2c: bool = False) -> str:
+        """Every object's URL, one a line, for ``wget -i`` or ``curl``; with ``aria2c``,
+        aria2c's input format, where each URL is followed by the path to save it as."""
+        if self.urls is None:
+            raise SignerOptionError(
+                "a CloudFront share is one wildcard URL, not a list of URLs; append its query "
+                "string to each object URL (msc_notebook.object_url)",
+                field="signer_type",
+            )
+        if aria2c:
+            return "".join(f"{url}\n  out={key}\n" for key, url in self.urls.items())
+        return "".join(f"{url}\n" for url in self.urls.values())
+
+    def __reduce__(self):
+        fields = ("source", "signer_type", "signed_at", "expires_in", "credential_expiry", "count",
+                  "total_bytes", "urls", "manifest", "details")  # fmt: skip
+        return (_rebuild, (str(self), {name: getattr(self, name) for name in fields}))
+
+    def __repr__(self) -> str:
+        what = f"count={self.count}, total_bytes={self.total_bytes}, " if self.has_manifest else ""
+        return (
+            f"PrefixShare({str(self)!r}, source={self.source!r}, signer_type={self.signer_type!r}, "
+            f"{what}effective_expiry={self.effective_expiry.isoformat()!r})"
+        )
+
+
+def _rebuild(link: str, fields: dict[str, Any]) -> PrefixShare:
+    return PrefixShare(link, **fields)
+
+
+@runtime_checkable
+class BulkSigner(Protocol):
+    """A signer that signs many GET URLs at one instant (the S3 signer does)."""
+
+    def credentials(self) -> CredentialStatus | None: ...
+
+    def sign_many(self, paths: Iterable[str], *, expires_in: int, signed_at: datetime) -> list[str]: ...
+
+
+def share_prefix(
+    url: str | StorageURL,
+    *,
+    expires_in: int | None = None,
+    signer_type: SignerType | str | None = None,
+    signer_options: Mapping[str, Any] | None = None,
+    manifest_url: str | None = None,
+    max_objects: int = DEFAULT_MAX_OBJECTS,
+    progress: bool | None = None,
+    warn: bool = True,
+) -> PrefixShare:
+    """Share everything under ``msc://profile/prefix/*`` with one link.
+
+    ``manifest_url``: where the S3 manifest goes (default: ``.msc_notebook/shares/`` at the
+    profile's root); ``msc://profile/path.json`` (a path ending in ``/``: a new file in
+    it), or ``file:///path/share.json`` to write it locally and send it yourself.
+    ``max_objects``: more objects than this is an error. ``progress``: True always shows
+    progress bars (tqdm), False never, None when the work takes over a second.
+    ``signer_options`` as for `generate_presigned_url` (the CloudFront signer's options);
+    ``expires_in`` wins over the one in them.
+    """
+    target = url if isinstance(url, StorageURL) else parse_storage_url(url)
+    source = f"{target.scheme}://{target.profile}/{target.path}"
+    if not is_prefix_share(target.path):
+        raise InvalidStorageURLError(
+            f"{source} names one object; to share everything under a prefix, end it with /* "
+            f"(e.g. msc://{target.profile}/datasets/ocean.zarr/*)"
+        )
+    if isinstance(max_objects, bool) or not isinstance(max_objects, int) or max_objects < 1:
+        raise SignerOptionError(
+            f"max_objects must be a positive whole number, got {max_objects!r}", field="max_objects"
+        )
+    if signer_options is not None and not isinstance(signer_options, Mapping):
+        raise SignerOptionError(f"signer_options must be a mapping, got {type(signer_options).__name__}")
+    options = {**(signer_options or {}), **({"expires_in": expires_in} if expires_in is not None else {})}
+    client = storage_client(target)
+    signer = client.signer(signer_type)
+    if signer.signer_type == SignerType.CLOUDFRONT.value:
+        if manifest_url is not None:
+            raise SignerOptionError(
+                "a CloudFront share is one wildcard URL and has no manifest; drop manifest_url, "
+                "or use the S3 signer for a manifest share",
+                field="manifest_url",
+            )
+        wildcard = client.generate_presigned_url(
+            target.path, signer_type=signer.signer_type, signer_options=options, warn=False
+        )
+        return warned(PrefixShare.from_wildcard(wildcard), warn)
+    if not isinstance(signer, BulkSigner):
+        raise UnsupportedProviderError(
+            f"{source}: sharing a prefix is available with the S3 signer (a signed manifest) and the "
+            f"CloudFront signer (one wildcard URL), not with the {signer.signer_type} signer of "
+            f"{client.config.provider_type!r} storage; sign the objects one by one instead"
+        )
+    unknown = sorted(set(options) - {"expires_in"})
+    if unknown:
+        raise SignerOptionError(
+            f"a prefix share takes only expires_in as a signer option, not {unknown[0]!r}", field=unknown[0]
+        )
+    defaults = client.config.presign.get(signer.signer_type) or {}
+    lifetime = check_expires_in(options.get("expires_in", defaults.get("expires_in", DEFAULT_EXPIRES_IN)))
+    destination = _Destination.resolve(manifest_url, target, client)  # a bad manifest_url fails before listing
+    prefix = target.path[:-1]  # "data.zarr/" or "" (the whole profile)
+    keys, total_bytes = _list_prefix(client, prefix, source, max_objects, progress)
+    share = _publish(signer, destination, source, prefix, keys, total_bytes, lifetime, progress)
+    return warned(share, warn)
+
+
+def _list_prefix(
+    client: StorageClient, prefix: str, source: str, max_objects: int, progress: bool | None
+) -> tuple[list[str], int]:
+    """The keys under ``prefix`` (relative to the profile, in listing order) and their total size."""
+    keys: list[str] = []
+    total_bytes = 0
+    count = 0
+    with _progress_bar(progress, f"listing {source}", None, " objects") as bar:
+        for entry in client.list(prefix):
+            key = entry.key
+            if key.endswith("/") or key.startswith(SHARES_DIR):
+                continue  # folder markers hold no data; other shares' manifests are not shared onward
+            count += 1
+            if count <= max_objects:
+                keys.append(check_object_key(key, client.config.source_url(key)))
+                total_bytes += entry.content_length or 0
+            elif count >= max_objects * COUNT_CAP:
+                break
+            if count % 1000 == 0:
+                bar.update(1000)
+    if count == 0:
+        raise PrefixShareError(f"there is nothing under {source} to share: listing it finds no objects", field="path")
+    if count > max_objects:
+        how_many = f"more than {count - 1:,}" if count >= max_objects * COUNT_CAP else f"{count:,}"
+        raise PrefixShareError(
+            f"{source} holds {how_many} objects, more than max_objects ({max_objects:,}) for one manifest. "
+            f"Share it through CloudFront instead (one wildcard URL: signer_type='cloudfront'), pack the "
+            f"data into fewer objects (zarr sharding), or raise max_objects",
+            field="path",
+        )
+    return keys, total_bytes
+
+
+def _publish(
+    signer: BulkSigner,
+    destination: _Destination,
+    source: str,
+    prefix: str,
+    keys: list[str],
+    total_bytes: int,
+    expires_in: int,
+    progress: bool | None,
+) -> PrefixShare:
+    """Sign every key at one instant, write the manifest, and make the link to it."""
+    status = signer.credentials()  # refuses expired credentials before any URL is made
+    signed_at = times.utcnow().replace(microsecond=0)  # X-Amz-Date has whole seconds
+    urls: dict[str, str] = {}
+    with _progress_bar(progress, f"signing {len(keys):,} URLs", len(keys), " URLs") as bar:
+        for start in range(0, len(keys), SIGN_BATCH):
+            batch = keys[start : start + SIGN_BATCH]
+            signed = signer.sign_many(batch, expires_in=expires_in, signed_at=signed_at)
+            urls.update(zip((key[len(prefix) :] for key in batch), signed, strict=True))
+            bar.update(len(batch))
+    expiries = [s.expiry for s in (status,) if s is not None and s.expiry is not None]
+    manifest = {
+        "version": 1,
+        "refs": {key: [url] for key, url in urls.items()},
+        # fsspec reads only "version", "refs", "templates" and "gen"; this part is for people.
+        "msc_notebook": {
+            "source": source,
+            "created": signed_at.isoformat(),
+            "expires": min([signed_at + timedelta(seconds=expires_in), *expiries]).isoformat(),
+            "count": len(urls),
+            "total_bytes": total_bytes,
+        },
+    }
+    body = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
+    link, manifest_status = destination.write(body, expires_in=expires_in, signed_at=signed_at)
+    expiries += [manifest_status.expiry] if manifest_status is not None and manifest_status.expiry else []
+    return PrefixShare(
+        link,
+        source=source,
+        signer_type=SignerType.S3.value,
+        signed_at=signed_at,
+        expires_in=expires_in,
+        credential_expiry=min(expiries, default=None),
+        count=len(urls),
+        total_bytes=total_bytes,
+        urls=urls,
+        manifest=manifest,
+        details=PrefixShareDetails(destination.location, status.source if status else "none"),
+    )
+
+
+@dataclass(frozen=True)
+class _Destination:
+    """Where the manifest goes: S3-style storage, through our own presigned PUT, or a local file."""
+
+    location: str  # msc://profile/path or file:///path: how messages and displays name it
+    client: StorageClient | None = None
+    path: str | None = None  # under the client's profile
+    local: Path | None = None
+
+    @classmethod
+    def resolve(cls, manifest_url: str | None, target: StorageURL, client: StorageClient) -> _Destination:
+        name = _manifest_name(target)
+        if manifest_url is None:
+            path = SHARES_DIR + name
+            return cls(client.config.source_url(path), client, path)
+        if not isinstance(manifest_url, str) or not manifest_url.strip():
+            raise SignerOptionError(
+                f"manifest_url must be msc://PROFILE/PATH.json or file:///PATH.json, got {manifest_url!r}",
+                field="manifest_url",
+            )
+        if manifest_url[:7].lower() == "file://":
+            local = _local_path(manifest_url)
+            if manifest_url.endswith("/") or local.is_dir():
+                local = local / name
+            if not local.parent.is_dir():
+                raise PrefixShareError(
+                    f"cannot write the manifest to {local}: the folder {local.parent} does not exist",
+                    field="manifest_url",
+                )
+            return cls(local.as_uri(), local=local)
+        try:
+            where = parse_storage_url(manifest_url)
+        except InvalidStorageURLError as exc:
+            raise InvalidStorageURLError(
+                f"manifest_url: {exc}; or file:///PATH.json to write it locally", field="manifest_url"
+            ) from None
+        path = where.path + name if where.path.endswith("/") else where.path
+        if is_prefix_share(path):
+            raise InvalidStorageURLError(
+                "manifest_url names one file to write, not a prefix (no '*')", field="manifest_url"
+            )
+        manifest_client = storage_client(where)
+        try:
+            manifest_client.signer(SignerType.S3)
+        except SignerOptionError:
+            raise UnsupportedProviderError(
+                f"manifest_url {manifest_url!r}: the manifest goes to S3-style storage (or a local file, "
+                f"file:///PATH.json), and profile {where.profile!r} is {manifest_client.config.provider_type!r}",
+                field="manifest_url",
+            ) from None
+        return cls(manifest_client.config.source_url(path), manifest_client, path)
+
+    def write(self, body: bytes, *, expires_in: int, signed_at: datetime) -> tuple[str, CredentialStatus | None]:
+        """Write ``body``; return the link to it (a GET signed at ``signed_at``) and the
+        status of the credentials that signed the link (None for a local file)."""
+        if self.local is not None:
+            _write_private(self.local, body)
+            return self.location, None
+        put = self.client.generate_presigned_url(
+            self.path,
+            method="PUT",
+            signer_type=SignerType.S3,
+            signer_options={"expires_in": UPLOAD_LIFETIME, "content_type": MANIFEST_TYPE},
+            warn=False,
+        )
+        _upload(put, body, self.location, self.client.profile)
+        signer = self.client.signer(SignerType.S3)
+        status = signer.credentials()
+        return signer.sign_many([self.path], expires_in=expires_in, signed_at=signed_at)[0], status
+
+
+def _manifest_name(target: StorageURL) -> str:
+    """``ocean.zarr-20261129T120000Z-3f9a1c.json``: what is shared, when, and a random part so two
+    shares within a second never overwrite each other."""
+    name = target.path[:-1].rstrip("/").rsplit("/", 1)[-1] or target.profile
+    return f"{name[:100]}-{times.utcnow():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}.json"
+
+
+def _local_path(file_url: str) -> Path:
+    parts = urlsplit(file_url)
+    if parts.netloc not in ("", "localhost"):
+        raise SignerOptionError(
+            f"manifest_url {file_url!r} names another host; write file:///PATH.json for a local file",
+            field="manifest_url",
+        )
+    return Path(unquote(parts.path))
+
+
+def _write_private(path: Path, body: bytes) -> None:
+    """Write the manifest readable by its owner only: its URLs open the data to whoever holds them."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(body)
+    except OSError as exc:
+        raise PrefixShareError(f"cannot write the manifest to {path}: {exc.strerror}", field="manifest_url") from None
+
+
+_S3_ERROR_CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
+
+
+def _upload(put_url: str, body: bytes, location: str, profile: str) -> None:
+    """PUT the manifest through its presigned URL; a refusal says what to do instead."""
+    request = urllib.request.Request(put_url, data=body, method="PUT", headers={"Content-Type": MANIFEST_TYPE})
+    try:
+        with urllib.request.urlopen(request, timeout=UPLOAD_TIMEOUT) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        found = _S3_ERROR_CODE.search(exc.read(4096) or b"")
+        code = f"HTTP {exc.code}" + (f" {found.group(1).decode(errors='replace')}" if found else "")
+        raise PrefixShareError(
+            f"the credentials of profile {profile!r} cannot write the share's manifest to {location} ({code}). "
+            f"Put it where they can write with manifest_url='msc://PROFILE/PATH.json' (%presign --manifest), "
+            f"or write it to a local file with manifest_url='file:///PATH/share.json' (%presign "
+            f"--manifest-file PATH) and send that file yourself",
+            field="manifest_url",
+        ) from None
+    except OSError as exc:  # URLError, timeouts, refused connections
+        reason = getattr(exc, "reason", None) or exc
+        raise PrefixShareError(
+            f"could not upload the share's manifest to {location}: {reason}; try again, or write it to a "
+            f"local file with manifest_url='file:///PATH/share.json'",
+            field="manifest_url",
+        ) from None
+
+
+class _NoProgress:
+    def update(self, _count: int) -> None:
+        pass
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        pass
+
+
+def _progress_bar(progress: bool | None, description: str, total: int | None, unit: str):
+    """A tqdm bar (a widget in a notebook, a line on a terminal), or nothing with ``progress=False``.
+
+    tqdm.auto picks the form: one library for both places, imported only when a share is made.
+    """
+    if progress is False:
+        return _NoProgress()
+    from tqdm.auto import tqdm
+
+    return tqdm(desc=description, total=total, unit=unit, leave=False, delay=0 if progress else PROGRESS_DELAY)
