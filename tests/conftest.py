@@ -13,6 +13,14 @@ from msc_notebook.demo.seaweedfs import SeaweedFS
 from msc_notebook.signing import clear_client_cache
 
 BUCKET = "msc-test-bucket"
+# A second identity on the test server that may read and list but not write.
+READER_ACCESS_KEY = "MSCNBREADER0001"
+READER_SECRET_KEY = "reader-secret-" + "r" * 26
+READER_IDENTITY = {
+    "name": "reader",
+    "credentials": [{"accessKey": READER_ACCESS_KEY, "secretKey": READER_SECRET_KEY}],
+    "actions": ["Read", "List"],
+}
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +42,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 @pytest.fixture(scope="session")
 def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
-    """One real S3 server for the session, with a bucket for the tests."""
-    with SeaweedFS(tmp_path_factory.mktemp("seaweedfs")) as server:
+    """One real S3 server for the session, with a bucket for the tests (and a read-only identity)."""
+    with SeaweedFS(tmp_path_factory.mktemp("seaweedfs"), extra_identities=[READER_IDENTITY]) as server:
         server.client().create_bucket(Bucket=BUCKET)
         yield server
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 READY_TIMEOUT = 60.0
@@ -66,12 +67,21 @@ def free_ports(count: int) -> list[int]:
 
 
 class SeaweedFS:
-    """``weed mini`` with one identity, in ``directory``; use as a context manager."""
+    """``weed mini`` with one admin identity (plus any ``extra_identities``, entries of its
+    identities JSON, e.g. a read-only one), in ``directory``; use as a context manager."""
 
-    def __init__(self, directory: str | os.PathLike, *, access_key: str | None = None, secret_key: str | None = None):
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        *,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        extra_identities: Sequence[Mapping] = (),
+    ):
         self.directory = Path(directory)
         self.access_key = access_key or "MSCNB" + secrets.token_hex(6).upper()
         self.secret_key = secret_key or secrets.token_urlsafe(30)
+        self.extra_identities = list(extra_identities)
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
 
@@ -97,7 +107,8 @@ class SeaweedFS:
                             "name": "msc-notebook",
                             "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
                             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
+                        },
+                        *self.extra_identities,
                     ]
                 }
             )

@@ -265,17 +265,16 @@ def _list_prefix(
             if key.endswith("/") or key.startswith(SHARES_DIR):
                 continue  # folder markers hold no data; other shares' manifests are not shared onward
             count += 1
+            bar.update(1)
             if count <= max_objects:
                 keys.append(check_object_key(key, client.config.source_url(key)))
                 total_bytes += entry.content_length or 0
-            elif count >= max_objects * COUNT_CAP:
-                break
-            if count % 1000 == 0:
-                bar.update(1000)
+            elif count > max_objects * COUNT_CAP:
+                break  # far too many: stop listing, the count says enough
     if count == 0:
         raise PrefixShareError(f"there is nothing under {source} to share: listing it finds no objects", field="path")
     if count > max_objects:
-        how_many = f"more than {count - 1:,}" if count >= max_objects * COUNT_CAP else f"{count:,}"
+        how_many = f"more than {max_objects * COUNT_CAP:,}" if count > max_objects * COUNT_CAP else f"{count:,}"
         raise PrefixShareError(
             f"{source} holds {how_many} objects, more than max_objects ({max_objects:,}) for one manifest. "
             f"Share it through CloudFront instead (one wildcard URL: signer_type='cloudfront'), pack the "
