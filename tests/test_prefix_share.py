@@ -217,7 +217,7 @@ def test_a_prefix_with_more_than_one_listing_page_is_shared_whole(many_objects, 
     share = msc.share_prefix(f"msc://demo/{MANY_PREFIX}/*", progress=False)
     assert share.count == MANY and list(share.urls) == [key.split("/", 2)[2] for key in many_objects]
     assert share.total_bytes == sum(len(key) for key in many_objects)
-    for key in (many_objects[0], many_objects[999], many_objects[1000], many_objects[-1]):  # both sides of the page break
+    for key in (many_objects[0], many_objects[999], many_objects[1000], many_objects[-1]):  # around the page break
         assert fetch(share.urls[key.split("/", 2)[2]]).content == key.encode()
 
 
