@@ -69,6 +69,8 @@ def curl_upload_command(url: PresignedURL) -> str:
     parts = ["curl", "--fail", "--upload-file", shlex.quote(filename)]
     if url.extras.get("content_type"):
         parts += ["-H", shlex.quote(f"Content-Type: {url.extras['content_type']}")]
+    for name, value in url.extras.get("upload_headers", {}).items():  # e.g. Azure's x-ms-blob-type
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
     parts.append(shlex.quote(str(url)))
     return " ".join(parts)
 

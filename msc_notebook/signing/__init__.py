@@ -4,6 +4,7 @@ Usable from any Python program; it never imports IPython or widgets, and imports
 boto3/botocore/cryptography only when it first signs.
 """
 
+from . import azure as _azure  # noqa: F401  (registers the Azure signer)
 from . import cloudfront as _cloudfront  # noqa: F401  (registers the CloudFront signer)
 from . import s3 as _s3  # noqa: F401  (registers the S3 signer)
 from .client import StorageClient, clear_client_cache, generate_presigned_url, generate_signed_cookies, sign_url
