@@ -7,12 +7,30 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import os
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
+from msc_notebook.demo.azurite import find_azurite_blob
+
+NODE_BIN = Path(__file__).parent / "js" / "node_modules" / ".bin"
+
 TENANT = "72f988bf-0000-4000-8000-2d7cd011db47"
 OBJECT_ID = "0b1f1c2d-0000-4000-8000-6f0e3a1c2b3d"
+
+
+def azurite_executable() -> str:
+    """The pinned azurite-blob from tests/js (or PATH); a failure under CI, a skip elsewhere."""
+    found = find_azurite_blob([NODE_BIN])
+    if found is None:
+        message = "azurite-blob not found: run `npm ci --prefix tests/js` (.ci/install does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
 
 
 def write_self_signed_cert(directory: Path) -> tuple[Path, Path]:

@@ -336,6 +336,7 @@ class AzureURLSigner(URLSigner):
                 entries.append(ObjectMetadata(key, type="directory"))
             else:
                 entries.append(ObjectMetadata(key, content_length=item.size, last_modified=item.last_modified))
+        entries.sort(key=lambda entry: entry.key)  # the SDK puts a page's sub-prefixes before its blobs
         return ListingPage(entries, next_token)
 
 
