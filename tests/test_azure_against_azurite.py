@@ -130,7 +130,8 @@ def test_head_works(az, container):
 def test_download_name_and_content_type_overrides(az, container):
     put(container, "data.bin", b"x")
     url = az.generate_presigned_url(
-        "data.bin", signer_options={"content_disposition": 'attachment; filename="d.csv"', "response_content_type": "text/csv"}
+        "data.bin",
+        signer_options={"content_disposition": 'attachment; filename="d.csv"', "response_content_type": "text/csv"},
     )
     response = fetch(url)
     assert response.status_code == 200
@@ -145,7 +146,8 @@ def test_awkward_blob_names_round_trip(az, name):
     assert fetch(put_url, "PUT", data=body, headers={"x-ms-blob-type": "BlockBlob"}).status_code == 201
     response = fetch(az.generate_presigned_url(f"awkward/{name}"))
     assert (response.status_code, response.content) == (200, body)
-    assert f"awkward/{name}" in [e.key for e in az.signer().list_page("awkward/", delimiter=False, page_size=100, token=None).entries]
+    listed = az.signer().list_page("awkward/", delimiter=False, page_size=100, token=None)
+    assert f"awkward/{name}" in [entry.key for entry in listed.entries]
 
 
 def test_refused_when_tampered_expired_moved_or_misused(az, container, monkeypatch):
@@ -159,7 +161,8 @@ def test_refused_when_tampered_expired_moved_or_misused(az, container, monkeypat
     later = (datetime.now(timezone.utc) + timedelta(days=2)).strftime("%Y-%m-%dT%H%%3A%M%%3A%SZ")
     assert fetch(replace_param(good, "se", later)).status_code == 403  # a raised expiry breaks the signature
     assert fetch(good.replace("/guarded.txt?", "/other.txt?")).status_code == 403  # another blob
-    assert fetch(good, "PUT", data=b"overwrite", headers={"x-ms-blob-type": "BlockBlob"}).status_code == 403  # read-only
+    overwrite = fetch(good, "PUT", data=b"overwrite", headers={"x-ms-blob-type": "BlockBlob"})
+    assert overwrite.status_code == 403  # a read URL does not write
     put_url = az.generate_presigned_url("guarded.txt", method="PUT")
     assert fetch(put_url).status_code == 403  # create/write does not read
     monkeypatch.setattr(clock, "utcnow", lambda: datetime.now(timezone.utc) - timedelta(hours=2))
@@ -186,7 +189,8 @@ def test_listing_pages_relative_to_base_path(azurite, write_config, container):
     assert [e.key for e in everything.entries] == ["a.txt", "b/c.txt", "b/d.txt", "e.txt", "f/g.txt"]
     assert everything.next_token is None and everything.entries[0].content_length == 2
     assert everything.entries[0].last_modified.tzinfo is not None
-    assert [e.key for e in signer.list_page("b/", delimiter=True, page_size=10, token=None).entries] == ["b/c.txt", "b/d.txt"]
+    under_b = signer.list_page("b/", delimiter=True, page_size=10, token=None)
+    assert [e.key for e in under_b.entries] == ["b/c.txt", "b/d.txt"]
 
 
 def test_unknown_container_is_refused_at_listing_and_signing(az):
@@ -234,10 +238,8 @@ def test_delegation_sas_works_and_is_verified(delegated, azurite_oauth):
     url = delegated.generate_presigned_url("d.txt")
     params = query(url)
     assert params["skoid"] and params["ske"] and params["spr"] == "https"
-    assert (fetch(url, verify=str(azurite_oauth.cert)).status_code, fetch(url, verify=str(azurite_oauth.cert)).content) == (
-        200,
-        b"delegated",
-    )
+    response = fetch(url, verify=str(azurite_oauth.cert))
+    assert (response.status_code, response.content) == (200, b"delegated")
     tampered = replace_param(url, "sig", ("A" if params["sig"][0] != "A" else "B") + params["sig"][1:])
     assert fetch(tampered, verify=str(azurite_oauth.cert)).status_code == 403
     # The key was asked for the longest life Azure grants, so a 1-hour URL is not cut short.

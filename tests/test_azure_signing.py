@@ -34,7 +34,9 @@ CONNECTION = f"DefaultEndpointsProtocol=http;AccountName=acct;AccountKey={SECRET
 
 def profile(*, connection: str | None = CONNECTION, credentials: dict | None = None, **options) -> dict:
     provider_options = {"endpoint_url": ENDPOINT, "base_path": "data/pre", **options}
-    raw = {"storage_provider": {"type": "azure", "options": {k: v for k, v in provider_options.items() if v is not None}}}
+    raw = {
+        "storage_provider": {"type": "azure", "options": {k: v for k, v in provider_options.items() if v is not None}}
+    }
     if credentials is not None:
         raw["credentials_provider"] = credentials
     elif connection is not None:
@@ -84,7 +86,9 @@ def test_least_permission_per_method(method, permission):
 
 def test_https_endpoint_signs_https_only_urls():
     raw = profile(endpoint_url="https://acct.blob.core.windows.net")
-    raw["credentials_provider"]["options"]["connection"] = CONNECTION.replace(ENDPOINT, "https://acct.blob.core.windows.net")
+    raw["credentials_provider"]["options"]["connection"] = CONNECTION.replace(
+        ENDPOINT, "https://acct.blob.core.windows.net"
+    )
     url = sign(raw)
     assert str(url).startswith("https://acct.blob.core.windows.net/data/pre/f.txt?")
     assert query(url)["spr"] == "https"
@@ -192,7 +196,9 @@ def test_msc_io_options_are_accepted():
 
 def test_other_credential_types_are_refused():
     raw = profile(credentials={"type": "S3Credentials", "options": {"access_key": "A", "secret_key": "S"}})
-    with pytest.raises(ConfigParseError, match="cannot sign Azure URLs; use AzureCredentials or DefaultAzureCredentials"):
+    with pytest.raises(
+        ConfigParseError, match="cannot sign Azure URLs; use AzureCredentials or DefaultAzureCredentials"
+    ):
         sign(raw)
     raw = profile(credentials={"type": "AzureCredentials", "options": {"connection": CONNECTION, "account_key": "x"}})
     with pytest.raises(ConfigParseError, match="unknown option account_key"):
@@ -321,4 +327,3 @@ def test_concurrent_first_use_requests_one_key():
     for thread in threads:
         thread.join(timeout=30)
     assert len(service.requests) == 1 and len(results) == 12 and len({id(key) for key, _ in results}) == 1
-

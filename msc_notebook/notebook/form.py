@@ -293,7 +293,7 @@ class PresignForm(widgets.VBox):
             options.update({name: f.value.strip() for name, f in self.cloudfront.items()})
         if self.method.value == "PUT" and self.content_type.value.strip():
             options["content_type"] = self.content_type.value.strip()
-        if self.method.value == "GET" and self.signer.value == "s3" and self.download_as.value.strip():
+        if self.method.value == "GET" and self.signer.value in ("s3", "azure") and self.download_as.value.strip():
             try:
                 options["content_disposition"] = attachment_disposition(self.download_as.value.strip())
             except SignerOptionError as exc:

@@ -219,7 +219,11 @@ class AzureURLSigner(URLSigner):
         key = self._credentials.signing_key(signed_at, expiry)
         self._check_container()
         blob = self.location.blob_name(request.path)
-        overrides = {parameter: request.options[option] for option, (parameter, _) in _METHOD_OPTIONS.items() if option in request.options}
+        overrides = {
+            parameter: request.options[option]
+            for option, (parameter, _) in _METHOD_OPTIONS.items()
+            if option in request.options
+        }
         sas = generate_blob_sas(
             self.account_name,
             self.location.container,
@@ -321,7 +325,9 @@ class AzureURLSigner(URLSigner):
         except ResourceNotFoundError:
             raise self._no_container() from None
         except ClientAuthenticationError as exc:
-            raise CredentialsError(f"{where}: the service refused to list: {exc.status_code} {exc.error_code}") from None
+            raise CredentialsError(
+                f"{where}: the service refused to list: {exc.status_code} {exc.error_code}"
+            ) from None
         except HttpResponseError as exc:
             raise PresignError(
                 f"cannot list {prefix or 'the top level'!r} in {where}: {exc.status_code} {exc.error_code or exc.reason}",

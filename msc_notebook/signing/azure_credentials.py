@@ -53,7 +53,7 @@ def parse_connection_string(text: Any, where: str) -> dict[str, str]:
     if not isinstance(text, str) or not text.strip():
         raise ConfigParseError(
             f"{where}: set options.connection to the storage account's connection string "
-            f"(Azure portal: Storage account > Access keys), e.g. \"${{AZURE_STORAGE_CONNECTION_STRING}}\""
+            f'(Azure portal: Storage account > Access keys), e.g. "${{AZURE_STORAGE_CONNECTION_STRING}}"'
         )
     fields: dict[str, str] = {}
     for position, part in enumerate(text.strip().split(";"), start=1):
@@ -151,7 +151,9 @@ class DelegationKeyCredentials:
         try:
             self._token_credential = make_token_credential(dict(options))
         except TypeError as exc:  # an option DefaultAzureCredential does not take
-            raise ConfigParseError(f"{where}: {exc}; options are passed to azure-identity's DefaultAzureCredential") from None
+            raise ConfigParseError(
+                f"{where}: {exc}; options are passed to azure-identity's DefaultAzureCredential"
+            ) from None
         self._service: Any = None
         self.keys = DelegationKeyCache(self._fetch_key)
 
