@@ -276,3 +276,12 @@ def test_a_sas_dies_with_its_delegation_key(delegated, azurite_oauth, monkeypatc
 def test_delegated_listing(delegated):
     entries = delegated.signer().list_page("", delimiter=True, page_size=100, token=None).entries
     assert "d.txt" in [e.key for e in entries]
+
+
+def test_concurrent_first_signing_requests_one_key(delegated, azurite_oauth):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        urls = list(pool.map(lambda i: delegated.sign("d.txt", signer_options={"expires_in": 600 + i}), range(16)))
+    assert len({query(url)["ske"] for url in urls}) == 1 and len({query(url)["skoid"] for url in urls}) == 1
+    assert all(fetch(url, verify=str(azurite_oauth.cert)).status_code == 200 for url in urls[:3])

@@ -206,7 +206,7 @@ def test_other_credential_types_are_refused():
 
 
 def test_default_azure_credentials_need_an_account_in_the_endpoint():
-    raw = profile(endpoint_url="http://127.0.0.1:9", credentials={"type": "DefaultAzureCredentials"})
+    raw = profile(endpoint_url="https://127.0.0.1:9", credentials={"type": "DefaultAzureCredentials"})
     with pytest.raises(ConfigParseError, match="cannot tell the storage account"):
         client_for(raw).signer()
 
@@ -327,3 +327,24 @@ def test_concurrent_first_use_requests_one_key():
     for thread in threads:
         thread.join(timeout=30)
     assert len(service.requests) == 1 and len(results) == 12 and len({id(key) for key, _ in results}) == 1
+
+
+def test_default_azure_credentials_without_azure_identity_name_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "azure.identity", None)
+    raw = profile(endpoint_url="https://127.0.0.1:9/acct", credentials={"type": "DefaultAzureCredentials"})
+    with pytest.raises(UnsupportedProviderError, match=r"needs azure-identity: pip install 'msc-notebook\[azure\]'"):
+        client_for(raw).signer()
+
+
+def test_default_azure_credentials_need_https():
+    with pytest.raises(ConfigParseError, match="DefaultAzureCredentials needs an https endpoint_url"):
+        client_for(profile(credentials={"type": "DefaultAzureCredentials"})).signer()
+
+
+def test_default_azure_credentials_options_go_to_azure_identity():
+    raw = profile(
+        endpoint_url="https://127.0.0.1:9/acct",
+        credentials={"type": "DefaultAzureCredentials", "options": {"no_such_option": 1}},
+    )
+    signer = client_for(raw).signer()  # azure-identity takes unknown keywords and ignores them, as in MSC
+    assert signer.account_name == "acct"

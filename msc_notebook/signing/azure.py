@@ -153,7 +153,12 @@ def signing_credentials(config, location: AzureLocation) -> AccountKeyCredential
             raise ConfigParseError(
                 f"profile {config.profile!r}: cannot tell the storage account from endpoint_url "
                 f"{location.endpoint_url!r}; use https://ACCOUNT.blob.core.windows.net or, for an emulator, "
-                f"http://HOST:PORT/ACCOUNT"
+                f"https://HOST:PORT/ACCOUNT"
+            )
+        if not location.https:
+            raise ConfigParseError(
+                f"profile {config.profile!r}: {DEFAULT_CREDENTIALS} needs an https endpoint_url: Azure Identity "
+                f"tokens are only sent over TLS (an emulator such as Azurite serves https with --cert/--key)"
             )
         return DelegationKeyCredentials(config.credentials_options, endpoint_account, f"{where} ({kind})")
     raise ConfigParseError(
@@ -256,8 +261,6 @@ class AzureURLSigner(URLSigner):
 
     def credentials(self) -> CredentialStatus:
         """The signing credentials; for a delegation key, the one a default-length URL would get."""
-        if isinstance(self._credentials, AccountKeyCredentials):
-            return self._credentials.status()
         now = clock.utcnow().replace(microsecond=0)
         return self._credentials.status(now, now + timedelta(seconds=DEFAULT_EXPIRES_IN))
 

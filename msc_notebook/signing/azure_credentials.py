@@ -104,7 +104,7 @@ class AccountKeyCredentials:
     def signing_key(self, now: datetime, until: datetime) -> SigningKey:
         return SigningKey({"account_key": self._account_key}, None)
 
-    def status(self) -> CredentialStatus:
+    def status(self, now: datetime, until: datetime) -> CredentialStatus:
         return CredentialStatus(self.account_name, self.source, None)
 
     def service_credential(self) -> Any:
@@ -135,8 +135,10 @@ def make_token_credential(options: Mapping[str, Any]) -> Any:
     The one seam tests replace: everything after it (key requests, caching, signing)
     is the code users run.
     """
-    from azure.identity import DefaultAzureCredential
-
+    try:
+        from azure.identity import DefaultAzureCredential
+    except ImportError:
+        raise UnsupportedProviderError(f"DefaultAzureCredentials needs azure-identity: {EXTRA_HINT}") from None
     return DefaultAzureCredential(**options)
 
 
@@ -174,6 +176,7 @@ class DelegationKeyCredentials:
         return SigningKey({"user_delegation_key": key}, expiry)
 
     def status(self, now: datetime, until: datetime) -> CredentialStatus:
+        """The key a URL signed at ``now`` that must work until ``until`` would get."""
         return CredentialStatus(self.account_name, self.source, self.signing_key(now, until).expiry)
 
     def _fetch_key(self, start: datetime, expiry: datetime) -> Any:
