@@ -9,6 +9,7 @@ though its own ``se`` is an hour away: the effective expiry we show.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,8 +23,10 @@ from http_client import fetch
 import msc_notebook as msc
 from msc_notebook.demo.azurite import Azurite
 from msc_notebook.notebook.facts import curl_upload_command, result_facts
+from msc_notebook.notebook.profiles_table import time_left
 from msc_notebook.signing import azure_credentials, clock
 from msc_notebook.signing.errors import ConfigError, CredentialExpiryWarning
+from msc_notebook.signing.profiles import summarize_profile
 
 CONTAINER = "msc-test"
 AWKWARD_NAMES = [
@@ -250,27 +253,32 @@ def test_delegation_sas_works_and_is_verified(delegated, azurite_oauth):
 
 
 def test_a_sas_dies_with_its_delegation_key(delegated, azurite_oauth, monkeypatch):
-    monkeypatch.setattr(azure_credentials, "DELEGATION_KEY_LIFETIME", timedelta(seconds=6))
+    cert = str(azurite_oauth.cert)
+    monkeypatch.setattr(azure_credentials, "DELEGATION_KEY_LIFETIME", timedelta(seconds=10))
     with pytest.warns(CredentialExpiryWarning, match="stops working after"):
         url = delegated.generate_presigned_url("d.txt", signer_options={"expires_in": 3600})
+    assert fetch(url, verify=cert).status_code == 200
     key_expiry = datetime.fromisoformat(query(url)["ske"].replace("Z", "+00:00"))
     own_expiry = datetime.fromisoformat(query(url)["se"].replace("Z", "+00:00"))
     assert own_expiry == url.signed_at + timedelta(hours=1)
-    assert url.credential_expiry == url.effective_expiry == key_expiry == url.signed_at + timedelta(seconds=6)
-    facts = result_facts(url)
+    assert url.credential_expiry == url.effective_expiry == key_expiry == url.signed_at + timedelta(seconds=10)
+    facts = result_facts(url)  # what the widget's countdown and the static rendering show
     assert facts["limited_by_credentials"] and facts["effective_expiry_ms"] == int(key_expiry.timestamp() * 1000)
-    assert "6 s, not the 1 h requested" in facts["warning"]
-    assert fetch(url, verify=str(azurite_oauth.cert)).status_code == 200
+    assert "10 s, not the 1 h requested" in facts["warning"]
+    summary = summarize_profile("delegated")  # what %presign_profiles shows: a key's few seconds
+    assert summary.credentials_source == "user delegation key (Azure Identity)"
+    assert timedelta(0) < summary.credential_expiry - url.signed_at <= timedelta(seconds=15)
+    assert re.fullmatch(r"\d+ s \(until .* UTC\)", time_left(summary))
     wait = (key_expiry - datetime.now(timezone.utc)).total_seconds() + 1.5
-    assert 0 < wait < 10
+    assert 0 < wait < 12
     time.sleep(wait)
     assert datetime.now(timezone.utc) < own_expiry
-    assert fetch(url, verify=str(azurite_oauth.cert)).status_code == 403  # refused though se is an hour away
+    assert fetch(url, verify=cert).status_code == 403  # refused though its own se is an hour away
     # The next URL gets a fresh key rather than the dead one.
     with pytest.warns(CredentialExpiryWarning):
         renewed = delegated.generate_presigned_url("d.txt", signer_options={"expires_in": 3600})
     assert renewed.credential_expiry > key_expiry
-    assert fetch(renewed, verify=str(azurite_oauth.cert)).status_code == 200
+    assert fetch(renewed, verify=cert).status_code == 200
 
 
 def test_delegated_listing(delegated):
