@@ -217,8 +217,8 @@ class AzureURLSigner(URLSigner):
         from azure.storage.blob import generate_blob_sas
 
         expires_in = self._check(request)
-        # Whole seconds: `se` has one-second resolution, and the delegation key is asked
-        # for from the same instant, so a 7-day SAS and its key end together.
+        # Whole seconds, as `se` has; the delegation key is chosen for this same instant,
+        # so the credential expiry and the SAS expiry are compared exactly.
         signed_at = clock.utcnow().replace(microsecond=0)
         expiry = signed_at + timedelta(seconds=expires_in)
         key = self._credentials.signing_key(signed_at, expiry)
