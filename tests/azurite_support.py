@@ -71,14 +71,10 @@ def _b64url(data: dict) -> str:
 
 
 class AzuriteTokenCredential:
-    """An azure-core TokenCredential handing out unsigned JWTs for Azure Storage.
-
-    ``tokens_issued`` counts calls, so tests can see how often the signer asked.
-    """
+    """An azure-core TokenCredential handing out unsigned JWTs for Azure Storage."""
 
     def __init__(self, lifetime: int = 3600) -> None:
         self.lifetime = lifetime
-        self.tokens_issued = 0
 
     def get_token(self, *scopes: str, **kwargs):
         from azure.core.credentials import AccessToken
@@ -93,5 +89,4 @@ class AzuriteTokenCredential:
             "nbf": now - 60,
             "exp": now + self.lifetime,
         }
-        self.tokens_issued += 1
         return AccessToken(f"{_b64url({'alg': 'none', 'typ': 'JWT'})}.{_b64url(claims)}.", now + self.lifetime)
