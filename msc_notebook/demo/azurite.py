@@ -87,7 +87,7 @@ class Azurite:
         command = [
             executable, "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
             "--location", str(self.directory / "data"), "--skipApiVersionCheck", "--loose",
-            "--disableTelemetry", "--silent",
+            "--disableTelemetry",
         ]  # fmt: skip
         if self.cert:
             command += ["--cert", str(self.cert), "--key", str(self.key)]
