@@ -72,11 +72,12 @@ def run_demo(args: argparse.Namespace) -> int:
         ready = root / READY_FILE
         try:
             os.environ.update(env.environ())
-            ok = check_demo()
+            ok = check_demo(azure=env.azurite is not None)
             if args.check or not ok:
                 return 0 if ok else 1
             ready.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.environ().items()))
-            _say(f"\nMSC config: {env.config_path}  (profiles demo, demo-sts, demo-cdn)")
+            profiles = "demo, demo-sts, demo-cdn" + (", demo-azure" if env.azurite is not None else "")
+            _say(f"\nMSC config: {env.config_path}  (profiles {profiles})")
             if args.no_lab:
                 _say(f"Use it with:  export MSC_CONFIG={env.config_path} AWS_CONFIG_FILE={env.aws_config_path}")
                 _say("Services running; Ctrl-C stops them.")
@@ -93,8 +94,8 @@ def run_demo(args: argparse.Namespace) -> int:
             _say("Stopped; nothing is left listening.")
 
 
-def check_demo() -> bool:
-    """Sign with each demo profile and use the results as a recipient would."""
+def check_demo(*, azure: bool = False) -> bool:
+    """Sign with each demo profile (``azure``: demo-azure too) and use the results as a recipient would."""
     import warnings
 
     import msc_notebook as msc
@@ -111,12 +112,19 @@ def check_demo() -> bool:
             sts_url = msc.generate_presigned_url(f"msc://{STS_PROFILE}/hello.txt")
         share = msc.generate_presigned_url(f"msc://{CDN_PROFILE}/{ZARR_PREFIX}/*")
         zarr_json = urllib.request.urlopen(msc.object_url(share, "zarr.json"), timeout=10).read()
+        if azure:
+            from .demo.azure_demo import AZURE_PROFILE
+
+            sas_url = msc.generate_presigned_url(f"msc://{AZURE_PROFILE}/hello.txt", signer_options={"expires_in": 900})
+            azure_body = urllib.request.urlopen(sas_url, timeout=10).read()
     except (msc.PresignError, urllib.error.URLError) as exc:
         _say(f"error: the demo does not work as it should: {exc}")
         return False
     _say(f"\nChecked: a GET URL returned {body[:40]!r}...; a PUT URL uploaded an object.")
     _say(f"Checked: {STS_PROFILE} URLs end with their credentials, {sts_url.seconds_left() / 60:.0f} min from now.")
     _say(f"Checked: one CloudFront wildcard signature opens {ZARR_PREFIX}/ ({len(zarr_json)} bytes of metadata).")
+    if azure:
+        _say(f"Checked: an Azure SAS URL returned {azure_body[:40]!r}...")
     return True
 
 

@@ -203,7 +203,8 @@ class PresignForm(widgets.VBox):
         if name is None:
             return
         self._summary = summary = summarize_profile(name)
-        self.signer.options = [("S3" if t == "s3" else "CloudFront", t) for t in summary.signer_types]
+        labels = {"s3": "S3", "cloudfront": "CloudFront", "azure": "Azure SAS"}
+        self.signer.options = [(labels.get(t, t), t) for t in summary.signer_types]
         if summary.problem:
             self.errors["profile"].value = _error(summary.problem)
         presign = self._presign_defaults(name)
