@@ -145,3 +145,26 @@ def test_demo_says_when_seaweedfs_is_missing(monkeypatch, capsys):
     monkeypatch.setattr("msc_notebook.demo.seaweedfs.find_weed", missing)
     assert cli.main(["demo", "--check"]) == 1
     assert "error: the SeaweedFS binary 'weed' was not found; install it with" in capsys.readouterr().out
+
+
+def _console_script(*args: str) -> subprocess.CompletedProcess:
+    script = Path(sys.executable).parent / "msc-notebook"  # the installed entry point, as users run it
+    return subprocess.run([str(script), *args], capture_output=True, text=True, timeout=60)
+
+
+def test_help_is_plain_text_and_a_bare_command_names_the_commands():
+    help_text = _console_script("--help")
+    assert help_text.returncode == 0
+    assert "``" not in help_text.stdout and "msc-notebook demo" in help_text.stdout
+    bare = _console_script()
+    assert bare.returncode == 2
+    assert "demo" in bare.stderr and "start local S3" in bare.stderr
+    assert "arguments are required" not in bare.stderr
+
+
+def test_readme_runs_the_benchmarks_with_the_venv_python():
+    readme = ROOT.joinpath("README.md").read_text()
+    commands = re.findall(r"`([^`]*tests/benchmarks/[^`]*)`", readme)
+    assert commands and all(c.startswith(".venv/bin/python tests/benchmarks/") for c in commands), commands
+    for command in commands:
+        assert ROOT.joinpath(command.split()[1]).is_file(), command
