@@ -59,7 +59,7 @@ class DemoLab:
         shutil.copytree(self.notebooks, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("screenshots"))
         lab_dir = self.root / "jupyterlab"
         write_quiet_settings(lab_dir / "user-settings")
-        (lab_dir / "notary").mkdir(exist_ok=True)
+        (lab_dir / "notary").mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
             f"--ServerApp.root_dir={work}", f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
