@@ -104,7 +104,7 @@ def run_demo(args: argparse.Namespace) -> int:
             ready.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.environ().items()))
             _say(f"\nMSC config: {env.config_path}  (profiles demo, demo-sts, demo-cdn)")
             if args.no_lab:
-                _say(f"Use it with:  export MSC_CONFIG={env.config_path} AWS_CONFIG_FILE={env.aws_config_path}")
+                _say(f"Use it with:  source {shlex.quote(str(ready))}")
                 _say("Services running; Ctrl-C stops them.")
                 _wait_for_interrupt()
             else:
