@@ -168,3 +168,20 @@ def test_readme_runs_the_benchmarks_with_the_venv_python():
     assert commands and all(c.startswith(".venv/bin/python tests/benchmarks/") for c in commands), commands
     for command in commands:
         assert ROOT.joinpath(command.split()[1]).is_file(), command
+
+
+def test_ci_install_names_what_is_missing_before_it_starts(tmp_path):
+    """Without a usable Python or npm it stops at once, saying what is needed and why (no pip or apt error)."""
+    bin_dir = tmp_path / "bin"  # a PATH with the shell tools the script uses, and no npm
+    bin_dir.mkdir()
+    for tool in ("bash", "dirname", "id"):
+        (bin_dir / tool).symlink_to(subprocess.run(["bash", "-c", f"command -v {tool}"], capture_output=True,
+                                                   text=True, check=True).stdout.strip())  # fmt: skip
+    result = subprocess.run(
+        ["bash", str(ROOT / ".ci" / "install")], capture_output=True, text=True, timeout=60,
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path), "PYTHON": str(tmp_path / "no-python3")},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Python 3.11 or newer" in result.stderr and "zarr 3.1 needs it" in result.stderr
+    assert "node and npm" in result.stderr and "CloudFront tests" in result.stderr
+    assert result.stdout == ""  # nothing was started
