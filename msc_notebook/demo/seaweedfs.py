@@ -3,7 +3,7 @@
 Used by the demo and by the test suite. It binds to 127.0.0.1 only, on free ports,
 with telemetry off, and is stopped by process group so nothing stays listening. Its data,
 logs and S3/filer sockets stay in its directory; only its gRPC sockets, whose place weed
-does not let us choose, live in /tmp while it runs (weed removes them when it stops).
+does not let us choose, live in /tmp while it runs (removed when it stops).
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ class SeaweedFS:
         self.port = ports["s3.port"]
         (self.directory / "logs").mkdir(exist_ok=True)
         command = [
-            weed, f"-logdir={self.directory / 'logs'}", "mini", f"-dir={self.directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            weed, f"-logdir={self.directory / 'logs'}", "mini", f"-dir={self.directory / 'data'}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             f"-s3.config={identities}", "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
             "-s3.port.iceberg=0", "-s3.port.lance=0",
             # Relative to its working directory (ours): a Unix socket path may not exceed 107 bytes.
@@ -170,22 +171,25 @@ class SeaweedFS:
     def stop(self, *, progress=lambda message: None) -> None:
         """Stop weed and every process it started (its process group); ``progress`` hears a late stop."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=STOP_TIMEOUT)
-        except (ProcessLookupError, PermissionError):
-            pass
-        except subprocess.TimeoutExpired:
-            progress(f"  SeaweedFS did not finish within {STOP_TIMEOUT:.0f} s; stopping it hard")
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=STOP_TIMEOUT)
+            except (ProcessLookupError, PermissionError):
+                pass
+            except subprocess.TimeoutExpired:
+                progress(f"  SeaweedFS did not finish within {STOP_TIMEOUT:.0f} s; stopping it hard")
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
         self._remove_grpc_sockets()
 
     def _remove_grpc_sockets(self) -> None:
-        """weed leaves some behind in /tmp (always when killed, sometimes when stopped cleanly)."""
-        for flag, port in self._ports.items():
+        """weed leaves some behind in /tmp (always when killed, sometimes when stopped cleanly).
+
+        Once only, right after it ended: later, another server may have taken those ports.
+        """
+        ports, self._ports = self._ports, {}
+        for flag, port in ports.items():
             if flag.endswith(".grpc"):
                 Path(f"/tmp/seaweedfs-{flag.split('.')[0]}-grpc-{port}.sock").unlink(missing_ok=True)
 
