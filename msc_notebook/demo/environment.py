@@ -91,12 +91,15 @@ class DemoEnvironment:
         """Environment variables for processes (Jupyter, kernels) that should use the demo."""
         return {"MSC_CONFIG": str(self.config_path), "AWS_CONFIG_FILE": str(self.aws_config_path)}
 
-    def stop(self) -> None:
+    def stop(self, *, progress=lambda message: None) -> None:
         if not self.stopped:
+            progress("  the CloudFront-style edge ...")
             self.edge.stop()
             if self.azurite is not None:
+                progress("  Azurite ...")
                 self.azurite.stop()
-            self.server.stop()
+            progress("  SeaweedFS (it flushes its volumes first: a few seconds) ...")
+            self.server.stop(progress=progress)
             self.stopped = True
 
     def __enter__(self) -> DemoEnvironment:
