@@ -67,8 +67,11 @@ def _row(label: str, *controls: widgets.Widget, error: widgets.HTML | None = Non
     title = widgets.Label(label, layout=widgets.Layout(width=LABEL_WIDTH, flex=f"0 0 {LABEL_WIDTH}"))
     title.add_class("msc-form-label")
     inputs = widgets.HBox(list(controls), layout=widgets.Layout(flex="1 1 auto", align_items="center", min_width="0"))
+    inputs.add_class("msc-form-inputs")
     column = widgets.VBox([inputs, *([error] if error else [])], layout=widgets.Layout(flex="1 1 auto", min_width="0"))
-    return widgets.HBox([title, column], layout=widgets.Layout(width="100%", align_items="flex-start"))
+    row = widgets.HBox([title, column], layout=widgets.Layout(width="100%", align_items="flex-start"))
+    row.add_class("msc-form-row")
+    return row
 
 
 def _show(widget: widgets.Widget, visible: bool) -> None:
