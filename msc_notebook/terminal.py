@@ -70,8 +70,8 @@ def run_presign(args: argparse.Namespace) -> int:
         print(json.dumps(result_json(result), indent=2))
     else:
         print(result.cookie_header() if isinstance(result, SignedCookies) else str(result))
-    left = describe_duration(max(0.0, result.seconds_left()))
-    print(f"{result.method} {result.source}: valid until {utc_text(result.effective_expiry)} ({left})", file=sys.stderr)
+    lifetime = describe_duration((result.effective_expiry - result.signed_at).total_seconds())
+    print(f"{result.method} {result.source}: valid for {lifetime}, until {utc_text(result.effective_expiry)}", file=sys.stderr)
     if result.warning:
         print(f"warning: {result.warning}", file=sys.stderr)
     return 0

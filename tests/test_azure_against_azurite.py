@@ -118,7 +118,7 @@ def test_put_uploads_what_a_later_get_returns(az):
 def test_the_upload_snippet_works(az, tmp_path):
     url = az.generate_presigned_url("uploads/report.csv", method="PUT")
     (tmp_path / "report.csv").write_bytes(b"a,b\n1,2\n")
-    command = result_facts(url)["curl"]
+    command = result_facts(url).curl
     assert command == curl_upload_command(url)
     subprocess.run(["bash", "-c", command], cwd=tmp_path, check=True, capture_output=True, timeout=60)
     assert fetch(az.generate_presigned_url("uploads/report.csv")).content == b"a,b\n1,2\n"
@@ -263,8 +263,8 @@ def test_a_sas_dies_with_its_delegation_key(delegated, azurite_oauth, monkeypatc
     assert own_expiry == url.signed_at + timedelta(hours=1)
     assert url.credential_expiry == url.effective_expiry == key_expiry == url.signed_at + timedelta(seconds=10)
     facts = result_facts(url)  # what the widget's countdown and the static rendering show
-    assert facts["limited_by_credentials"] and facts["effective_expiry_ms"] == int(key_expiry.timestamp() * 1000)
-    assert "10 s, not the 1 h requested" in facts["warning"]
+    assert facts.limited_by_credentials and facts.effective_expiry_ms == int(key_expiry.timestamp() * 1000)
+    assert "10 s, not the 1 h requested" in facts.warning
     summary = summarize_profile("delegated")  # what %presign_profiles shows: a key's few seconds
     assert summary.credentials_source == "user delegation key (Azure Identity)"
     assert timedelta(0) < summary.credential_expiry - url.signed_at <= timedelta(seconds=15)

@@ -36,7 +36,7 @@ def test_presign_prints_the_url_alone_and_the_expiry_on_stderr(demo):
     url = done.stdout.strip()
     assert "\n" not in url and fetch(url).content == b"hello from the terminal"
     assert "X-Amz-Expires=900" in url
-    assert done.stderr.startswith("GET msc://demo/cli/hello.txt: valid until ") and "15 min" in done.stderr
+    assert done.stderr.startswith("GET msc://demo/cli/hello.txt: valid for 15 min, until ") and " UTC" in done.stderr
 
 
 def test_presign_json_has_every_fact(demo):

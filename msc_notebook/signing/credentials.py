@@ -150,6 +150,11 @@ class AWSCredentials:
             return credentials, self._bounded(credentials.get_frozen_credentials)
         return credentials, credentials.get_frozen_credentials()  # static, or fresh enough: no wait
 
+    def frozen(self):
+        """The credentials as they are now (botocore's frozen triple), loaded within the bound."""
+        with self._lock:
+            return self._load()[1]
+
     def _resolve(self):
         # Reading the AWS config (profile_name, credential_process, ...) happens here, within the bound.
         self.session.register_component("credential_provider", _resolver(self.session, self._config, self._where))

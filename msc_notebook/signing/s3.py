@@ -1,19 +1,22 @@
-"""The S3 signer: SigV4 presigned URLs through boto3 for s3, s8k, gcs_s3 and ais_s3.
+"""The S3 signer: SigV4 presigned URLs for s3, s8k, gcs_s3 and ais_s3.
 
 Always SigV4 (botocore would otherwise still presign SigV2 in us-east-1), with
-the profile's bucket/prefix, region, endpoint and addressing style.
+the profile's bucket/prefix, region, endpoint and addressing style. URLs come from
+the hand-written SigV4 path in `sigv4` where it reproduces botocore's exactly
+(about 100x faster), from boto3 otherwise.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import times
 from .credentials import AWSCredentials, CredentialStatus
 from .errors import ConfigParseError, PresignError, SignerOptionError
 from .keys import check_object_key, is_prefix_share
@@ -21,6 +24,7 @@ from .listing import ListingPage, ObjectMetadata
 from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
 from .result import PresignedURL, SignerDetails
 from .signer import SigningRequest, URLSigner, register_signer
+from .sigv4 import BucketPresigner, FrozenCredentials
 
 S3_PROVIDER_TYPES = ("s3", "s8k", "gcs_s3", "ais_s3")
 
@@ -133,7 +137,8 @@ def _check_endpoint(endpoint: Any, where: str) -> None:
 
 
 class S3URLSigner(URLSigner):
-    """SigV4 presigned URLs for GET, PUT and HEAD, and listing, through botocore."""
+    """SigV4 presigned URLs for GET, PUT and HEAD (the fast path, else botocore), one or many;
+    and listing."""
 
     signer_type = SignerType.S3.value
     methods = ("GET", "PUT", "HEAD")
@@ -145,6 +150,9 @@ class S3URLSigner(URLSigner):
         self._credentials = AWSCredentials(config)
         self._client = None
         self._client_lock = threading.Lock()
+        self._presigner_lock = threading.Lock()
+        self._presigner_decided = False
+        self._presigner: BucketPresigner | None = None
 
     def _check(self, request: SigningRequest) -> int:
         """Check the request's option values; return expires_in."""
@@ -167,26 +175,76 @@ class S3URLSigner(URLSigner):
 
     def sign(self, request: SigningRequest) -> PresignedURL:
         expires_in = self._check(request)
-        params = {"Bucket": self.location.bucket, "Key": self.location.key(request.path)}
-        for option, (parameter, _) in _METHOD_OPTIONS.items():
-            if option in request.options:
-                params[parameter] = request.options[option]
+        key = self.location.key(request.path)
+        params = {
+            parameter: request.options[option]
+            for option, (parameter, _) in _METHOD_OPTIONS.items()
+            if option in request.options
+        }
         # Read the expiry before signing: if botocore refreshes in between, the new
         # credentials last longer, so the expiry we report errs on the safe side.
         status = self.credentials()
-        url = self.client().generate_presigned_url(
-            _CLIENT_METHODS[request.method], Params=params, ExpiresIn=expires_in, HttpMethod=request.method
-        )
+        credentials = self._frozen_credentials()
+        presigner = self._fast_presigner(credentials)
+        if presigner is not None:
+            signed_at = times.utcnow().replace(microsecond=0)  # X-Amz-Date has whole seconds
+            url = presigner.presign(
+                credentials, key, method=request.method, expires_in=expires_in, signed_at=signed_at, params=params
+            )
+        else:
+            url = self.client().generate_presigned_url(
+                _CLIENT_METHODS[request.method],
+                Params={"Bucket": self.location.bucket, "Key": key, **params},
+                ExpiresIn=expires_in,
+                HttpMethod=request.method,
+            )
+            signed_at = _signing_time(url)
         return PresignedURL(
             url,
             method=request.method,
             source=request.source,
             signer_type=self.signer_type,
-            signed_at=_signing_time(url),
+            signed_at=signed_at,
             expires_in=expires_in,
             credential_expiry=status.expiry,
-            details=S3Details(self.location.bucket, params["Key"], status.source, params.get("ContentType")),
+            details=S3Details(self.location.bucket, key, status.source, params.get("ContentType")),
         )
+
+    def sign_many(self, paths: Iterable[str], *, expires_in: int, signed_at: datetime) -> list[str]:
+        """GET URLs for many objects, all signed at ``signed_at`` (timezone-aware) and valid
+        for ``expires_in`` seconds. ``paths`` are relative to the profile, as a listing
+        gives them, and taken literally (``*`` included).
+
+        Call `credentials` first for their expiry. Where the fast path does not cover
+        the profile, botocore signs each URL at its own clock's time, which is no
+        earlier than ``signed_at`` when that is now: those URLs never expire sooner.
+        """
+        if signed_at.tzinfo is None:
+            raise ValueError("signed_at must be timezone-aware (UTC)")
+        expires_in = check_expires_in(expires_in)
+        self.credentials()  # refuses expired credentials before any URL is made
+        credentials = self._frozen_credentials()
+        keys = map(self.location.key, paths)
+        presigner = self._fast_presigner(credentials)
+        if presigner is not None:
+            return presigner.presign_many(credentials, keys, expires_in=expires_in, signed_at=signed_at)
+        client, bucket = self.client(), self.location.bucket
+        return [
+            client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in)
+            for key in keys
+        ]
+
+    def _frozen_credentials(self) -> FrozenCredentials:
+        """The session's credentials as they are now (the client signs with the same)."""
+        return self._credentials.frozen()
+
+    def _fast_presigner(self, credentials: FrozenCredentials) -> BucketPresigner | None:
+        """The SigV4 fast path for this profile, decided on first use; None: boto3 signs."""
+        with self._presigner_lock:
+            if not self._presigner_decided:
+                self._presigner = BucketPresigner.for_client(self.client(), self.location.bucket, credentials)
+                self._presigner_decided = True
+            return self._presigner
 
     def credentials(self) -> CredentialStatus:
         return self._credentials.status()
