@@ -1,6 +1,7 @@
-"""The ``msc-notebook`` command. ``msc-notebook demo`` runs the embedded demo: a local S3 server
-with sample data, a CloudFront-style edge, an MSC config for them, and JupyterLab on the
-quickstart notebook. Ctrl-C stops everything it started.
+"""The msc-notebook command.
+
+Each subcommand is one ``add_*_command`` function that adds its parser and sets
+``run`` (a function of the parsed arguments returning the exit status); main() dispatches.
 """
 
 from __future__ import annotations
@@ -11,31 +12,59 @@ import shlex
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import urllib.error
 import urllib.request
+import webbrowser
 from pathlib import Path
+
+from .terminal import OneLineArgumentParser, add_presign_command, add_profiles_command
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 READY_FILE = "ready.env"  # written when the services are up: the environment to use them
+DESCRIPTION = """\
+Presigned URLs for msc:// objects, with their real expiry.
+
+New here? 'msc-notebook demo' starts a local S3 server and a CloudFront-style edge
+with sample data and opens JupyterLab on a quickstart notebook; no cloud account needed."""
 
 
 class DemoError(Exception):
     """Something the user can fix (a missing program, a busy port); said in one line."""
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineArgumentParser(
+        prog="msc-notebook", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    add_presign_command(commands)
+    add_profiles_command(commands)
+    add_demo_command(commands)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="msc-notebook", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    args, extra = parser.parse_known_args(words)
+    if extra:  # e.g. an object URL with unquoted spaces: say how to quote it
+        parser.error(getattr(args, "explain_extra", lambda _: None)(words) or f"unrecognized arguments: {' '.join(extra)}")
+    if not hasattr(args, "run"):  # a bare `msc-notebook`: say what there is to run
+        parser.print_help(sys.stderr)
+        return 2
+    return args.run(args)
+
+
+def add_demo_command(commands) -> None:
     demo = commands.add_parser(
         "demo",
         help="start local S3 and CloudFront-style services with sample data and open JupyterLab",
         description="Start a local S3 server that checks signatures (SeaweedFS) and a local edge that "
         "enforces CloudFront signatures, put sample objects and a Zarr dataset in them, write an MSC "
         "config for them, and open JupyterLab on the quickstart notebook. No cloud account needed; "
-        "nothing outside the demo's directory is written. Ctrl-C stops everything.",
+        "your own MSC and AWS config files are not touched. Ctrl-C stops everything.",
     )
     demo.add_argument("--dir", type=Path, help="keep the demo's files here (default: a temporary directory, removed)")
     mode = demo.add_mutually_exclusive_group()
@@ -43,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--no-lab", action="store_true", help="run the services only, until stopped")
     demo.add_argument("--port", type=int, default=None, help="JupyterLab's port (default: a free one)")
     demo.add_argument("--no-browser", action="store_true", help="do not open a browser tab for JupyterLab")
-    args = parser.parse_args(argv)
+    demo.set_defaults(run=_run_demo_command)
+
+
+def _run_demo_command(args: argparse.Namespace) -> int:
     try:
         return run_demo(args)
     except DemoError as exc:
@@ -54,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     from .demo import seaweedfs
     from .demo.environment import DemoEnvironment
+    from .demo.jupyterlab import JupyterLabError
     from .demo.seaweedfs import SeaweedFSError
 
     try:
@@ -72,13 +105,14 @@ def run_demo(args: argparse.Namespace) -> int:
         ready = root / READY_FILE
         try:
             os.environ.update(env.environ())
-            ok = check_demo()
+            ok = check_demo(azure=env.azurite is not None)
             if args.check or not ok:
                 return 0 if ok else 1
             ready.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.environ().items()))
-            _say(f"\nMSC config: {env.config_path}  (profiles demo, demo-sts, demo-cdn)")
+            profiles = "demo, demo-sts, demo-cdn" + (", demo-azure" if env.azurite is not None else "")
+            _say(f"\nMSC config: {env.config_path}  (profiles {profiles})")
             if args.no_lab:
-                _say(f"Use it with:  export MSC_CONFIG={env.config_path} AWS_CONFIG_FILE={env.aws_config_path}")
+                _say(f"Use it with:  source {shlex.quote(str(ready))}")
                 _say("Services running; Ctrl-C stops them.")
                 _wait_for_interrupt()
             else:
@@ -86,15 +120,17 @@ def run_demo(args: argparse.Namespace) -> int:
             return 0
         except KeyboardInterrupt:
             return 0
+        except JupyterLabError as exc:
+            raise DemoError(str(exc)) from None
         finally:
-            _say("Stopping the demo services ...")
-            env.stop()
+            _say("Stopping the demo services:")
+            env.stop(progress=_say)
             ready.unlink(missing_ok=True)  # last: its absence means everything has stopped
             _say("Stopped; nothing is left listening.")
 
 
-def check_demo() -> bool:
-    """Sign with each demo profile and use the results as a recipient would."""
+def check_demo(*, azure: bool = False) -> bool:
+    """Sign with each demo profile (``azure``: demo-azure too) and use the results as a recipient would."""
     import warnings
 
     import msc_notebook as msc
@@ -111,12 +147,19 @@ def check_demo() -> bool:
             sts_url = msc.generate_presigned_url(f"msc://{STS_PROFILE}/hello.txt")
         share = msc.generate_presigned_url(f"msc://{CDN_PROFILE}/{ZARR_PREFIX}/*")
         zarr_json = urllib.request.urlopen(msc.object_url(share, "zarr.json"), timeout=10).read()
+        if azure:
+            from .demo.azure_demo import AZURE_PROFILE
+
+            sas_url = msc.generate_presigned_url(f"msc://{AZURE_PROFILE}/hello.txt", signer_options={"expires_in": 900})
+            azure_body = urllib.request.urlopen(sas_url, timeout=10).read()
     except (msc.PresignError, urllib.error.URLError) as exc:
         _say(f"error: the demo does not work as it should: {exc}")
         return False
     _say(f"\nChecked: a GET URL returned {body[:40]!r}...; a PUT URL uploaded an object.")
     _say(f"Checked: {STS_PROFILE} URLs end with their credentials, {sts_url.seconds_left() / 60:.0f} min from now.")
     _say(f"Checked: one CloudFront wildcard signature opens {ZARR_PREFIX}/ ({len(zarr_json)} bytes of metadata).")
+    if azure:
+        _say(f"Checked: an Azure SAS URL returned {azure_body[:40]!r}...")
     return True
 
 
@@ -140,33 +183,24 @@ def _has_module(name: str) -> bool:
 
 
 def run_lab(root: Path, port: int, *, open_browser: bool) -> None:
-    """JupyterLab on a copy of the notebooks (so the repository's stay clean), until Ctrl-C."""
+    """JupyterLab on the quickstart, until Ctrl-C; its log goes to a file, not over ours."""
+    from .demo.jupyterlab import DemoLab
+
     if not NOTEBOOKS.is_dir():
         raise DemoError(f"the demo notebooks were not found at {NOTEBOOKS}; run the demo from a clone of the repository")
-    work = root / "notebooks"
-    shutil.copytree(NOTEBOOKS, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("screenshots"))
-    command = [
-        sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.root_dir={work}",
-        "--LabApp.default_url=/lab/tree/quickstart.ipynb", "--LabApp.news_url=None",
-    ]  # fmt: skip
-    if not open_browser:
-        command.append("--no-browser")
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    _say(f"Starting JupyterLab on http://127.0.0.1:{port}/lab/tree/quickstart.ipynb (Ctrl-C stops everything) ...")
-    lab = subprocess.Popen(command, cwd=work, start_new_session=True)
+    lab = DemoLab(root, port, NOTEBOOKS)
+    _say(f"Starting JupyterLab (its log: {lab.log_path}) ...")
+    lab.start()
     try:
+        _say(f"\nJupyterLab is ready. Open the quickstart notebook at\n\n    {lab.url}\n\nCtrl-C stops everything.")
+        if open_browser:
+            webbrowser.open(lab.url)
         lab.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        if lab.poll() is None:
-            os.killpg(lab.pid, signal.SIGTERM)  # Lab and its kernels
-            try:
-                lab.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(lab.pid, signal.SIGKILL)
-                lab.wait()
+        _say("Stopping JupyterLab and its kernels ...")
+        lab.stop()
 
 
 def _interrupt(*_) -> None:

@@ -1,6 +1,6 @@
 """Real JupyterLab / Notebook 7 servers and headless Chromium for the widget tests.
 
-Facts from ../shared/TESTING.md: Debian's /usr/bin/chromium driven by Playwright, servers on
+Facts from tests/README.md: Debian's /usr/bin/chromium driven by Playwright, servers on
 127.0.0.1 with a fixed token and isolated config/runtime dirs, and one wait that matters:
 the notebook's kernel connected and idle, read through window.jupyterapp.
 """

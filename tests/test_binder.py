@@ -1,8 +1,10 @@
-"""Binder: its requirements install in a fresh venv, and its start script brings the demo
-services up so that the quickstart executes. (repo2docker itself needs Docker, not here.)"""
+"""Binder: its requirements resolve for the Python it pins and install in a fresh venv, and its
+start script brings the demo services up so that the quickstart executes, with no news prompt.
+(repo2docker itself needs Docker, not here.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -10,10 +12,10 @@ import subprocess
 import sys
 import textwrap
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 pytestmark = pytest.mark.e2e  # slow: browser, Jupyter, notebooks, the demo, Binder or npm
 
@@ -28,8 +30,40 @@ def _names(requirements: list[str]) -> set[str]:
 def test_binder_requirements_match_the_project():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = _names(project["dependencies"] + project["optional-dependencies"]["demo"])
-    listed = [line for line in (BINDER / "requirements.txt").read_text().splitlines() if not line.startswith("#")]
-    assert _names(listed) == wanted
+    assert _names(_requirements()) == wanted
+
+
+def _binder_python() -> str:
+    """The Python version binder/runtime.txt pins ("python-3.11" -> "3.11")."""
+    runtime = (BINDER / "runtime.txt").read_text().strip()
+    assert re.fullmatch(r"python-3\.\d+", runtime), runtime
+    return runtime.removeprefix("python-")
+
+
+def test_the_pinned_python_is_the_one_the_project_declares_and_readme_states():
+    version = _binder_python()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == f">={version}"
+    assert f"Python {version}" in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.e2e
+def test_binder_requirements_resolve_for_the_pinned_python(tmp_path):
+    """What repo2docker's pip will do, for Binder's Python rather than this test run's own."""
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--python-version", _binder_python(),
+         "--only-binary=:all:", "--target", str(tmp_path / "target"), "--report", str(report),
+         "-r", str(BINDER / "requirements.txt")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    resolved = {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
+    assert _names(_requirements()) <= resolved
+
+
+def _requirements() -> list[str]:
+    return [line for line in (BINDER / "requirements.txt").read_text().splitlines() if not line.startswith("#")]
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +77,7 @@ def binder_venv(tmp_path_factory):
     return venv
 
 
+@pytest.mark.e2e
 def test_start_script_brings_the_demo_up_and_the_quickstart_runs(binder_venv, tmp_path):
     check = textwrap.dedent(
         """
@@ -58,7 +93,8 @@ def test_start_script_brings_the_demo_up_and_the_quickstart_runs(binder_venv, tm
     )
     env = {**os.environ, "PATH": f"{binder_venv / 'bin'}:{os.environ['PATH']}", "HOME": str(tmp_path),
            "MSC_DEMO_DIR": str(tmp_path / "demo")}  # fmt: skip
-    env.pop("MSC_CONFIG", None)
+    for name in ("MSC_CONFIG", "JUPYTER_CONFIG_DIR", "JUPYTERLAB_SETTINGS_DIR"):
+        env.pop(name, None)
     process = subprocess.Popen(
         ["bash", str(BINDER / "start"), str(binder_venv / "bin" / "python"), "-c", check],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -72,6 +108,9 @@ def test_start_script_brings_the_demo_up_and_the_quickstart_runs(binder_venv, tm
             pass
     assert process.returncode == 0, output
     assert f"MSC_CONFIG={tmp_path / 'demo' / 'msc_config.yaml'}" in output
+    # Lab asks "get notified about official Jupyter news?" while fetchNews is "none", its default.
+    settings = tmp_path / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+    assert json.loads(settings.read_text())["fetchNews"] == "false"
     ready = tmp_path / "demo" / "ready.env"
     log = tmp_path / "demo" / "demo.log"
     for _ in range(150):  # SIGTERM stops the demo as Ctrl-C does: it cleans up and says so

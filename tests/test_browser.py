@@ -197,3 +197,66 @@ def test_form_in_the_browser(server, s3, tmp_path):
             form.locator(".msc-form-signer button", has_text="CloudFront").click()
             cloudfront.wait_for(state="visible", timeout=10_000)
             _screenshot(form, "presign-form.png", tmp_path)
+
+
+FORM_LAYOUT = """(form) => {
+    const visible = (el) => el.offsetParent !== null && el.getBoundingClientRect().width > 0;
+    const rows = [...form.querySelectorAll(".msc-form-row")].filter(visible);
+    const labels = rows.map((row) => row.querySelector(".msc-form-label").getBoundingClientRect().left);
+    const inputs = rows.map((row) => row.querySelector(".msc-form-inputs").getBoundingClientRect().left);
+    const path = form.querySelector(".msc-form-path input");
+    const style = getComputedStyle(path);
+    const context = document.createElement("canvas").getContext("2d");
+    context.font = `${style.fontSize} ${style.fontFamily}`;
+    const row = path.closest(".msc-form-inputs").getBoundingClientRect();
+    const browse = form.querySelector(".msc-form-browse").getBoundingClientRect();
+    return {
+        labels, inputs,
+        pathWidth: path.getBoundingClientRect().width,
+        placeholderWidth: context.measureText(path.placeholder).width,
+        rowWidth: row.width, browseWidth: browse.width,
+        browseRightOfPath: browse.left >= path.getBoundingClientRect().right - 1,
+    };
+}"""
+
+
+@pytest.mark.parametrize("width", [400, 900])
+def test_form_layout_label_column_wide_path_and_tab_order(server, tmp_path, width):
+    # Lab's side bars take about 136 px even collapsed: widen its window so the form gets `width`.
+    with chromium_page(viewport={"width": width + (136 if server.app == "lab" else 0), "height": 1000}) as page:
+        open_and_run_all(page, server, "form.ipynb")
+        form = page.locator(".msc-presign-form")
+        form.wait_for(timeout=60_000)
+        themes = ["JupyterLab Light"]
+        if server.app == "lab":
+            page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+            themes += ["JupyterLab Dark"] if width >= 900 else []
+        for theme in themes:
+            if server.app == "lab":
+                page.evaluate("(theme) => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme)
+            page.wait_for_timeout(700)
+            layout = page.evaluate(FORM_LAYOUT, form.element_handle())
+            # One label column, one input column.
+            assert max(layout["labels"]) - min(layout["labels"]) <= 1, layout
+            assert max(layout["inputs"]) - min(layout["inputs"]) <= 1, layout
+            # The path takes the row (less the Browse button beside it); at 900 px its hint is not cut off.
+            assert layout["browseRightOfPath"] and layout["pathWidth"] >= layout["rowWidth"] - layout["browseWidth"] - 16
+            if width >= 900:
+                assert layout["pathWidth"] >= layout["placeholderWidth"] + 8, layout
+            name = f"presign-form-{server.app}-{width}-{'dark' if 'Dark' in theme else 'light'}.png"
+            _screenshot(form, name, tmp_path)
+        # Tab goes down the form: path, Browse, then the method buttons.
+        path = form.locator(".msc-form-path input")
+        path.focus()
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.closest('.msc-form-browse') !== null")
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.closest('.msc-form-method') !== null")
+        # Enter in another text field signs too (here: a custom expiry of 2 minutes).
+        path.fill("form/browser.txt")
+        form.locator(".msc-form-expiry select").select_option(label="custom…")
+        custom = form.locator(".msc-form-custom-expiry input")
+        custom.fill("2m")
+        custom.press("Enter")
+        form.locator("[data-testid=msc-presign-result]").first.wait_for(timeout=15_000)
+        assert "X-Amz-Expires=120&" in form.locator("[data-testid=msc-presign-url]").first.inner_text()

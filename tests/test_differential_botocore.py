@@ -18,10 +18,10 @@ def frozen_botocore(monkeypatch):
     """botocore's clock and ours (the fast SigV4 path reads ours) stopped at FROZEN."""
     import botocore.auth
 
-    from msc_notebook.signing import clock
+    from msc_notebook.signing import times
 
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: FROZEN)
-    monkeypatch.setattr(clock, "utcnow", lambda: FROZEN.replace(tzinfo=timezone.utc))
+    monkeypatch.setattr(times, "utcnow", lambda: FROZEN.replace(tzinfo=timezone.utc))
 
 
 CASES = [

@@ -1,11 +1,13 @@
-"""`import msc_notebook` stays cheap: botocore and cryptography load only to sign."""
+"""`import msc_notebook` and `%load_ext msc_notebook` stay cheap: botocore and cryptography
+load only to sign, PyYAML only to read a config, widgets only to show one.
+(The timing goal, at most 0.2x `import boto3`, is in tests/benchmarks/bench_load_ext.py.)"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-HEAVY = ("boto3", "botocore", "cryptography", "ipywidgets", "anywidget")
+HEAVY = ("boto3", "botocore", "cryptography", "yaml", "ipywidgets", "anywidget")
 
 
 def _modules_after(code: str) -> set[str]:
@@ -18,6 +20,15 @@ def _modules_after(code: str) -> set[str]:
 
 def test_import_does_not_load_heavy_libraries():
     loaded = _modules_after("import msc_notebook")
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
+def test_load_ext_does_not_load_heavy_libraries():
+    loaded = _modules_after(
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "InteractiveShell.instance().run_line_magic('load_ext', 'msc_notebook')"
+    )
+    assert "msc_notebook.notebook.magics" in loaded
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
 
 

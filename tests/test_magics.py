@@ -34,7 +34,7 @@ def ip(shell):
 @pytest.fixture
 def demo(seaweedfs, write_config, cloudfront_key_file):
     write_config({"demo": seaweed_profile(seaweedfs), "cf": cloudfront_profile(cloudfront_key_file, base_path=BUCKET),
-                  "blob": {"storage_provider": {"type": "azure", "options": {"base_path": "container"}}}})  # fmt: skip
+                  "blob": {"storage_provider": {"type": "gcs", "options": {"base_path": "container"}}}})  # fmt: skip
     return "demo"
 
 
@@ -161,7 +161,7 @@ def test_wildcard_display_shows_parameters_and_zarr_snippet(ip, demo):
         ("msc://demo/k --content-type text/plain", "applies to PUT URLs"),
         ("msc://demo/a/* ", "there is nothing under msc://demo/a/* to share"),
         ("msc://demo/a/* -m PUT", "exactly one object"),
-        ("msc://blob/k", "not implemented for storage provider type 'azure'"),
+        ("msc://blob/k", "not implemented for storage provider type 'gcs'"),
         ("msc://cf/k --signer cloudfront -m PUT", "does not bind the HTTP method"),
         ("msc://cf/k --signer s3 --domain x.org", "is a CloudFront option"),
         ("msc://cf/k --signer cloudfront --download-as x.csv", "needs the S3 signer"),
@@ -211,7 +211,7 @@ def test_profiles_table(ip, demo, seaweedfs):
     rows = {line.split()[0]: line for line in text.splitlines()[2:]}
     assert "yes: s3, cloudfront" in rows["demo"] and "keys in the MSC config" in rows["demo"]
     assert seaweedfs.endpoint_url in rows["demo"] and "does not expire" in rows["demo"]
-    assert "no" in rows["blob"] and "not implemented for 'azure'" in rows["blob"]
+    assert "no" in rows["blob"] and "not implemented for 'gcs'" in rows["blob"]
     assert "<table>" in captured.outputs[0].data["text/html"]
 
 

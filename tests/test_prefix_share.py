@@ -460,3 +460,21 @@ def test_signed_at_is_whole_seconds_utc(dataset, demo_profile):
     share = msc.share_prefix(SHARE)
     assert share.signed_at.tzinfo == timezone.utc and share.signed_at.microsecond == 0
     assert abs(share.signed_at - datetime.now(timezone.utc)) < timedelta(minutes=1)
+
+
+def test_the_command_line_prints_the_link_alone_or_the_url_list(dataset, demo_profile):
+    from test_terminal import run
+
+    done = run("presign", SHARE, "-e", "15m")
+    assert done.returncode == 0, done.stderr
+    link = done.stdout.strip()
+    assert "\n" not in link and fetch(link).json()["msc_notebook"]["count"] == len(dataset[1])
+    assert done.stderr.startswith(f"share of {SHARE} ({len(dataset[1])} objects, ") and "a snapshot" in done.stderr
+    listed = run("presign", SHARE, "--list")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert len(lines) == len(dataset[1]) and fetch(lines[0]).status_code == 200
+    facts = json.loads(run("presign", SHARE, "--json").stdout)
+    assert facts["count"] == len(dataset[1]) and facts["details"]["manifest_location"].startswith("msc://demo/")
+    refused = run("presign", "msc://demo/no/such/*")
+    assert refused.returncode == 1 and refused.stdout == "" and "nothing under" in refused.stderr

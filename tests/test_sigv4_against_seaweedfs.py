@@ -12,7 +12,7 @@ from conftest import BUCKET
 from http_client import fetch
 
 import msc_notebook as msc
-from msc_notebook.signing import clock
+from msc_notebook.signing import times
 
 # Keys the server stores and serves as they are, after a prefix of up to 7 bytes.
 # (SeaweedFS takes keys of up to 1,024 bytes in segments of up to 255, and stores a
@@ -33,7 +33,7 @@ SINGLE_KEYS = [key.replace("*", "") for key in AWKWARD_KEYS]
 def signer(demo_profile):
     """The demo profile's S3 signer, with its fast path on."""
     signer = msc.StorageClient(msc.StorageClientConfig.from_file(demo_profile)).signer()
-    signer.sign_many(["probe"], expires_in=60, signed_at=clock.utcnow())
+    signer.sign_many(["probe"], expires_in=60, signed_at=times.utcnow())
     assert signer._presigner is not None, "SeaweedFS (path style, custom endpoint) is on the fast path"
     return signer
 
@@ -47,7 +47,7 @@ def test_bulk_urls_read_every_object(signer, s3):
     keys = [f"bulk/{key}" for key in AWKWARD_KEYS] + [f"bulk/c/{i}" for i in range(20)]
     for key in keys:
         s3.put_object(Bucket=BUCKET, Key=key, Body=key.encode())
-    urls = signer.sign_many(keys, expires_in=300, signed_at=clock.utcnow())
+    urls = signer.sign_many(keys, expires_in=300, signed_at=times.utcnow())
     for key, url in zip(keys, urls, strict=True):
         response = fetch(url)
         assert response.status_code == 200, (key, response.text)
@@ -74,7 +74,7 @@ def test_altered_urls_are_refused(signer, s3):
     keys = ["tamper/a b.txt", "tamper/other.txt"]
     for key in keys:
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"secret")
-    url, other = signer.sign_many(keys, expires_in=300, signed_at=clock.utcnow())
+    url, other = signer.sign_many(keys, expires_in=300, signed_at=times.utcnow())
     assert fetch(url).status_code == 200
     query = parse_qs(urlsplit(url).query)
     signed_at = query["X-Amz-Date"][0]
@@ -95,7 +95,7 @@ def test_altered_urls_are_refused(signer, s3):
 
 def test_urls_signed_long_enough_ago_have_expired(signer, s3):
     s3.put_object(Bucket=BUCKET, Key="old.txt", Body=b"o")
-    now = clock.utcnow()
+    now = times.utcnow()
     expired, fresh = (
         signer.sign_many(["old.txt"], expires_in=60, signed_at=now - timedelta(seconds=seconds))[0]
         for seconds in (120, 0)

@@ -22,7 +22,7 @@ from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 
 import msc_notebook as msc
-from msc_notebook.signing import clock, sigv4
+from msc_notebook.signing import sigv4, times
 from msc_notebook.signing.sigv4 import BucketPresigner
 
 SEED = 20260314
@@ -252,7 +252,7 @@ def test_the_s3_signer_signs_on_the_fast_path_once_proven(botocore_clock, monkey
     storage = msc.StorageClient(_sigv4_config(options, session_token=session_token))
     signer = storage.signer()
     botocore_presigns = _count_botocore_presigns(signer.client(), monkeypatch)
-    monkeypatch.setattr(clock, "utcnow", lambda: botocore_clock.aware.replace(microsecond=123456))
+    monkeypatch.setattr(times, "utcnow", lambda: botocore_clock.aware.replace(microsecond=123456))
     first = storage.generate_presigned_url("a b/ünï.bin")
     assert len(botocore_presigns) == len(sigv4._PROBES)  # the probes that proved the fast path
     urls = [
@@ -277,7 +277,7 @@ def test_the_s3_signer_signs_on_the_fast_path_once_proven(botocore_clock, monkey
 
 
 def test_first_use_from_many_threads_probes_once(botocore_clock, monkeypatch):
-    monkeypatch.setattr(clock, "utcnow", lambda: botocore_clock.aware)
+    monkeypatch.setattr(times, "utcnow", lambda: botocore_clock.aware)
     storage = msc.StorageClient(_sigv4_config({"base_path": "my-bucket", "region_name": "us-west-2"}))
     signer = storage.signer()
     botocore_presigns = _count_botocore_presigns(signer.client(), monkeypatch)
@@ -306,7 +306,7 @@ def test_sign_many_signs_every_path_at_one_instant(botocore_clock):
 def test_sign_many_checks_expires_in():
     signer = msc.StorageClient(_sigv4_config({"base_path": "b-1", "region_name": "us-east-1"})).signer()
     with pytest.raises(msc.SignerOptionError, match="expires_in"):
-        signer.sign_many(["a"], expires_in=8 * 86400, signed_at=clock.utcnow())
+        signer.sign_many(["a"], expires_in=8 * 86400, signed_at=times.utcnow())
 
 
 def test_the_signing_key_is_derived_once_per_date_and_credentials(botocore_clock, monkeypatch):
@@ -400,7 +400,7 @@ def test_a_url_botocore_makes_differently_turns_the_fast_path_off():
 
 
 def test_the_s3_signer_falls_back_to_botocore(botocore_clock, monkeypatch):
-    monkeypatch.setattr(clock, "utcnow", lambda: botocore_clock.aware)
+    monkeypatch.setattr(times, "utcnow", lambda: botocore_clock.aware)
     options = {"base_path": "my-bucket/p", "region_name": "us-west-2", "s3": {"use_accelerate_endpoint": True}}
     storage = msc.StorageClient(_sigv4_config(options))
     url = storage.generate_presigned_url("a b.bin", method="PUT", signer_options={"content_type": "text/csv"})

@@ -6,7 +6,9 @@ an MSC config naming them.
   in the demo's own AWS config file that hands out the keys with an Expiration a few
   minutes ahead, as STS would);
 * ``demo-cdn``: the same bucket behind a local edge that enforces CloudFront signed URLs
-  and cookies, signed with a key pair generated for the demo.
+  and cookies, signed with a key pair generated for the demo;
+* ``demo-azure`` (when Azurite and the azure extra are installed): the sample objects on a
+  local Azure Blob service, signed as Azure SAS URLs.
 
 Everything lives in one directory of its own: the user's ~/.msc_config.yaml and AWS
 files are never written (processes get $MSC_CONFIG and $AWS_CONFIG_FILE pointing here).
@@ -24,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from .azure_demo import AZURE_PROFILE, azure_profile, start_azure_demo
+from .azurite import Azurite
 from .cloudfront_edge import CloudFrontEdge, CloudFrontVerifier, s3_origin
 from .seaweedfs import SeaweedFS, write_private
 
@@ -53,6 +57,7 @@ class DemoEnvironment:
     edge: CloudFrontEdge
     config_path: Path
     aws_config_path: Path
+    azurite: Azurite | None = None  # the optional demo-azure service
     stopped: bool = field(default=False)
 
     @classmethod
@@ -61,7 +66,7 @@ class DemoEnvironment:
         directory.mkdir(parents=True, exist_ok=True)
         progress("Starting a local S3 server (SeaweedFS, 127.0.0.1 only) ...")
         server = SeaweedFS(directory / "seaweedfs").start()
-        edge = None
+        edge = azurite = None
         try:
             progress(f"  S3 endpoint {server.endpoint_url}; creating bucket {DEMO_BUCKET!r} with sample objects ...")
             seed_bucket(server)
@@ -71,23 +76,30 @@ class DemoEnvironment:
             progress("Starting a local CloudFront-style edge that enforces signed URLs and cookies ...")
             edge = start_edge(server, {key_pair_id: public_key})
             progress(f"  edge {edge.url}")
+            azurite = start_azure_demo(directory / "azurite", SAMPLE_OBJECTS, progress)
             aws_config = write_aws_config(directory)
-            config = write_demo_config(directory, server, edge, key_pair_id, key_path)
+            config = write_demo_config(directory, server, edge, key_pair_id, key_path, azurite)
         except BaseException:
-            if edge is not None:
-                edge.stop()
+            for service in (azurite, edge):
+                if service is not None:
+                    service.stop()
             server.stop()
             raise
-        return cls(directory, server, edge, config, aws_config)
+        return cls(directory, server, edge, config, aws_config, azurite)
 
     def environ(self) -> dict[str, str]:
         """Environment variables for processes (Jupyter, kernels) that should use the demo."""
         return {"MSC_CONFIG": str(self.config_path), "AWS_CONFIG_FILE": str(self.aws_config_path)}
 
-    def stop(self) -> None:
+    def stop(self, *, progress=lambda message: None) -> None:
         if not self.stopped:
+            progress("  the CloudFront-style edge ...")
             self.edge.stop()
-            self.server.stop()
+            if self.azurite is not None:
+                progress("  Azurite ...")
+                self.azurite.stop()
+            progress("  SeaweedFS (it flushes its volumes first: a few seconds) ...")
+            self.server.stop(progress=progress)
             self.stopped = True
 
     def __enter__(self) -> DemoEnvironment:
@@ -159,7 +171,9 @@ def write_aws_config(directory: Path) -> Path:
     return path
 
 
-def write_demo_config(directory: Path, server: SeaweedFS, edge: CloudFrontEdge, key_pair_id: str, key_path: Path) -> Path:
+def write_demo_config(
+    directory: Path, server: SeaweedFS, edge: CloudFrontEdge, key_pair_id: str, key_path: Path, azurite: Azurite | None = None
+) -> Path:
     """The demo's MSC config (readable by MSC itself too, apart from our presign keys)."""
     provider = {
         "type": "s3",
@@ -193,6 +207,8 @@ def write_demo_config(directory: Path, server: SeaweedFS, edge: CloudFrontEdge, 
             },
         }
     }
+    if azurite is not None:
+        config["profiles"][AZURE_PROFILE] = azure_profile(azurite)
     path = directory / "msc_config.yaml"
     write_private(path, yaml.safe_dump(config, sort_keys=False))  # it holds the demo server's secret key
     return path

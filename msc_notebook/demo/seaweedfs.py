@@ -1,7 +1,9 @@
 """A local S3 server that really verifies SigV4 signatures: SeaweedFS's ``weed mini``.
 
 Used by the demo and by the test suite. It binds to 127.0.0.1 only, on free ports,
-with telemetry off, and is stopped by process group so nothing stays listening.
+with telemetry off, and is stopped by process group so nothing stays listening. Its data,
+logs and S3/filer sockets stay in its directory; only its gRPC sockets, whose place weed
+does not let us choose, live in /tmp while it runs (removed when it stops).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 READY_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0  # weed flushes its volumes on SIGTERM: about 2 s, longer on a busy machine
 _PORT_FLAGS = (  # each port weed mini opens; all pinned so two servers never collide
     "s3.port", "s3.port.grpc", "master.port", "master.port.grpc",
-    "filer.port", "filer.port.grpc", "volume.port", "volume.port.grpc",
+    "filer.port", "filer.port.grpc", "volume.port", "volume.port.grpc", "admin.port", "admin.port.grpc",
 )  # fmt: skip
 
 
@@ -84,6 +87,7 @@ class SeaweedFS:
         self.extra_identities = list(extra_identities)
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
+        self._ports: dict[str, int] = {}
 
     @property
     def endpoint_url(self) -> str:
@@ -113,18 +117,23 @@ class SeaweedFS:
                 }
             )
         )
-        ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
+        ports = self._ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
         self.port = ports["s3.port"]
+        (self.directory / "logs").mkdir(exist_ok=True)
         command = [
-            weed, "mini", f"-dir={self.directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            weed, f"-logdir={self.directory / 'logs'}", "mini", f"-dir={self.directory / 'data'}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             f"-s3.config={identities}", "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
             "-s3.port.iceberg=0", "-s3.port.lance=0",
+            # Relative to its working directory (ours): a Unix socket path may not exceed 107 bytes.
+            "-s3.localSocket=s3.sock", "-filer.localSocket=filer.sock",
             *(f"-{flag}={port}" for flag, port in ports.items()),
         ]  # fmt: skip
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-            )
+                command, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
         try:
             self._wait_ready()
         except BaseException:
@@ -170,19 +179,30 @@ class SeaweedFS:
         except OSError:
             return "(no log)"
 
-    def stop(self) -> None:
-        """Stop weed and every process it started (its process group)."""
+    def stop(self, *, progress=lambda message: None) -> None:
+        """Stop weed and every process it started (its process group); ``progress`` hears a late stop."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
-        except (ProcessLookupError, PermissionError):
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=STOP_TIMEOUT)
+            except (ProcessLookupError, PermissionError):
+                pass
+            except subprocess.TimeoutExpired:
+                progress(f"  SeaweedFS did not finish within {STOP_TIMEOUT:.0f} s; stopping it hard")
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        self._remove_grpc_sockets()
+
+    def _remove_grpc_sockets(self) -> None:
+        """weed leaves some behind in /tmp (always when killed, sometimes when stopped cleanly).
+
+        Once only, right after it ended: later, another server may have taken those ports.
+        """
+        ports, self._ports = self._ports, {}
+        for flag, port in ports.items():
+            if flag.endswith(".grpc"):
+                Path(f"/tmp/seaweedfs-{flag.split('.')[0]}-grpc-{port}.sock").unlink(missing_ok=True)
 
     def __enter__(self) -> SeaweedFS:
         return self.start()

@@ -133,6 +133,8 @@ def curl_upload_command(url: PresignedURL) -> str:
     parts = ["curl", "--fail", "--upload-file", shlex.quote(filename)]
     if isinstance(details, S3Details) and details.content_type:
         parts += ["-H", shlex.quote(f"Content-Type: {details.content_type}")]
+    for name, value in getattr(details, "upload_headers", {}).items():  # e.g. Azure's x-ms-blob-type
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
     parts.append(shlex.quote(str(url)))
     return " ".join(parts)
 

@@ -67,8 +67,11 @@ def _row(label: str, *controls: widgets.Widget, error: widgets.HTML | None = Non
     title = widgets.Label(label, layout=widgets.Layout(width=LABEL_WIDTH, flex=f"0 0 {LABEL_WIDTH}"))
     title.add_class("msc-form-label")
     inputs = widgets.HBox(list(controls), layout=widgets.Layout(flex="1 1 auto", align_items="center", min_width="0"))
+    inputs.add_class("msc-form-inputs")
     column = widgets.VBox([inputs, *([error] if error else [])], layout=widgets.Layout(flex="1 1 auto", min_width="0"))
-    return widgets.HBox([title, column], layout=widgets.Layout(width="100%", align_items="flex-start"))
+    row = widgets.HBox([title, column], layout=widgets.Layout(width="100%", align_items="flex-start"))
+    row.add_class("msc-form-row")
+    return row
 
 
 def _show(widget: widgets.Widget, visible: bool) -> None:
@@ -203,7 +206,8 @@ class PresignForm(widgets.VBox):
         if name is None:
             return
         self._summary = summary = summarize_profile(name)
-        self.signer.options = [("S3" if t == "s3" else "CloudFront", t) for t in summary.signer_types]
+        labels = {"s3": "S3", "cloudfront": "CloudFront", "azure": "Azure SAS"}
+        self.signer.options = [(labels.get(t, t), t) for t in summary.signer_types]
         if summary.problem:
             self.errors["profile"].value = _error(summary.problem)
         presign = self._presign_defaults(name)

@@ -5,6 +5,7 @@ botocore/cryptography only when it first signs. This is its whole public API: th
 notebook layer and the command line use nothing else.
 """
 
+from . import azure as _azure  # noqa: F401  (registers the Azure signer)
 from . import cloudfront as _cloudfront  # noqa: F401  (registers the CloudFront signer)
 from . import s3 as _s3  # noqa: F401  (registers the S3 signer)
 from .client import StorageClient

@@ -13,8 +13,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import ConfigNotFoundError, ConfigParseError, MissingEnvironmentVariableError
 
 CONFIG_ENV_VAR = "MSC_CONFIG"
@@ -64,22 +62,32 @@ def read_config_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigParseError(f"cannot read MSC config {path}: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigParseError(
-            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise ConfigParseError(f"{path} is not valid YAML: {problem}{where}") from None
+    if path.suffix != ".json":
+        data = _parse_yaml(path, text)
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigParseError(
+                f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigParseError(f"{path} must hold a mapping with a 'profiles' key at the top level")
     return data
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
+    import yaml  # here, not at the top: PyYAML costs a third of `%load_ext msc_notebook`
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigParseError(f"{path} is not valid YAML: {problem}{where}") from None
 
 
 def load_config_file(path: Path) -> tuple[dict[str, Any], list[Path]]:

@@ -113,6 +113,7 @@ class AWSCredentials:
         self._lock = threading.Lock()
         self._loaded = None
         self.session = botocore.session.Session(profile=config.provider_options.get("profile_name") or None)
+        self.session.register_component("data_loader", _shared_loader())
 
     def status(self) -> CredentialStatus:
         """Load (refreshing if due) the credentials and report their expiry.
@@ -148,6 +149,11 @@ class AWSCredentials:
         if isinstance(credentials, RefreshableCredentials) and credentials.refresh_needed():
             return credentials, self._bounded(credentials.get_frozen_credentials)
         return credentials, credentials.get_frozen_credentials()  # static, or fresh enough: no wait
+
+    def frozen(self):
+        """The credentials as they are now (botocore's frozen triple), loaded within the bound."""
+        with self._lock:
+            return self._load()[1]
 
     def _resolve(self):
         # Reading the AWS config (profile_name, credential_process, ...) happens here, within the bound.
@@ -197,6 +203,22 @@ class AWSCredentials:
         if isinstance(error, (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, OSError, ValueError)):
             raise CredentialsError(f"cannot load the credentials of {self._where}: {error}. {_REFRESH_HINT}") from None
         raise error
+
+
+_loaders: dict[str | None, Any] = {}
+_loaders_lock = threading.Lock()
+
+
+def _shared_loader():
+    """One botocore data loader for every profile's session: it caches the parsed service models,
+    so a new profile's client costs milliseconds, not a fresh parse of S3's 1 MB model."""
+    from botocore.loaders import create_loader
+
+    data_path = os.environ.get("AWS_DATA_PATH")  # what botocore's own session would read
+    with _loaders_lock:
+        if data_path not in _loaders:
+            _loaders[data_path] = create_loader(data_path)
+        return _loaders[data_path]
 
 
 _REFRESH_HINT = (

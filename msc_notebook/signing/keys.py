@@ -32,7 +32,10 @@ def check_object_key(key: str, source: str) -> str:
             f"{source}: a key with a '.' or '..' segment cannot be shared through a URL: browsers, curl and "
             f"requests resolve those segments before sending, so the URL would reach another key or fail"
         )
-    size = len(key.encode("utf-8"))
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from a mis-decoded file name
+        raise InvalidStorageURLError(f"{source!r}: the key is not valid Unicode, so no URL can name it") from None
     if size > MAX_KEY_BYTES:
         raise InvalidStorageURLError(
             f"{source}: the object key is {size} bytes of UTF-8; S3 keys are at most {MAX_KEY_BYTES} bytes, "

@@ -19,6 +19,7 @@ class SignerType(str, enum.Enum):
 
     S3 = "s3"
     CLOUDFRONT = "cloudfront"
+    AZURE = "azure"
 
     def __str__(self) -> str:
         return self.value

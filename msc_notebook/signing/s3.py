@@ -137,7 +137,8 @@ def _check_endpoint(endpoint: Any, where: str) -> None:
 
 
 class S3URLSigner(URLSigner):
-    """SigV4 presigned URLs for GET, PUT and HEAD (the fast path or botocore), one or many; listing."""
+    """SigV4 presigned URLs for GET, PUT and HEAD (the fast path, else botocore), one or many;
+    and listing."""
 
     signer_type = SignerType.S3.value
     methods = ("GET", "PUT", "HEAD")
@@ -236,7 +237,7 @@ class S3URLSigner(URLSigner):
 
     def _frozen_credentials(self) -> FrozenCredentials:
         """The session's credentials as they are now (the client signs with the same)."""
-        return self._credentials.session.get_credentials().get_frozen_credentials()
+        return self._credentials.frozen()
 
     def _fast_presigner(self, credentials: FrozenCredentials) -> BucketPresigner | None:
         """The SigV4 fast path for this profile, decided on first use; None: botocore signs."""

@@ -1,6 +1,6 @@
 """Repeated signing costs about what botocore's own presign costs.
 
-Run: python tests/benchmarks/bench_signing.py
+Run: .venv/bin/python tests/benchmarks/bench_signing.py
 Prints per-call times for plain boto3 (client reused), our StorageClient and the
 msc.generate_presigned_url shortcut (config file lookup included), measured in the
 same run, and their ratios to boto3. No network: nothing is fetched.

@@ -1,0 +1,160 @@
+"""A local Azure Blob service that really verifies SAS tokens: Azurite's ``azurite-blob``.
+
+Used by the demo (when Azurite is installed) and by the test suite. It binds to
+127.0.0.1 on a free port, with telemetry off, and is stopped with SIGINT (it
+ignores SIGTERM for a while), then killed if it has not exited shortly after.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .seaweedfs import free_ports
+
+READY_TIMEOUT = 60.0
+STOP_GRACE = 5.0
+# Azurite's development account: the name and key Microsoft publishes for emulators.
+ACCOUNT_NAME = "devstoreaccount1"
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+INSTALL_HINT = "install Azurite (node >= 20) with: npm install -g azurite@3.37.0"
+
+
+class AzuriteError(RuntimeError):
+    """The local Azure Blob service could not be started."""
+
+
+def find_azurite_blob(extra_dirs: list[Path] | None = None) -> str | None:
+    """The ``azurite-blob`` executable in ``extra_dirs`` or on PATH, or None."""
+    for directory in extra_dirs or []:
+        candidate = Path(directory) / "azurite-blob"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("azurite-blob")
+
+
+class Azurite:
+    """``azurite-blob`` serving the development account from ``directory``; a context manager.
+
+    With ``cert``/``key`` it serves HTTPS; with ``oauth`` too it accepts bearer
+    tokens (its "basic" OAuth checks audience, issuer and lifetime, not the
+    signature), which user delegation keys need.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        *,
+        executable: str | None = None,
+        cert: Path | None = None,
+        key: Path | None = None,
+        oauth: bool = False,
+    ) -> None:
+        self.directory = Path(directory)
+        self.executable = executable
+        self.cert, self.key, self.oauth = cert, key, oauth
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """The account URL, path style: ``http://127.0.0.1:PORT/devstoreaccount1``."""
+        scheme = "https" if self.cert else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/{ACCOUNT_NAME}"
+
+    @property
+    def connection_string(self) -> str:
+        protocol = "https" if self.cert else "http"
+        return (
+            f"DefaultEndpointsProtocol={protocol};AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={self.endpoint_url};"
+        )
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "azurite.log"
+
+    def start(self) -> Azurite:
+        executable = self.executable or find_azurite_blob()
+        if executable is None:
+            raise AzuriteError(f"azurite-blob was not found; {INSTALL_HINT}")
+        (self.directory / "data").mkdir(parents=True, exist_ok=True)
+        [self.port] = free_ports(1)
+        command = [
+            executable, "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
+            "--location", str(self.directory / "data"), "--skipApiVersionCheck", "--loose",
+            "--disableTelemetry",
+        ]  # fmt: skip
+        if self.cert:
+            command += ["--cert", str(self.cert), "--key", str(self.key)]
+        if self.oauth:
+            command += ["--oauth", "basic"]
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def service_client(self, **kwargs):
+        """An azure-storage-blob BlobServiceClient on the development account's key."""
+        from azure.storage.blob import BlobServiceClient
+
+        credential = {"account_name": ACCOUNT_NAME, "account_key": ACCOUNT_KEY}
+        if self.cert:
+            kwargs.setdefault("connection_verify", str(self.cert))
+        return BlobServiceClient(
+            self.endpoint_url, credential=credential, retry_total=0, connection_timeout=5, read_timeout=10, **kwargs
+        )
+
+    def _wait_ready(self) -> None:
+        """Poll an authenticated account-properties call until Azurite answers."""
+        client = self.service_client()
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                raise AzuriteError(f"Azurite exited with code {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                client.get_service_properties()
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise AzuriteError(
+                        f"Azurite did not answer on {self.endpoint_url} within {READY_TIMEOUT:.0f} s:\n"
+                        f"{self.log_tail()}"
+                    ) from None
+                time.sleep(0.2)
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """SIGINT (what Azurite shuts down on), then SIGKILL after a short wait."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGINT)
+            process.wait(timeout=STOP_GRACE)
+        except (ProcessLookupError, PermissionError):
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def __enter__(self) -> Azurite:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

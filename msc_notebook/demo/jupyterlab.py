@@ -1,0 +1,131 @@
+"""JupyterLab for the demo, as a newcomer should meet it.
+
+* It opens on the quickstart with a token the demo chooses, so the URL the demo prints works.
+* Its log goes to a file in the demo's directory, not over the demo's own messages.
+* Its settings, workspaces, runtime files and notebook signatures, and its kernels' IPython
+  history, live in the demo's directory too.
+* No "Would you like to get notified about official Jupyter news?" prompt over the notebook
+  (``python -m msc_notebook.demo.jupyterlab`` does the same for the user's own Lab: Binder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+READY_TIMEOUT = 90.0
+STOP_TIMEOUT = 20.0
+FIRST_NOTEBOOK = "quickstart.ipynb"
+# Lab asks about news while this setting is "none" (its default); "false" is "Never".
+QUIET_SETTINGS = {"@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+class JupyterLabError(RuntimeError):
+    """JupyterLab did not start; the message carries the end of its log."""
+
+
+def write_quiet_settings(settings_dir: Path) -> None:
+    """Lab user settings without the news prompt; a settings file the user already has is kept."""
+    for plugin, values in QUIET_SETTINGS.items():
+        path = Path(settings_dir) / f"{plugin}.jupyterlab-settings"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values, indent=2) + "\n")
+
+
+class DemoLab:
+    """JupyterLab on a copy of ``notebooks`` in ``root``, on 127.0.0.1:``port``, until stopped."""
+
+    def __init__(self, root: Path, port: int, notebooks: Path):
+        self.root, self.port, self.notebooks = root, port, notebooks
+        self.token = secrets.token_hex(24)
+        self.log_path = root / "jupyterlab.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/lab/tree/{FIRST_NOTEBOOK}?token={self.token}"
+
+    def start(self) -> DemoLab:
+        work = self.root / "notebooks"  # a copy, so the repository's notebooks stay clean
+        shutil.copytree(self.notebooks, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("screenshots"))
+        lab_dir = self.root / "jupyterlab"
+        write_quiet_settings(lab_dir / "user-settings")
+        (lab_dir / "notary").mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+            f"--ServerApp.root_dir={work}", f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
+            f"--LabApp.user_settings_dir={lab_dir / 'user-settings'}",
+            f"--LabApp.workspaces_dir={lab_dir / 'workspaces'}", f"--NotebookNotary.data_dir={lab_dir / 'notary'}",
+            "--LabApp.news_url=None", "--LanguageServerManager.autodetect=False",  # no `npm` runs looking for servers
+            "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+        ]  # fmt: skip
+        if os.geteuid() == 0:
+            command.append("--allow-root")
+        # The token goes by environment, not argv, so other users cannot read it in `ps`.
+        env = {**os.environ, "JUPYTER_TOKEN": self.token, "JUPYTER_RUNTIME_DIR": str(lab_dir / "runtime"),
+               "IPYTHONDIR": str(lab_dir / "ipython")}  # fmt: skip
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: Lab and its kernels stop together
+            )  # fmt: skip
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        status = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise JupyterLabError(f"JupyterLab exited with code {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(status, timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.25)
+        raise JupyterLabError(f"JupyterLab did not answer within {READY_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def wait(self) -> int:
+        return self.process.wait()
+
+    def stop(self) -> None:
+        """Lab and its kernels (its process group): SIGTERM, then SIGKILL after STOP_TIMEOUT."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _user_settings_dir() -> Path:
+    from jupyterlab.commands import get_user_settings_dir  # honours $JUPYTERLAB_SETTINGS_DIR
+
+    return Path(get_user_settings_dir())
+
+
+if __name__ == "__main__":
+    # For a Lab the demo does not start (Binder's): quiet settings in the user's settings dir.
+    write_quiet_settings(Path(sys.argv[1]) if len(sys.argv) > 1 else _user_settings_dir())
