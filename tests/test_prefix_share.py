@@ -478,3 +478,14 @@ def test_the_command_line_prints_the_link_alone_or_the_url_list(dataset, demo_pr
     assert facts["count"] == len(dataset[1]) and facts["details"]["manifest_location"].startswith("msc://demo/")
     refused = run("presign", "msc://demo/no/such/*")
     assert refused.returncode == 1 and refused.stdout == "" and "nothing under" in refused.stderr
+
+
+def test_azure_says_what_is_possible(dataset, seaweedfs, write_config):
+    from test_azure_signing import SECRET, profile
+
+    write_config({"az": profile(), "demo": seaweed_profile(seaweedfs)})
+    with pytest.raises(msc.UnsupportedProviderError, match="S3 signer .* CloudFront signer .* not with the azure") as error:
+        msc.share_prefix("msc://az/datasets/ocean.zarr/*")
+    assert SECRET not in str(error.value)
+    with pytest.raises(msc.UnsupportedProviderError, match="the manifest goes to S3-style storage .* 'azure'"):
+        msc.share_prefix(SHARE, manifest_url="msc://az/m.json")
