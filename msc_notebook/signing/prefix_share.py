@@ -317,7 +317,7 @@ def _publish(
             "total_bytes": total_bytes,
         },
     }
-    body = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
+    body = json.dumps(manifest, separators=(",", ":")).encode()  # ASCII: a compact str, whatever the keys
     link, manifest_status = destination.write(body, expires_in=expires_in, signed_at=signed_at)
     expiries += [manifest_status.expiry] if manifest_status is not None and manifest_status.expiry else []
     return PrefixShare(
