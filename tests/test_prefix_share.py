@@ -489,3 +489,51 @@ def test_azure_says_what_is_possible(dataset, seaweedfs, write_config):
     assert SECRET not in str(error.value)
     with pytest.raises(msc.UnsupportedProviderError, match="the manifest goes to S3-style storage .* 'azure'"):
         msc.share_prefix(SHARE, manifest_url="msc://az/m.json")
+
+
+@pytest.mark.e2e
+def test_share_widget_in_the_browser(dataset, seaweedfs, tmp_path):
+    """JupyterLab in Chromium: the share's badge, link, copy button, contents, snapshot note,
+    the recipient's snippet and the manifest's place, all as text."""
+    import yaml
+    from browser_support import JupyterServer, chromium_page, open_and_run_all, server_env, write_notebook
+
+    config = tmp_path / "msc_config.yaml"
+    config.write_text(yaml.safe_dump({"profiles": {"demo": seaweed_profile(seaweedfs)}}))
+    hostile = "shares/<img src=x onerror=alert(1)>"
+    seaweedfs.client().put_object(Bucket=BUCKET, Key=f"{hostile}/zarr.json", Body=b"{}")
+    write_notebook(tmp_path / "share.ipynb", [
+        "%load_ext msc_notebook",
+        f'share = %presign "{SHARE}" -e 10m',
+        f'%presign "msc://demo/{hostile}/*"',
+    ])  # fmt: skip
+    jupyter = JupyterServer("lab", tmp_path, server_env(tmp_path / "home", config)).start()
+    dialogs: list[str] = []
+    try:
+        with chromium_page(viewport={"width": 1200, "height": 900}) as page:
+            page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=jupyter.base)
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            open_and_run_all(page, jupyter, "share.ipynb")
+            results = page.locator("[data-testid=msc-presign-result]")
+            results.nth(1).wait_for(timeout=60_000)
+            widget = results.first
+            assert widget.locator(".msc-presign-method").inner_text() == "SHARE"
+            link = widget.locator("a[data-testid=msc-presign-link]")
+            url = widget.locator("[data-testid=msc-presign-url]").inner_text().strip()
+            assert link.get_attribute("href") == url and link.inner_text() == SHARE
+            assert fetch(url).json()["msc_notebook"]["count"] == len(dataset[1])
+            contents = widget.locator("[data-testid=msc-presign-share-contents]").inner_text()
+            assert contents.startswith(f"{len(dataset[1])} objects, ") and "snapshot" in contents
+            snippet = widget.locator("[data-testid=msc-presign-zarr]").inner_text()
+            assert '"reference://"' in snippet and url in snippet
+            assert "msc://demo/.msc_notebook/shares/" in widget.locator("[data-testid=msc-presign-manifest]").inner_text()
+            assert "left" in widget.locator("[data-testid=msc-presign-countdown]").inner_text()
+            copy = widget.locator("[data-testid=msc-presign-copy]")
+            assert copy.inner_text() == "Copy link"
+            copy.click()
+            page.wait_for_function("() => navigator.clipboard.readText().then(t => t.startsWith('http'))")
+            assert page.evaluate("() => navigator.clipboard.readText()") == url
+            assert results.nth(1).locator("[data-testid=msc-presign-link]").inner_text() == f"msc://demo/{hostile}/*"
+            assert page.locator("[data-testid=msc-presign-result] img").count() == 0 and dialogs == []
+    finally:
+        jupyter.stop()
