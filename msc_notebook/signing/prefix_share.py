@@ -20,8 +20,6 @@ import json
 import os
 import re
 import secrets
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -438,6 +436,9 @@ _S3_ERROR_CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
 
 def _upload(put_url: str, body: bytes, location: str, profile: str) -> None:
     """PUT the manifest through its presigned URL; a refusal says what to do instead."""
+    import urllib.error  # here: `import msc_notebook` stays cheap
+    import urllib.request
+
     request = urllib.request.Request(put_url, data=body, method="PUT", headers={"Content-Type": MANIFEST_TYPE})
     try:
         with urllib.request.urlopen(request, timeout=UPLOAD_TIMEOUT) as response:
