@@ -28,7 +28,7 @@ from http_client import fetch
 import msc_notebook as msc
 from msc_notebook.notebook.facts import result_facts
 from msc_notebook.notebook.render import result_html, result_text
-from msc_notebook.signing import prefix_share, times
+from msc_notebook.signing import share_manifest, times
 
 PREFIX = "shares/ocean data.zarr"  # a space in the prefix itself
 SHARE = f"msc://demo/{PREFIX}/*"
@@ -204,7 +204,7 @@ def test_a_tampered_url_in_a_copied_manifest_is_refused(dataset, demo_profile, t
 def test_an_expired_share_is_refused(dataset, demo_profile, monkeypatch):
     # Signed "7.5 minutes ago" for one minute: the share is long dead, while the manifest's
     # own upload URL (UPLOAD_LIFETIME) still works so the share can be made at all.
-    past = times.utcnow() - timedelta(seconds=prefix_share.UPLOAD_LIFETIME // 2)
+    past = times.utcnow() - timedelta(seconds=share_manifest.UPLOAD_LIFETIME // 2)
     monkeypatch.setattr(times, "utcnow", lambda: past)
     share = msc.share_prefix(SHARE, expires_in=60)
     monkeypatch.undo()

@@ -17,15 +17,11 @@ either signer.
 from __future__ import annotations
 
 import json
-import os
-import re
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from . import times
 from .client import StorageClient, warned
@@ -34,17 +30,14 @@ from .errors import InvalidStorageURLError, PrefixShareError, SignerOptionError,
 from .keys import check_object_key, is_prefix_share
 from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
 from .result import ExpiryFacts, PresignedURL, SignerDetails
+from .share_manifest import SHARES_DIR, ManifestDestination, local_path
 from .sharing import fsspec_storage_options, wildcard_base
 from .shortcuts import storage_client
 from .storage_url import StorageURL, parse_storage_url
 
 DEFAULT_MAX_OBJECTS = 100_000
-SHARES_DIR = ".msc_notebook/shares/"  # at the profile's root: outside any dataset it shares
-MANIFEST_TYPE = "application/json"
 SIGN_BATCH = 10_000  # URLs per sign_many call: the progress bar moves between batches
 COUNT_CAP = 10  # past max_objects, listing goes on to count up to this many times it, then stops
-UPLOAD_LIFETIME = 900  # seconds the manifest's PUT URL lives: it is used at once
-UPLOAD_TIMEOUT = 120.0  # seconds any one network operation of the upload may wait
 PROGRESS_DELAY = 1.0  # seconds before a progress bar appears when not asked for: quick shares stay quiet
 
 
@@ -135,7 +128,7 @@ class PrefixShare(ExpiryFacts, str):
         first = next(iter(self.urls.values()))
         link = str(self)
         if link.startswith("file://"):
-            link = _local_path(link).name  # the recipient has the file they were sent, not this path
+            link = local_path(link).name  # the recipient has the file they were sent, not this path
         return {
             "fo": link,
             "remote_protocol": urlsplit(first).scheme,
@@ -243,7 +236,7 @@ def share_prefix(
         )
     defaults = client.config.presign.get(signer.signer_type) or {}
     lifetime = check_expires_in(options.get("expires_in", defaults.get("expires_in", DEFAULT_EXPIRES_IN)))
-    destination = _Destination.resolve(manifest_url, target, client)  # a bad manifest_url fails before listing
+    destination = ManifestDestination.resolve(manifest_url, target, client)  # a bad manifest_url fails before listing
     prefix = target.path[:-1]  # "data.zarr/" or "" (the whole profile)
     keys, total_bytes = _list_prefix(client, prefix, source, max_objects, progress)
     share = _publish(signer, destination, source, prefix, keys, total_bytes, lifetime, progress)
@@ -284,7 +277,7 @@ def _list_prefix(
 
 def _publish(
     signer: BulkSigner,
-    destination: _Destination,
+    destination: ManifestDestination,
     source: str,
     prefix: str,
     keys: list[str],
@@ -302,7 +295,7 @@ def _publish(
             signed = signer.sign_many(batch, expires_in=expires_in, signed_at=signed_at)
             urls.update(zip((key[len(prefix) :] for key in batch), signed, strict=True))
             bar.update(len(batch))
-    expiries = [s.expiry for s in (status,) if s is not None and s.expiry is not None]
+    expiries = [status.expiry] if status is not None and status.expiry is not None else []
     manifest = {
         "version": 1,
         "refs": {key: [url] for key, url in urls.items()},
@@ -331,135 +324,6 @@ def _publish(
         manifest=manifest,
         details=PrefixShareDetails(destination.location, status.source if status else "none"),
     )
-
-
-@dataclass(frozen=True)
-class _Destination:
-    """Where the manifest goes: S3-style storage, through our own presigned PUT, or a local file."""
-
-    location: str  # msc://profile/path or file:///path: how messages and displays name it
-    client: StorageClient | None = None
-    path: str | None = None  # under the client's profile
-    local: Path | None = None
-
-    @classmethod
-    def resolve(cls, manifest_url: str | None, target: StorageURL, client: StorageClient) -> _Destination:
-        name = _manifest_name(target)
-        if manifest_url is None:
-            path = SHARES_DIR + name
-            return cls(client.config.source_url(path), client, path)
-        if not isinstance(manifest_url, str) or not manifest_url.strip():
-            raise SignerOptionError(
-                f"manifest_url must be msc://PROFILE/PATH.json or file:///PATH.json, got {manifest_url!r}",
-                field="manifest_url",
-            )
-        if manifest_url[:7].lower() == "file://":
-            local = _local_path(manifest_url)
-            if manifest_url.endswith("/") or local.is_dir():
-                local = local / name
-            if not local.parent.is_dir():
-                raise PrefixShareError(
-                    f"cannot write the manifest to {local}: the folder {local.parent} does not exist",
-                    field="manifest_url",
-                )
-            return cls(local.as_uri(), local=local)
-        try:
-            where = parse_storage_url(manifest_url)
-        except InvalidStorageURLError as exc:
-            raise InvalidStorageURLError(
-                f"manifest_url: {exc}; or file:///PATH.json to write it locally", field="manifest_url"
-            ) from None
-        path = where.path + name if where.path.endswith("/") else where.path
-        if is_prefix_share(path):
-            raise InvalidStorageURLError(
-                "manifest_url names one file to write, not a prefix (no '*')", field="manifest_url"
-            )
-        manifest_client = storage_client(where)
-        try:
-            manifest_client.signer(SignerType.S3)
-        except SignerOptionError:
-            raise UnsupportedProviderError(
-                f"manifest_url {manifest_url!r}: the manifest goes to S3-style storage (or a local file, "
-                f"file:///PATH.json), and profile {where.profile!r} is {manifest_client.config.provider_type!r}",
-                field="manifest_url",
-            ) from None
-        return cls(manifest_client.config.source_url(path), manifest_client, path)
-
-    def write(self, body: bytes, *, expires_in: int, signed_at: datetime) -> tuple[str, CredentialStatus | None]:
-        """Write ``body``; return the link to it (a GET signed at ``signed_at``) and the
-        status of the credentials that signed the link (None for a local file)."""
-        if self.local is not None:
-            _write_private(self.local, body)
-            return self.location, None
-        put = self.client.generate_presigned_url(
-            self.path,
-            method="PUT",
-            signer_type=SignerType.S3,
-            signer_options={"expires_in": UPLOAD_LIFETIME, "content_type": MANIFEST_TYPE},
-            warn=False,
-        )
-        _upload(put, body, self.location, self.client.profile)
-        signer = self.client.signer(SignerType.S3)
-        status = signer.credentials()
-        return signer.sign_many([self.path], expires_in=expires_in, signed_at=signed_at)[0], status
-
-
-def _manifest_name(target: StorageURL) -> str:
-    """``ocean.zarr-20261129T120000Z-3f9a1c.json``: what is shared, when, and a random part so two
-    shares within a second never overwrite each other."""
-    name = target.path[:-1].rstrip("/").rsplit("/", 1)[-1] or target.profile
-    return f"{name[:100]}-{times.utcnow():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}.json"
-
-
-def _local_path(file_url: str) -> Path:
-    parts = urlsplit(file_url)
-    if parts.netloc not in ("", "localhost"):
-        raise SignerOptionError(
-            f"manifest_url {file_url!r} names another host; write file:///PATH.json for a local file",
-            field="manifest_url",
-        )
-    return Path(unquote(parts.path))
-
-
-def _write_private(path: Path, body: bytes) -> None:
-    """Write the manifest readable by its owner only: its URLs open the data to whoever holds them."""
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(body)
-    except OSError as exc:
-        raise PrefixShareError(f"cannot write the manifest to {path}: {exc.strerror}", field="manifest_url") from None
-
-
-_S3_ERROR_CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
-
-
-def _upload(put_url: str, body: bytes, location: str, profile: str) -> None:
-    """PUT the manifest through its presigned URL; a refusal says what to do instead."""
-    import urllib.error  # here: `import msc_notebook` stays cheap
-    import urllib.request
-
-    request = urllib.request.Request(put_url, data=body, method="PUT", headers={"Content-Type": MANIFEST_TYPE})
-    try:
-        with urllib.request.urlopen(request, timeout=UPLOAD_TIMEOUT) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        found = _S3_ERROR_CODE.search(exc.read(4096) or b"")
-        code = f"HTTP {exc.code}" + (f" {found.group(1).decode(errors='replace')}" if found else "")
-        raise PrefixShareError(
-            f"the credentials of profile {profile!r} cannot write the share's manifest to {location} ({code}). "
-            f"Put it where they can write with manifest_url='msc://PROFILE/PATH.json' (%presign --manifest), "
-            f"or write it to a local file with manifest_url='file:///PATH/share.json' (%presign "
-            f"--manifest-file PATH) and send that file yourself",
-            field="manifest_url",
-        ) from None
-    except OSError as exc:  # URLError, timeouts, refused connections
-        reason = getattr(exc, "reason", None) or exc
-        raise PrefixShareError(
-            f"could not upload the share's manifest to {location}: {reason}; try again, or write it to a "
-            f"local file with manifest_url='file:///PATH/share.json'",
-            field="manifest_url",
-        ) from None
 
 
 class _NoProgress:

@@ -27,8 +27,9 @@ import yaml
 
 import msc_notebook as msc
 from msc_notebook.demo.seaweedfs import SeaweedFS
-from msc_notebook.signing import prefix_share, times
+from msc_notebook.signing import times
 from msc_notebook.signing.listing import ObjectMetadata
+from msc_notebook.signing.share_manifest import ManifestDestination
 
 BUCKET, PREFIX = "bench-bucket", "datasets/ocean.zarr"
 RUNS = 3
@@ -74,16 +75,15 @@ def end_to_end(server: SeaweedFS, count: int) -> None:
     manifest = shares[-1].manifest
     body = json.dumps(manifest, separators=(",", ":")).encode()
     encoding = best_of(lambda: json.dumps(manifest, separators=(",", ":")).encode())
-    put = client.generate_presigned_url(".bench/manifest.json", method="PUT", signer_options={
-        "content_type": prefix_share.MANIFEST_TYPE})  # fmt: skip
-    upload = best_of(lambda: prefix_share._upload(put, body, "msc://bench/.bench/manifest.json", "bench"))
+    destination = ManifestDestination("msc://bench/.bench/manifest.json", client, ".bench/manifest.json")
+    upload = best_of(lambda: destination.write(body, expires_in=3600, signed_at=signed_at))
 
     rows = [
         ("listing alone (ListObjectsV2)", listing),
         ("share_prefix, end to end", share),
         ("  of which: signing (sign_many)", signing),
         ("  of which: manifest JSON", encoding),
-        ("  of which: upload (presigned PUT)", upload),
+        ("  of which: upload (PUT) and link", upload),
     ]
     print(f"share_prefix of {count:,} objects on a local SeaweedFS (best of {RUNS}), manifest {len(body) / 2**20:.1f} MiB")
     print(f"{'':36} {'seconds':>8} {'µs/object':>10} {'× listing':>10}")
