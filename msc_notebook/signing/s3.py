@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from .credentials import AWSCredentials, CredentialStatus
 from .errors import ConfigParseError, PresignError, SignerOptionError
@@ -171,12 +171,11 @@ class S3URLSigner(URLSigner):
         for option, (parameter, _) in _METHOD_OPTIONS.items():
             if option in request.options:
                 params[parameter] = request.options[option]
-        # Read the expiry before signing: if botocore refreshes in between, the new
-        # credentials last longer, so the expiry we report errs on the safe side.
-        status = self.credentials()
+        status = self.credentials()  # refuses expired credentials before any URL exists
         url = self.client().generate_presigned_url(
             _CLIENT_METHODS[request.method], Params=params, ExpiresIn=expires_in, HttpMethod=request.method
         )
+        status = self._signing_status(url, status)
         return PresignedURL(
             url,
             method=request.method,
@@ -190,6 +189,13 @@ class S3URLSigner(URLSigner):
 
     def credentials(self) -> CredentialStatus:
         return self._credentials.status()
+
+    def _signing_status(self, url: str, before: CredentialStatus) -> CredentialStatus:
+        """The credentials in ``url``'s X-Amz-Credential and token (botocore may have refreshed)."""
+        query = parse_qs(urlsplit(url).query)
+        access_key = query["X-Amz-Credential"][0].split("/", 1)[0]
+        token = query.get("X-Amz-Security-Token", [None])[0]
+        return self._credentials.signed_with(before, access_key, token)
 
     def client(self):
         """The botocore S3 client for this profile, made once (it costs ~50 ms).
