@@ -60,17 +60,14 @@ def write_sts_config(server: SeaweedFS, home: Path) -> Path:
         },
     }
     write_private(config_path, yaml.safe_dump({"profiles": profiles}, sort_keys=False))
+    sections = []
+    for profile, role in ((READER_PROFILE, READER_ROLE), (WRITER_PROFILE, WRITER_ROLE)):
+        process = [sys.executable, "-m", "msc_notebook.demo.sts_process", "--config", str(config_path)]
+        process += ["--profile", ADMIN_PROFILE, "--role", role.name]
+        sections.append(f"[profile {profile}]\nregion = us-east-1\ncredential_process = {shlex.join(process)}\n")
     aws_config = home / ".aws" / "config"
     aws_config.parent.mkdir(exist_ok=True)
-    aws_config.write_text(
-        "".join(
-            f"[profile {profile}]\nregion = us-east-1\ncredential_process = "
-            + shlex.join([sys.executable, "-m", "msc_notebook.demo.sts_process", "--config", str(config_path),
-                          "--profile", ADMIN_PROFILE, "--role", role.name])  # fmt: skip
-            + "\n"
-            for profile, role in ((READER_PROFILE, READER_ROLE), (WRITER_PROFILE, WRITER_ROLE))
-        )
-    )
+    aws_config.write_text("".join(sections))
     return config_path
 
 

@@ -9,9 +9,11 @@ once per module and watched concurrently, so the module waits one credential lif
 
 from __future__ import annotations
 
+import base64
+import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -111,6 +113,10 @@ def test_the_credentials_come_from_a_real_assume_role(watched):
         assert url.extras["credential_source"] == source
         lifetime = (url.credential_expiry - url.signed_at).total_seconds()
         assert STS_TOKEN_SECONDS - 1 <= lifetime <= STS_TOKEN_SECONDS, (name, lifetime)  # both whole seconds
+        # The expiry shown is the one the server enforces for this URL's session: its token's exp.
+        claims = query["X-Amz-Security-Token"].split(".")[1]
+        exp = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["exp"]
+        assert url.credential_expiry == datetime.fromtimestamp(exp, timezone.utc), name
 
 
 def test_a_get_url_is_refused_when_its_credentials_expire(watched):
@@ -157,9 +163,7 @@ def sts_config(sts_seaweedfs, isolated_env, monkeypatch):
     return write_credential_file(sts_seaweedfs, isolated_env)
 
 
-def test_msc_1_3_1_presigns_sigv2_with_expiring_file_credentials_and_the_server_refuses_it(
-    sts_seaweedfs, sts_config
-):
+def test_msc_1_3_1_presigns_sigv2_with_expiring_file_credentials_and_the_server_refuses_it(sts_seaweedfs, sts_config):
     theirs = msc_1_3_1_s3_client(sts_seaweedfs, sts_config).generate_presigned_url(
         ClientMethod="get_object", Params={"Bucket": BUCKET, "Key": "hello.txt"}, ExpiresIn=3600
     )
