@@ -34,10 +34,8 @@ from sts_support import (
 import msc_notebook as msc
 
 SHORT_EXPIRES_IN = 3  # s: a URL that ends before its credentials do
-# How long after the effective expiry a URL may still work: the recipient polls every
-# 0.25 s, and a request takes a moment. (Before the signer read the expiry of the very
-# credentials that signed, credential_process URLs outlived it by 1.2-2.1 s: botocore had run
-# the process again between the expiry read and the signing.)
+# How long after the effective expiry a URL may still be accepted: the recipient polls every
+# 0.25 s and a request takes a moment (measured: refused 0.04-0.45 s after it).
 LATE_BY_AT_MOST = timedelta(seconds=1.5)
 WATCH_BEYOND = timedelta(seconds=10)  # the bound on watching a URL that is never refused
 HELLO = b"hello from a temporary-credential test\n"
@@ -91,7 +89,7 @@ def _query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-def assert_refused_when_due(attempts: list[Attempt], due, error_code: str) -> None:
+def assert_refused_when_due(attempts: list[Attempt], due: datetime, error_code: str) -> None:
     """Accepted at first, refused with ``error_code`` from ``due`` on: never before, at most
     LATE_BY_AT_MOST after."""
     timeline = [(seconds(a.sent - due), a.status) for a in attempts]  # shown if an assertion fails
@@ -111,8 +109,10 @@ def test_the_credentials_come_from_a_real_assume_role(watched):
         assert query["X-Amz-Credential"].startswith("ASIA")  # a temporary key from STS
         assert query["X-Amz-Security-Token"].count(".") == 2  # SeaweedFS's session token is a JWT
         assert url.extras["credential_source"] == source
-        lifetime = (url.credential_expiry - url.signed_at).total_seconds()
-        assert STS_TOKEN_SECONDS - 1 <= lifetime <= STS_TOKEN_SECONDS, (name, lifetime)  # both whole seconds
+        lifetime = (url.credential_expiry - url.signed_at).total_seconds()  # both whole seconds
+        assert 0 < lifetime <= STS_TOKEN_SECONDS, (name, lifetime)
+        if name == "get":  # the credential_process ran during the signing: the credentials are new
+            assert lifetime >= STS_TOKEN_SECONDS - 2, lifetime
         # The expiry shown is the one the server enforces for this URL's session: its token's exp.
         claims = query["X-Amz-Security-Token"].split(".")[1]
         exp = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["exp"]
