@@ -108,7 +108,8 @@ def use_until_refused(url: str, method: str = "GET", *, until: datetime) -> list
 def msc_1_3_1_s3_client(server: SeaweedFS, credential_file: Path):
     """The S3 client MSC 1.3.1 builds for FileBasedCredentials whose file has an Expiration.
 
-    Line for line as multistorageclient/providers/s3.py ``S3StorageProvider._create_s3_client``:
+    The steps of multistorageclient/providers/s3.py ``S3StorageProvider._create_s3_client``
+    that decide how it presigns (its pool size and timeouts, left out here, do not):
     refreshable credentials in a fresh botocore session, then an early ``return`` that
     skips merging ``signature_version="s3v4"`` into the client config. Its presigner
     (``S3URLSigner.generate_presigned_url``) then calls ``generate_presigned_url`` on it.
@@ -126,7 +127,7 @@ def msc_1_3_1_s3_client(server: SeaweedFS, credential_file: Path):
             "expiry_time": data.get("Expiration"),
         }
 
-    config = boto3.session.Config(max_pool_connections=32, retries={"mode": "standard"})
+    config = boto3.session.Config(retries={"mode": "standard"})
     botocore_session = get_session()
     botocore_session._credentials = RefreshableCredentials.create_from_metadata(
         metadata=fetch_credentials(), refresh_using=fetch_credentials, method="custom-refresh"

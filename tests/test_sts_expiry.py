@@ -52,9 +52,14 @@ class Watched:
 
 
 @pytest.fixture(scope="module")
-def watched(sts_seaweedfs, tmp_path_factory):
-    """Sign each URL the expiry tests look at, and start a recipient on each at once."""
+def hello(sts_seaweedfs) -> None:
+    """The object the GET URLs point at."""
     sts_seaweedfs.client().put_object(Bucket=BUCKET, Key="hello.txt", Body=HELLO)
+
+
+@pytest.fixture(scope="module")
+def watched(sts_seaweedfs, hello, tmp_path_factory):
+    """Sign each URL the expiry tests look at, and start a recipient on each at once."""
     signed: dict[str, Watched] = {}
     with ThreadPoolExecutor(max_workers=5) as pool:
         with pytest.MonkeyPatch.context() as monkeypatch:
@@ -157,7 +162,7 @@ def test_file_based_credentials_sign_sigv4_urls_that_die_with_them(watched):
 
 
 @pytest.fixture
-def sts_config(sts_seaweedfs, isolated_env, monkeypatch):
+def sts_config(sts_seaweedfs, hello, isolated_env, monkeypatch):
     """The STS profiles, for tests that need no waiting; returns the credential file."""
     monkeypatch.setenv("MSC_CONFIG", str(write_sts_config(sts_seaweedfs, isolated_env)))
     return write_credential_file(sts_seaweedfs, isolated_env)
