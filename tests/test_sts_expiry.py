@@ -113,7 +113,7 @@ def test_the_credentials_come_from_a_real_assume_role(watched):
         assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
         assert query["X-Amz-Credential"].startswith("ASIA")  # a temporary key from STS
         assert query["X-Amz-Security-Token"].count(".") == 2  # SeaweedFS's session token is a JWT
-        assert url.extras["credential_source"] == source
+        assert url.details.credential_source == source
         lifetime = (url.credential_expiry - url.signed_at).total_seconds()  # both whole seconds
         assert 0 < lifetime <= STS_TOKEN_SECONDS, (name, lifetime)
         if name == "get":  # the credential_process ran during the signing: the credentials are new
