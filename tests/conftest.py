@@ -14,7 +14,7 @@ from msc_notebook.signing import clear_client_cache
 
 BUCKET = "msc-test-bucket"
 # Credentials from the test STS live this long: enough to sign (botocore runs a
-# credential_process two or three times per signing, ~0.7 s each) and use a URL first.
+# credential_process at least twice per signing, 0.7-3 s each) and use a URL first.
 STS_TOKEN_SECONDS = 6
 
 
