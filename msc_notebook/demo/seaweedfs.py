@@ -4,6 +4,7 @@ Used by the demo and by the test suite. It binds to 127.0.0.1 only, on free port
 with telemetry off, and is stopped by process group so nothing stays listening. Its data,
 logs and S3/filer sockets stay in its directory; only its gRPC sockets, whose place weed
 does not let us choose, live in /tmp while it runs (removed when it stops).
+Given ``sts_token_seconds`` it also issues and enforces temporary credentials (see sts.py).
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ import sysconfig
 import time
 from pathlib import Path
 
+from . import sts
+
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0  # weed flushes its volumes on SIGTERM: about 2 s, longer on a busy machine
+PORTS_FREE_TIMEOUT = 10.0
 _PORT_FLAGS = (  # each port weed mini opens; all pinned so two servers never collide
     "s3.port", "s3.port.grpc", "master.port", "master.port.grpc",
     "filer.port", "filer.port.grpc", "volume.port", "volume.port.grpc", "admin.port", "admin.port.grpc",
@@ -69,12 +73,24 @@ def free_ports(count: int) -> list[int]:
 
 
 class SeaweedFS:
-    """``weed mini`` with one identity, in ``directory``; use as a context manager."""
+    """``weed mini`` with one identity, in ``directory``; use as a context manager.
 
-    def __init__(self, directory: str | os.PathLike, *, access_key: str | None = None, secret_key: str | None = None):
+    With ``sts_token_seconds``, its STS hands out credentials for the roles in sts.py
+    that last that long (``assume_role``).
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        *,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        sts_token_seconds: int | None = None,
+    ):
         self.directory = Path(directory)
         self.access_key = access_key or "MSCNB" + secrets.token_hex(6).upper()
         self.secret_key = secret_key or secrets.token_urlsafe(30)
+        self.sts_token_seconds = sts_token_seconds
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self._ports: dict[str, int] = {}
@@ -117,6 +133,7 @@ class SeaweedFS:
             # Relative to its working directory (ours): a Unix socket path may not exceed 107 bytes.
             "-s3.localSocket=s3.sock", "-filer.localSocket=filer.sock",
             *(f"-{flag}={port}" for flag, port in ports.items()),
+            *self._sts_flags(),
         ]  # fmt: skip
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -129,6 +146,20 @@ class SeaweedFS:
             self.stop()
             raise
         return self
+
+    def _sts_flags(self) -> list[str]:
+        """``-s3.iam.config`` with an STS section, when temporary credentials are wanted."""
+        if self.sts_token_seconds is None:
+            return []
+        path = self.directory / "iam.json"
+        write_private(path, json.dumps(sts.iam_config(self.sts_token_seconds)))  # holds the token signing key
+        return [f"-s3.iam.config={path}"]
+
+    def assume_role(self, role: sts.Role = sts.READER_ROLE, session_name: str = "msc-notebook") -> dict:
+        """Temporary credentials for ``role`` (credential_process JSON), from this server's STS."""
+        if self.sts_token_seconds is None:
+            raise SeaweedFSError("this SeaweedFS was started without sts_token_seconds: it has no STS")
+        return sts.assume_role(self.endpoint_url, self.access_key, self.secret_key, role, session_name)
 
     def client(self):
         """A boto3 S3 client for this server (path style, SigV4)."""
@@ -181,6 +212,7 @@ class SeaweedFS:
                 progress(f"  SeaweedFS did not finish within {STOP_TIMEOUT:.0f} s; stopping it hard")
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+        wait_until_closed(list(self._ports.values()))
         self._remove_grpc_sockets()
 
     def _remove_grpc_sockets(self) -> None:
@@ -198,3 +230,16 @@ class SeaweedFS:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def wait_until_closed(ports: list[int], timeout: float = PORTS_FREE_TIMEOUT) -> None:
+    """Return once nothing accepts connections on ``ports`` (bounded), so the next server can start."""
+    deadline = time.monotonic() + timeout
+    while any(_accepting(port) for port in ports) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _accepting(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from . import times
 from .credentials import AWSCredentials, CredentialStatus
@@ -181,10 +181,9 @@ class S3URLSigner(URLSigner):
             for option, (parameter, _) in _METHOD_OPTIONS.items()
             if option in request.options
         }
-        # Read the expiry before signing: if botocore refreshes in between, the new
-        # credentials last longer, so the expiry we report errs on the safe side.
-        status = self.credentials()
-        credentials = self._frozen_credentials()
+        # One load gives the credentials and their expiry together (it refuses expired ones):
+        # the fast path signs with exactly those, so the expiry shown is theirs.
+        status, credentials = self._credentials.current()
         presigner = self._fast_presigner(credentials)
         if presigner is not None:
             signed_at = times.utcnow().replace(microsecond=0)  # X-Amz-Date has whole seconds
@@ -199,6 +198,7 @@ class S3URLSigner(URLSigner):
                 HttpMethod=request.method,
             )
             signed_at = _signing_time(url)
+            status = self._signing_status(url, status)  # botocore may have refreshed while signing
         return PresignedURL(
             url,
             method=request.method,
@@ -222,8 +222,7 @@ class S3URLSigner(URLSigner):
         if signed_at.tzinfo is None:
             raise ValueError("signed_at must be timezone-aware (UTC)")
         expires_in = check_expires_in(expires_in)
-        self.credentials()  # refuses expired credentials before any URL is made
-        credentials = self._frozen_credentials()
+        _, credentials = self._credentials.current()  # refuses expired credentials before any URL is made
         keys = map(self.location.key, paths)
         presigner = self._fast_presigner(credentials)
         if presigner is not None:
@@ -233,10 +232,6 @@ class S3URLSigner(URLSigner):
             client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in)
             for key in keys
         ]
-
-    def _frozen_credentials(self) -> FrozenCredentials:
-        """The session's credentials as they are now (the client signs with the same)."""
-        return self._credentials.frozen()
 
     def _fast_presigner(self, credentials: FrozenCredentials) -> BucketPresigner | None:
         """The SigV4 fast path for this profile, decided on first use; None: boto3 signs."""
@@ -249,6 +244,13 @@ class S3URLSigner(URLSigner):
     def credentials(self) -> CredentialStatus:
         return self._credentials.status()
 
+    def _signing_status(self, url: str, before: CredentialStatus) -> CredentialStatus:
+        """The credentials in ``url``'s X-Amz-Credential and token (botocore may have refreshed)."""
+        query = parse_qs(urlsplit(url).query)
+        access_key = query["X-Amz-Credential"][0].split("/", 1)[0]
+        token = query.get("X-Amz-Security-Token", [None])[0]
+        return self._credentials.signed_with(before, access_key, token)
+
     def client(self):
         """The botocore S3 client for this profile, made once (it costs ~50 ms).
 
@@ -259,7 +261,7 @@ class S3URLSigner(URLSigner):
             if self._client is None:
                 from botocore.config import Config
 
-                self._credentials.status()  # the client signs with the profile's credentials: load them first
+                self._credentials.resolve()  # the client signs with the profile's credentials: find them first
                 location = self.location
                 config = Config(signature_version="s3v4", s3=dict(location.s3_config) or None)
                 self._client = self._credentials.session.create_client(
