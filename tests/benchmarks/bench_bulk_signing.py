@@ -29,7 +29,7 @@ from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 
 import msc_notebook as msc
-from msc_notebook.signing import clock
+from msc_notebook.signing import times
 
 URLS = 10_000
 BOTO_URLS = 1_000  # the slow ones sign fewer per batch; the figure is per URL
@@ -83,7 +83,7 @@ def main() -> None:
         )  # fmt: skip
         storage = msc.StorageClient(msc.StorageClientConfig.from_file("bench"))
         signer = storage.signer()
-        signed_at = clock.utcnow()
+        signed_at = times.utcnow()
         signer.sign_many(PATHS[:1], expires_in=3600, signed_at=signed_at)
         if signer._presigner is None:
             raise SystemExit("the SigV4 fast path is off for the benchmark profile: nothing to measure")
