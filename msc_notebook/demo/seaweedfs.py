@@ -13,15 +13,14 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import sysconfig
 import time
 from pathlib import Path
 
 from . import sts
+from .local_server import LocalServer
 
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0  # weed flushes its volumes on SIGTERM: about 2 s, longer on a busy machine
@@ -72,12 +71,17 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-class SeaweedFS:
+class SeaweedFS(LocalServer):
     """``weed mini`` with one identity, in ``directory``; use as a context manager.
 
     With ``sts_token_seconds``, its STS hands out credentials for the roles in sts.py
     that last that long (``assume_role``).
     """
+
+    name = "SeaweedFS"
+    error = SeaweedFSError
+    ready_timeout = READY_TIMEOUT
+    stop_timeout = STOP_TIMEOUT
 
     def __init__(
         self,
@@ -91,7 +95,6 @@ class SeaweedFS:
         self.access_key = access_key or "MSCNB" + secrets.token_hex(6).upper()
         self.secret_key = secret_key or secrets.token_urlsafe(30)
         self.sts_token_seconds = sts_token_seconds
-        self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self._ports: dict[str, int] = {}
 
@@ -135,16 +138,7 @@ class SeaweedFS:
             *(f"-{flag}={port}" for flag, port in ports.items()),
             *self._sts_flags(),
         ]  # fmt: skip
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )  # fmt: skip
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
+        self.launch(command, self.client().list_buckets, cwd=self.directory)  # an authenticated call
         return self
 
     def _sts_flags(self) -> list[str]:
@@ -175,43 +169,9 @@ class SeaweedFS:
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
         )
 
-    def _wait_ready(self) -> None:
-        """Poll an authenticated ListBuckets until the gateway answers."""
-        client = self.client()
-        deadline = time.monotonic() + READY_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise SeaweedFSError(f"SeaweedFS exited with code {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                client.list_buckets()
-                return
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise SeaweedFSError(
-                        f"SeaweedFS did not answer on {self.endpoint_url} within {READY_TIMEOUT:.0f} s:\n"
-                        f"{self.log_tail()}"
-                    ) from None
-                time.sleep(0.2)
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
     def stop(self, *, progress=lambda message: None) -> None:
         """Stop weed and every process it started (its process group); ``progress`` hears a late stop."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=STOP_TIMEOUT)
-            except (ProcessLookupError, PermissionError):
-                pass
-            except subprocess.TimeoutExpired:
-                progress(f"  SeaweedFS did not finish within {STOP_TIMEOUT:.0f} s; stopping it hard")
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        self.stop_process(progress)
         wait_until_closed(list(self._ports.values()))
         self._remove_grpc_sockets()
 
