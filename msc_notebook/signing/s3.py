@@ -21,7 +21,7 @@ from .credentials import AWSCredentials, CredentialStatus
 from .errors import ConfigParseError, PresignError, SignerOptionError
 from .keys import check_object_key, is_prefix_share
 from .listing import ListingPage, ObjectMetadata
-from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
+from .options import SignerType, check_expires_in, check_header_options
 from .result import PresignedURL, SignerDetails
 from .signer import SigningRequest, URLSigner, register_signer
 from .sigv4 import BucketPresigner, FrozenCredentials
@@ -163,15 +163,7 @@ class S3URLSigner(URLSigner):
                 field="path",
             )
         check_object_key(self.location.key(request.path), request.source)
-        for option, (_, methods) in _METHOD_OPTIONS.items():
-            if option in request.options:
-                if request.method not in methods:
-                    raise SignerOptionError(
-                        f"signer option {option!r} applies to {'/'.join(methods)} URLs, not {request.method}",
-                        field=option,
-                    )
-                check_text_option(option, request.options[option])
-        return check_expires_in(request.options.get("expires_in", DEFAULT_EXPIRES_IN))
+        return check_header_options(request.options, request.method, _METHOD_OPTIONS)
 
     def sign(self, request: SigningRequest) -> PresignedURL:
         expires_in = self._check(request)
