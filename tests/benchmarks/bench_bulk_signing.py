@@ -13,16 +13,12 @@ No network: nothing is fetched.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
-import warnings
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 import boto3
-import yaml
+from bench_signing import bench_config
 from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
@@ -71,11 +67,7 @@ def obstore_signer():
 
 
 def main() -> None:
-    warnings.simplefilter("ignore")
-    with tempfile.TemporaryDirectory() as tmp:
-        config_path = Path(tmp) / "msc_config.yaml"
-        config_path.write_text(yaml.safe_dump({"profiles": {"bench": PROFILE}}))
-        os.environ["MSC_CONFIG"] = str(config_path)
+    with bench_config(PROFILE):
 
         plain = boto3.client(
             "s3", aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION,
