@@ -145,6 +145,7 @@ def check_demo(*, azure: bool = False) -> bool:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", msc.CredentialExpiryWarning)
             sts_url = msc.generate_presigned_url(f"msc://{STS_PROFILE}/hello.txt")
+        sts_body = urllib.request.urlopen(sts_url, timeout=10).read()  # the server's STS credentials work
         share = msc.generate_presigned_url(f"msc://{CDN_PROFILE}/{ZARR_PREFIX}/*")
         zarr_json = urllib.request.urlopen(msc.object_url(share, "zarr.json"), timeout=10).read()
         if azure:
@@ -156,7 +157,8 @@ def check_demo(*, azure: bool = False) -> bool:
         _say(f"error: the demo does not work as it should: {exc}")
         return False
     _say(f"\nChecked: a GET URL returned {body[:40]!r}...; a PUT URL uploaded an object.")
-    _say(f"Checked: {STS_PROFILE} URLs end with their credentials, {sts_url.seconds_left() / 60:.0f} min from now.")
+    _say(f"Checked: a {STS_PROFILE} URL returned {sts_body[:5]!r}... and ends with its credentials, "
+         f"{sts_url.effective_expiry - sts_url.signed_at} after signing.")
     _say(f"Checked: one CloudFront wildcard signature opens {ZARR_PREFIX}/ ({len(zarr_json)} bytes of metadata).")
     if azure:
         _say(f"Checked: an Azure SAS URL returned {azure_body[:40]!r}...")

@@ -38,25 +38,29 @@ class OneLineArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+COMMANDS = {  # name: (one-line help, description)
+    "presign": (
+        "sign a URL for an msc:// object (as %%presign does); prints the URL alone",
+        "Sign a URL for an msc:// object with the profiles of your MSC config, as %%presign does. stdout: the "
+        "URL alone (or, with --cookies, the Cookie header); stderr: when it really expires and why.",
+    ),
+    "profiles": (
+        "the profiles of your MSC config and how long their credentials have left (as %%presign_profiles)",
+        "Each profile of the MSC config: provider, bucket/endpoint, whether it can presign, where its "
+        "credentials come from and how long they have left (no URL outlives them).",
+    ),
+}
+
+
 def add_presign_command(commands) -> None:
-    presign = commands.add_parser(
-        "presign",
-        help="sign a URL for an msc:// object (as %%presign does); prints the URL alone",
-        description="Sign a URL for an msc:// object with the profiles of your MSC config, as %%presign does. "
-        "stdout: the URL alone (or, with --cookies, the Cookie header); stderr: when it really expires and why.",
-    )
+    presign = commands.add_parser("presign", help=COMMANDS["presign"][0], description=COMMANDS["presign"][1])
     add_presign_arguments(presign)
     presign.add_argument("--json", action="store_true", help="print every fact of the result as one JSON object")
     presign.set_defaults(run=run_presign, explain_extra=lambda words: unquoted_spaces_hint(words, "msc-notebook presign"))
 
 
 def add_profiles_command(commands) -> None:
-    profiles = commands.add_parser(
-        "profiles",
-        help="the profiles of your MSC config and how long their credentials have left (as %%presign_profiles)",
-        description="Each profile of the MSC config: provider, bucket/endpoint, whether it can presign, where "
-        "its credentials come from and how long they have left (no URL outlives them).",
-    )
+    profiles = commands.add_parser("profiles", help=COMMANDS["profiles"][0], description=COMMANDS["profiles"][1])
     profiles.add_argument("--config", metavar="PATH", type=Path, help="read this MSC config instead of the one MSC finds")
     profiles.add_argument("--json", action="store_true", help="print the profiles as JSON")
     profiles.set_defaults(run=run_profiles)

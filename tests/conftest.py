@@ -21,12 +21,13 @@ READER_IDENTITY = {
     "credentials": [{"accessKey": READER_ACCESS_KEY, "secretKey": READER_SECRET_KEY}],
     "actions": ["Read", "List"],
 }
+# Credentials from the test STS live this long: enough to sign (botocore runs a
+# credential_process at least twice per signing, 0.7-3 s each) and use a URL first.
+STS_TOKEN_SECONDS = 6
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No test sees the developer's ~/.msc_config.yaml, ~/.aws or AWS_* variables, or IMDS."""
-    home = tmp_path_factory.mktemp("home")
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """Point HOME, the AWS files and config discovery into ``home``; no AWS_*/MSC_* variables, no IMDS."""
     for name in list(os.environ):
         if name.startswith(("AWS_", "MSC_", "XDG_")):
             monkeypatch.delenv(name)
@@ -35,6 +36,13 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test sees the developer's ~/.msc_config.yaml, ~/.aws or AWS_* variables, or IMDS."""
+    home = tmp_path_factory.mktemp("home")
+    isolate(monkeypatch, home)
     clear_client_cache()
     yield home
     clear_client_cache()
@@ -44,6 +52,14 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
     """One real S3 server for the session, with a bucket for the tests (and a read-only identity)."""
     with SeaweedFS(tmp_path_factory.mktemp("seaweedfs"), extra_identities=[READER_IDENTITY]) as server:
+        server.client().create_bucket(Bucket=BUCKET)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sts_seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """A second real S3 server whose STS issues credentials that live STS_TOKEN_SECONDS."""
+    with SeaweedFS(tmp_path_factory.mktemp("seaweedfs-sts"), sts_token_seconds=STS_TOKEN_SECONDS) as server:
         server.client().create_bucket(Bucket=BUCKET)
         yield server
 

@@ -80,6 +80,40 @@ def test_credential_process_expiry_cuts_the_url_short(isolated_env, write_config
     assert _query(url)["X-Amz-Credential"].startswith("ASIAPROCESS/")
 
 
+def test_the_expiry_is_that_of_the_credentials_that_signed(isolated_env, write_config):
+    """botocore refreshes credentials with under 15 min left on every use, so the process runs
+    again between our expiry check and the signing: the URL carries the newer credentials,
+    and its expiry must be theirs."""
+    script = isolated_env / "counting_creds.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import json, pathlib
+            from datetime import datetime, timedelta, timezone
+            counter = pathlib.Path({str(isolated_env / "runs")!r})
+            run = int(counter.read_text()) + 1 if counter.exists() else 1
+            counter.write_text(str(run))
+            expiration = datetime.now(timezone.utc) + timedelta(minutes=run)  # each run: a key, an expiry
+            print(json.dumps({{"Version": 1, "AccessKeyId": f"ASIARUN{{run}}", "SecretAccessKey": "s",
+                              "SessionToken": f"token-{{run}}", "Expiration": expiration.isoformat()}}))
+            """
+        )
+    )
+    (isolated_env / ".aws").mkdir(exist_ok=True)
+    (isolated_env / ".aws" / "config").write_text(
+        f"[profile counting]\nregion = us-east-1\ncredential_process = {sys.executable} {script}\n"
+    )
+    _aws_profile(write_config, profile_name="counting")
+    with pytest.warns(msc.CredentialExpiryWarning):
+        url = msc.generate_presigned_url("msc://aws/k", signer_options={"expires_in": 7200})
+    runs = int((isolated_env / "runs").read_text())
+    assert runs >= 2  # the process ran again for the signing
+    assert _query(url)["X-Amz-Credential"].startswith(f"ASIARUN{runs}/")
+    assert _query(url)["X-Amz-Security-Token"] == f"token-{runs}"
+    lifetime = url.credential_expiry - url.signed_at  # signed_at is whole seconds
+    assert timedelta(minutes=runs, seconds=-30) < lifetime < timedelta(minutes=runs, seconds=1)
+
+
 def test_aws_credential_expiration_env_var(isolated_env, write_config, monkeypatch):
     expiration = _in(1800)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAENVIRONMENT")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import yaml
@@ -30,44 +31,50 @@ def _write(path: Path, seaweedfs, expires_in: int, *, atomic: bool) -> None:
         path.write_text(text)  # in place: a reader may see it half written
 
 
-def _storm(config: Path, seaweedfs, *, rounds: int) -> tuple[list[msc.PresignedURL], list[Exception]]:
-    """THREADS signers (started together) and one writer swapping the config until they finish."""
+def _storm(config: Path, seaweedfs, *, rewrites: int) -> tuple[list[msc.PresignedURL], list[Exception]]:
+    """THREADS signers (started together) while one writer rewrites the config ``rewrites`` times;
+    then every signer signs twice more on the settled config."""
     urls: list[msc.PresignedURL] = []
     errors: list[Exception] = []
     lock = threading.Lock()
     start = threading.Barrier(THREADS + 1)
-    done = threading.Event()
+    settled = threading.Event()
 
     def signer(index: int) -> None:
         start.wait(timeout=30)
-        for round_ in range(rounds):
+        round_ = calm = 0
+        while calm < 2:
+            after = settled.is_set()  # the config was whole before this call began
+            calm += after
+            round_ += 1
             name = PROFILES[(index + round_) % len(PROFILES)]
             try:
                 url = msc.generate_presigned_url(f"msc://{name}/threads/{index}-{round_}.txt", warn=False)
             except msc.PresignError as exc:  # a half-written config: typed, and says what it is
                 with lock:
-                    errors.append(exc)
+                    errors.append((exc, after))
             else:
                 with lock:
                     urls.append(url)
 
     def writer() -> None:
         start.wait(timeout=30)
-        flip = 0
-        while not done.wait(0.005):  # a rewrite every few ms, in place or atomically
-            flip += 1
+        for flip in range(1, rewrites + 1):  # a rewrite every few ms, in place or atomically
             _write(config, seaweedfs, 900 if flip % 2 else 1200, atomic=flip % 3 == 0)
+            time.sleep(0.005)
+        _write(config, seaweedfs, 900, atomic=True)
+        settled.set()
 
     threads = [threading.Thread(target=signer, args=(i,)) for i in range(THREADS)]
     swapper = threading.Thread(target=writer)
     for thread in (*threads, swapper):
         thread.start()
+    swapper.join(timeout=60)
     for thread in threads:
         thread.join(timeout=120)
         assert not thread.is_alive(), "a signer hung"
-    done.set()
-    swapper.join(timeout=30)
-    return urls, errors
+    assert not [exc for exc, after in errors if after], "once the config is whole, every call signs"
+    return urls, [exc for exc, _ in errors]
 
 
 def test_many_threads_cold_and_warm_with_the_config_swapped(seaweedfs, s3, write_config):
@@ -77,10 +84,9 @@ def test_many_threads_cold_and_warm_with_the_config_swapped(seaweedfs, s3, write
         if temperature == "cold":
             msc.clear_client_cache()
             clear_config_cache()
-        urls, errors = _storm(config, seaweedfs, rounds=6)
-        assert len(urls) + len(errors) == THREADS * 6
+        urls, errors = _storm(config, seaweedfs, rewrites=40)
         # Reads that land between a truncate and a write see an empty file: a typed error, not a wrong URL.
-        assert len(urls) >= THREADS, f"{temperature}: {len(errors)} errors, {len(urls)} URLs"
+        assert len(urls) >= 2 * THREADS, f"{temperature}: {len(errors)} errors, {len(urls)} URLs"
         for url in urls:
             params = verify_presigned_url(url, seaweedfs.secret_key)  # a correct SigV4 signature, each one
             assert params["X-Amz-Expires"] in ("900", "1200") and int(params["X-Amz-Expires"]) == url.expires_in

@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
-import time
 from pathlib import Path
 
+from .local_server import LocalServer
 from .seaweedfs import free_ports
 
 READY_TIMEOUT = 60.0
@@ -37,13 +36,19 @@ def find_azurite_blob(extra_dirs: list[Path] | None = None) -> str | None:
     return shutil.which("azurite-blob")
 
 
-class Azurite:
+class Azurite(LocalServer):
     """``azurite-blob`` serving the development account from ``directory``; a context manager.
 
     With ``cert``/``key`` it serves HTTPS; with ``oauth`` too it accepts bearer
     tokens (its "basic" OAuth checks audience, issuer and lifetime, not the
     signature), which user delegation keys need.
     """
+
+    name = "Azurite"
+    error = AzuriteError
+    ready_timeout = READY_TIMEOUT
+    stop_signal = signal.SIGINT  # what Azurite shuts down on (it ignores SIGTERM for a while)
+    stop_timeout = STOP_GRACE
 
     def __init__(
         self,
@@ -57,7 +62,6 @@ class Azurite:
         self.directory = Path(directory)
         self.executable = executable
         self.cert, self.key, self.oauth = cert, key, oauth
-        self.process: subprocess.Popen | None = None
         self.port: int | None = None
 
     @property
@@ -93,15 +97,7 @@ class Azurite:
             command += ["--cert", str(self.cert), "--key", str(self.key)]
         if self.oauth:
             command += ["--oauth", "basic"]
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-            )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
+        self.launch(command, self.service_client().get_service_properties)  # an authenticated call
         return self
 
     def service_client(self, **kwargs):
@@ -114,44 +110,6 @@ class Azurite:
         return BlobServiceClient(
             self.endpoint_url, credential=credential, retry_total=0, connection_timeout=5, read_timeout=10, **kwargs
         )
-
-    def _wait_ready(self) -> None:
-        """Poll an authenticated account-properties call until Azurite answers."""
-        client = self.service_client()
-        deadline = time.monotonic() + READY_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise AzuriteError(f"Azurite exited with code {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                client.get_service_properties()
-                return
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise AzuriteError(
-                        f"Azurite did not answer on {self.endpoint_url} within {READY_TIMEOUT:.0f} s:\n"
-                        f"{self.log_tail()}"
-                    ) from None
-                time.sleep(0.2)
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        """SIGINT (what Azurite shuts down on), then SIGKILL after a short wait."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGINT)
-            process.wait(timeout=STOP_GRACE)
-        except (ProcessLookupError, PermissionError):
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
     def __enter__(self) -> Azurite:
         return self.start()

@@ -2,9 +2,9 @@
 an MSC config naming them.
 
 * ``demo``: the bucket on SeaweedFS (a real S3 server that checks signatures), static keys;
-* ``demo-sts``: the same bucket through short-lived credentials (a ``credential_process``
-  in the demo's own AWS config file that hands out the keys with an Expiration a few
-  minutes ahead, as STS would);
+* ``demo-sts``: the same bucket through temporary credentials from the server's own STS
+  (a ``credential_process`` in the demo's AWS config file calls AssumeRole); they last
+  STS_LIFETIME_SECONDS, and the server refuses URLs signed with them from then on;
 * ``demo-cdn``: the same bucket behind a local edge that enforces CloudFront signed URLs
   and cookies, signed with a key pair generated for the demo;
 * ``demo-azure`` (when Azurite and the azure extra are installed): the sample objects on a
@@ -30,13 +30,14 @@ from .azure_demo import AZURE_PROFILE, azure_profile, start_azure_demo
 from .azurite import Azurite
 from .cloudfront_edge import CloudFrontEdge, CloudFrontVerifier, s3_origin
 from .seaweedfs import SeaweedFS, write_private
+from .sts import WRITER_ROLE
 
 DEMO_BUCKET = "msc-demo"
 DEMO_PROFILE = "demo"
 STS_PROFILE = "demo-sts"
 CDN_PROFILE = "demo-cdn"
 AWS_PROFILE_FOR_STS = "msc-demo-sts"
-STS_LIFETIME_MINUTES = 3
+STS_LIFETIME_SECONDS = 15  # short enough to watch a link die; long enough to sign and use it first
 ZARR_PREFIX = "datasets/ocean.zarr"
 SAMPLE_OBJECTS = {
     "hello.txt": b"Hello from msc_notebook! This object was fetched with a presigned URL.\n",
@@ -65,7 +66,7 @@ class DemoEnvironment:
         directory = Path(directory).absolute()
         directory.mkdir(parents=True, exist_ok=True)
         progress("Starting a local S3 server (SeaweedFS, 127.0.0.1 only) ...")
-        server = SeaweedFS(directory / "seaweedfs").start()
+        server = SeaweedFS(directory / "seaweedfs", sts_token_seconds=STS_LIFETIME_SECONDS).start()
         edge = azurite = None
         try:
             progress(f"  S3 endpoint {server.endpoint_url}; creating bucket {DEMO_BUCKET!r} with sample objects ...")
@@ -163,10 +164,11 @@ def start_edge(server: SeaweedFS, public_keys) -> CloudFrontEdge:
 
 
 def write_aws_config(directory: Path) -> Path:
-    """An AWS config whose profile gets short-lived keys from a credential_process."""
+    """An AWS config whose profile gets temporary credentials from a credential_process (AssumeRole)."""
     path = directory / "aws_config"
     command = shlex.join([sys.executable, "-m", "msc_notebook.demo.sts_process", "--config",
-                          str(directory / "msc_config.yaml"), "--minutes", str(STS_LIFETIME_MINUTES)])  # fmt: skip
+                          str(directory / "msc_config.yaml"), "--profile", DEMO_PROFILE,
+                          "--role", WRITER_ROLE.name])  # fmt: skip
     path.write_text(f"[profile {AWS_PROFILE_FOR_STS}]\nregion = us-east-1\ncredential_process = {command}\n")
     return path
 
@@ -193,7 +195,7 @@ def write_demo_config(
                 "credentials_provider": keys,
             },
             STS_PROFILE: {
-                "comment": f"the same bucket through credentials that expire {STS_LIFETIME_MINUTES} minutes after they are issued",
+                "comment": f"the same bucket through STS credentials that expire {STS_LIFETIME_SECONDS} s after they are issued",
                 "storage_provider": {**provider, "options": {**provider["options"], "profile_name": AWS_PROFILE_FOR_STS}},
             },
             CDN_PROFILE: {

@@ -14,12 +14,11 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
+
+from .local_server import LocalServer
 
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
@@ -41,14 +40,18 @@ def write_quiet_settings(settings_dir: Path) -> None:
             path.write_text(json.dumps(values, indent=2) + "\n")
 
 
-class DemoLab:
+class DemoLab(LocalServer):
     """JupyterLab on a copy of ``notebooks`` in ``root``, on 127.0.0.1:``port``, until stopped."""
+
+    name = "JupyterLab"
+    error = JupyterLabError
+    ready_timeout = READY_TIMEOUT
+    stop_timeout = STOP_TIMEOUT
 
     def __init__(self, root: Path, port: int, notebooks: Path):
         self.root, self.port, self.notebooks = root, port, notebooks
         self.token = secrets.token_hex(24)
         self.log_path = root / "jupyterlab.log"
-        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -73,51 +76,12 @@ class DemoLab:
         # The token goes by environment, not argv, so other users cannot read it in `ps`.
         env = {**os.environ, "JUPYTER_TOKEN": self.token, "JUPYTER_RUNTIME_DIR": str(lab_dir / "runtime"),
                "IPYTHONDIR": str(lab_dir / "ipython")}  # fmt: skip
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: Lab and its kernels stop together
-            )  # fmt: skip
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
         status = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise JupyterLabError(f"JupyterLab exited with code {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(status, timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.25)
-        raise JupyterLabError(f"JupyterLab did not answer within {READY_TIMEOUT:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        self.launch(command, lambda: urllib.request.urlopen(status, timeout=2).close(), cwd=work, env=env)
+        return self
 
     def wait(self) -> int:
         return self.process.wait()
-
-    def stop(self) -> None:
-        """Lab and its kernels (its process group): SIGTERM, then SIGKILL after STOP_TIMEOUT."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _user_settings_dir() -> Path:

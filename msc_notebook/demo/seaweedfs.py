@@ -4,6 +4,7 @@ Used by the demo and by the test suite. It binds to 127.0.0.1 only, on free port
 with telemetry off, and is stopped by process group so nothing stays listening. Its data,
 logs and S3/filer sockets stay in its directory; only its gRPC sockets, whose place weed
 does not let us choose, live in /tmp while it runs (removed when it stops).
+Given ``sts_token_seconds`` it also issues and enforces temporary credentials (see sts.py).
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import sysconfig
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from . import sts
+from .local_server import LocalServer
+
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0  # weed flushes its volumes on SIGTERM: about 2 s, longer on a busy machine
+PORTS_FREE_TIMEOUT = 10.0
 _PORT_FLAGS = (  # each port weed mini opens; all pinned so two servers never collide
     "s3.port", "s3.port.grpc", "master.port", "master.port.grpc",
     "filer.port", "filer.port.grpc", "volume.port", "volume.port.grpc", "admin.port", "admin.port.grpc",
@@ -69,9 +72,18 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-class SeaweedFS:
+class SeaweedFS(LocalServer):
     """``weed mini`` with one admin identity (plus any ``extra_identities``, entries of its
-    identities JSON, e.g. a read-only one), in ``directory``; use as a context manager."""
+    identities JSON, e.g. a read-only one), in ``directory``; use as a context manager.
+
+    With ``sts_token_seconds``, its STS hands out credentials for the roles in sts.py
+    that last that long (``assume_role``).
+    """
+
+    name = "SeaweedFS"
+    error = SeaweedFSError
+    ready_timeout = READY_TIMEOUT
+    stop_timeout = STOP_TIMEOUT
 
     def __init__(
         self,
@@ -80,12 +92,13 @@ class SeaweedFS:
         access_key: str | None = None,
         secret_key: str | None = None,
         extra_identities: Sequence[Mapping] = (),
+        sts_token_seconds: int | None = None,
     ):
         self.directory = Path(directory)
         self.access_key = access_key or "MSCNB" + secrets.token_hex(6).upper()
         self.secret_key = secret_key or secrets.token_urlsafe(30)
         self.extra_identities = list(extra_identities)
-        self.process: subprocess.Popen | None = None
+        self.sts_token_seconds = sts_token_seconds
         self.port: int | None = None
         self._ports: dict[str, int] = {}
 
@@ -128,18 +141,24 @@ class SeaweedFS:
             # Relative to its working directory (ours): a Unix socket path may not exceed 107 bytes.
             "-s3.localSocket=s3.sock", "-filer.localSocket=filer.sock",
             *(f"-{flag}={port}" for flag, port in ports.items()),
+            *self._sts_flags(),
         ]  # fmt: skip
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )  # fmt: skip
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
+        self.launch(command, self.client().list_buckets, cwd=self.directory)  # an authenticated call
         return self
+
+    def _sts_flags(self) -> list[str]:
+        """``-s3.iam.config`` with an STS section, when temporary credentials are wanted."""
+        if self.sts_token_seconds is None:
+            return []
+        path = self.directory / "iam.json"
+        write_private(path, json.dumps(sts.iam_config(self.sts_token_seconds)))  # holds the token signing key
+        return [f"-s3.iam.config={path}"]
+
+    def assume_role(self, role: sts.Role = sts.READER_ROLE, session_name: str = "msc-notebook") -> dict:
+        """Temporary credentials for ``role`` (credential_process JSON), from this server's STS."""
+        if self.sts_token_seconds is None:
+            raise SeaweedFSError("this SeaweedFS was started without sts_token_seconds: it has no STS")
+        return sts.assume_role(self.endpoint_url, self.access_key, self.secret_key, role, session_name)
 
     def client(self):
         """A boto3 S3 client for this server (path style, SigV4)."""
@@ -155,43 +174,10 @@ class SeaweedFS:
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
         )
 
-    def _wait_ready(self) -> None:
-        """Poll an authenticated ListBuckets until the gateway answers."""
-        client = self.client()
-        deadline = time.monotonic() + READY_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise SeaweedFSError(f"SeaweedFS exited with code {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                client.list_buckets()
-                return
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise SeaweedFSError(
-                        f"SeaweedFS did not answer on {self.endpoint_url} within {READY_TIMEOUT:.0f} s:\n"
-                        f"{self.log_tail()}"
-                    ) from None
-                time.sleep(0.2)
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
     def stop(self, *, progress=lambda message: None) -> None:
         """Stop weed and every process it started (its process group); ``progress`` hears a late stop."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=STOP_TIMEOUT)
-            except (ProcessLookupError, PermissionError):
-                pass
-            except subprocess.TimeoutExpired:
-                progress(f"  SeaweedFS did not finish within {STOP_TIMEOUT:.0f} s; stopping it hard")
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        self.stop_process(progress)
+        wait_until_closed(list(self._ports.values()))
         self._remove_grpc_sockets()
 
     def _remove_grpc_sockets(self) -> None:
@@ -209,3 +195,16 @@ class SeaweedFS:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def wait_until_closed(ports: list[int], timeout: float = PORTS_FREE_TIMEOUT) -> None:
+    """Return once nothing accepts connections on ``ports`` (bounded), so the next server can start."""
+    deadline = time.monotonic() + timeout
+    while any(_accepting(port) for port in ports) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _accepting(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -1,40 +1,43 @@
-"""A credential_process for the demo: the demo's keys with an Expiration minutes ahead.
+"""A credential_process that gets temporary credentials from the local server's STS.
 
-It plays the part STS plays on AWS: botocore runs it, reads the Expiration, and runs it
-again when the credentials are about to expire. It hands out no session token: the local
-S3 server knows only static keys, refuses unknown session tokens, and so keeps accepting
-these URLs after the Expiration; on AWS they would be refused.
+It does what a corporate credential helper does on AWS: botocore runs it, it calls
+AssumeRole with long-lived keys (here: a static profile of an MSC config), and prints
+the session's keys, token and Expiration. The server refuses URLs signed with them
+from that Expiration on; botocore runs the process again when it needs new ones.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime, timedelta, timezone
+import sys
 from pathlib import Path
 
 import yaml
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .sts import ROLES, assume_role
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--config", type=Path, required=True, help="the demo's MSC config")
-    parser.add_argument("--minutes", type=float, default=3)
-    args = parser.parse_args()
-    profile = yaml.safe_load(args.config.read_text())["profiles"]["demo"]
+    parser.add_argument("--config", type=Path, required=True, help="an MSC config with the server's static keys")
+    parser.add_argument("--profile", required=True, help="the profile in it whose keys may assume the role")
+    parser.add_argument("--role", choices=[role.name for role in ROLES], required=True)
+    args = parser.parse_args(argv)
+    profile = yaml.safe_load(args.config.read_text())["profiles"][args.profile]
     keys = profile["credentials_provider"]["options"]
-    expiration = datetime.now(timezone.utc) + timedelta(minutes=args.minutes)
-    print(
-        json.dumps(
-            {
-                "Version": 1,
-                "AccessKeyId": keys["access_key"],
-                "SecretAccessKey": keys["secret_key"],
-                "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
+    role = next(role for role in ROLES if role.name == args.role)
+    try:
+        credentials = assume_role(
+            profile["storage_provider"]["options"]["endpoint_url"], keys["access_key"], keys["secret_key"], role
         )
-    )
+    except (BotoCoreError, ClientError) as exc:  # they name the endpoint and the failure, never the secret
+        print(f"AssumeRole {role.arn} failed: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(credentials))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -28,9 +28,9 @@ from .azure_credentials import (
 )
 from .credentials import CredentialStatus
 from .errors import ConfigError, ConfigParseError, CredentialsError, PresignError, SignerOptionError
-from .keys import check_object_key
+from .keys import check_object_key, is_prefix_share
 from .listing import ListingPage, ObjectMetadata
-from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
+from .options import DEFAULT_EXPIRES_IN, SignerType, check_header_options
 from .result import PresignedURL, SignerDetails
 from .signer import SigningRequest, URLSigner, register_signer
 
@@ -209,22 +209,14 @@ class AzureURLSigner(URLSigner):
 
     def _check(self, request: SigningRequest) -> int:
         """Check the request's option values; return expires_in."""
-        if request.path == "*" or request.path.endswith("/*"):
+        if is_prefix_share(request.path):
             raise SignerOptionError(
                 f"{request.source}: an Azure SAS URL covers one blob, so a trailing '*' cannot be signed; "
                 f"sign the blobs one by one (StorageClient.list finds them), or ask the account owner for "
                 f"a container SAS to share the whole container {self.location.container!r}",
                 field="path",
             )
-        for option, (_, methods) in _METHOD_OPTIONS.items():
-            if option in request.options:
-                if request.method not in methods:
-                    raise SignerOptionError(
-                        f"signer option {option!r} applies to {'/'.join(methods)} URLs, not {request.method}",
-                        field=option,
-                    )
-                check_text_option(option, request.options[option])
-        return check_expires_in(request.options.get("expires_in", DEFAULT_EXPIRES_IN))
+        return check_header_options(request.options, request.method, _METHOD_OPTIONS)
 
     def sign(self, request: SigningRequest) -> PresignedURL:
         from azure.storage.blob import generate_blob_sas

@@ -82,9 +82,10 @@ class CloudFrontPlan:
     def expires_at(self) -> datetime:
         return self.signed_at + timedelta(seconds=self.expires_in)
 
-    @property
-    def details(self) -> CloudFrontDetails:
-        return CloudFrontDetails(self.resource, "custom" if self.custom else "canned", self.not_before, self.ip_range)
+    def facts(self, request: SigningRequest) -> dict[str, Any]:
+        """What a signed URL and signed cookies for this plan both carry."""
+        details = CloudFrontDetails(self.resource, "custom" if self.custom else "canned", self.not_before, self.ip_range)
+        return {"source": request.source, "signed_at": self.signed_at, "expires_in": self.expires_in, "details": details}
 
 
 class CloudFrontURLSigner(URLSigner):
@@ -110,15 +111,7 @@ class CloudFrontURLSigner(URLSigner):
             url = signer.generate_presigned_url(plan.resource, policy=self._policy(signer, plan))
         else:
             url = signer.generate_presigned_url(plan.resource, date_less_than=plan.expires_at)
-        return PresignedURL(
-            url,
-            method=request.method,
-            source=request.source,
-            signer_type=self.signer_type,
-            signed_at=plan.signed_at,
-            expires_in=plan.expires_in,
-            details=plan.details,
-        )
+        return PresignedURL(url, method=request.method, signer_type=self.signer_type, **plan.facts(request))
 
     def sign_cookies(self, request: SigningRequest) -> SignedCookies:
         """Signed cookies for the same policies as `sign` would put in a URL."""
@@ -131,15 +124,7 @@ class CloudFrontURLSigner(URLSigner):
             cookies = {"CloudFront-Expires": str(int(plan.expires_at.timestamp()))}
         cookies["CloudFront-Signature"] = _url_b64(plan.rsa_signer(policy.encode()))
         cookies["CloudFront-Key-Pair-Id"] = plan.key_pair_id
-        return SignedCookies(
-            cookies,
-            source=request.source,
-            resource=plan.resource,
-            domain=plan.domain,
-            signed_at=plan.signed_at,
-            expires_in=plan.expires_in,
-            details=plan.details,
-        )
+        return SignedCookies(cookies, resource=plan.resource, domain=plan.domain, **plan.facts(request))
 
     def _begin(self, request: SigningRequest):
         """The checked plan, and botocore's CloudFrontSigner over the plan's key."""

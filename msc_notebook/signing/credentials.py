@@ -121,14 +121,20 @@ class AWSCredentials:
         Raises CredentialsExpiredError if they have already expired, so no URL that is
         dead on arrival is ever handed out.
         """
+        return self.current()[0]
+
+    def current(self) -> tuple[CredentialStatus, Any]:
+        """The credentials to sign with now (botocore's frozen triple) and their status, from one
+        load: botocore refreshes credentials with under 15 minutes left on every use, so two
+        loads could give two sets, and the URL would outlive the expiry shown."""
         with self._lock:  # a botocore session is not thread-safe; loading is rare, so one at a time
             credentials, frozen = self._load()
+            expiry = getattr(credentials, "_expiry_time", None)  # set by the same refresh as `frozen`
         if frozen is None or not frozen.access_key:
             raise CredentialsError(
                 f"no AWS credentials found for {self._where}: add a credentials_provider to the profile, "
                 f"or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, SSO or a role"
             )
-        expiry = getattr(credentials, "_expiry_time", None)
         if expiry is not None:
             expiry = expiry.astimezone(timezone.utc)
             if expiry <= times.utcnow():
@@ -136,7 +142,27 @@ class AWSCredentials:
                     f"the credentials of {self._where} expired at {times.utc_text(expiry)}; {_REFRESH_HINT}"
                 )
         method = getattr(credentials, "method", None) or ""
-        return CredentialStatus(frozen.access_key, _SOURCE_NAMES.get(method, method or "unknown"), expiry)
+        return CredentialStatus(frozen.access_key, _SOURCE_NAMES.get(method, method or "unknown"), expiry), frozen
+
+    def signed_with(self, before: CredentialStatus, access_key: str, token: str | None) -> CredentialStatus:
+        """The status of the credentials a URL was actually signed with (``access_key``, ``token``).
+
+        ``before`` is ``status()`` just before signing. botocore refreshes credentials with
+        under 15 minutes left on every use, so the signing itself may have fetched newer ones
+        (a credential_process run again, a new STS session): the URL dies with those. Read
+        without triggering another refresh; the expiry first, since botocore sets it last.
+        If they are not the ones in the URL (another thread refreshed meanwhile), ``before``
+        stands, whose expiry is the earlier.
+        """
+        credentials = self._loaded
+        expiry = getattr(credentials, "_expiry_time", None)
+        if (
+            expiry is None
+            or getattr(credentials, "_access_key", None) != access_key
+            or (getattr(credentials, "_token", None) or None) != token
+        ):
+            return before
+        return CredentialStatus(access_key, before.source, expiry.astimezone(timezone.utc))
 
     def _load(self):
         from botocore.credentials import RefreshableCredentials
@@ -150,10 +176,11 @@ class AWSCredentials:
             return credentials, self._bounded(credentials.get_frozen_credentials)
         return credentials, credentials.get_frozen_credentials()  # static, or fresh enough: no wait
 
-    def frozen(self):
-        """The credentials as they are now (botocore's frozen triple), loaded within the bound."""
+    def resolve(self) -> None:
+        """Find the credentials (once; no refresh): a client made from `session` then signs with them."""
         with self._lock:
-            return self._load()[1]
+            if self._loaded is None:
+                self._loaded = self._bounded(self._resolve)
 
     def _resolve(self):
         # Reading the AWS config (profile_name, credential_process, ...) happens here, within the bound.

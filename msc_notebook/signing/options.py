@@ -86,6 +86,22 @@ def check_expires_in(value: Any, max_seconds: int = MAX_EXPIRES_IN) -> int:
     return value
 
 
+def check_header_options(
+    options: Mapping[str, Any], method: str, header_options: Mapping[str, tuple[str, Iterable[str]]]
+) -> int:
+    """The header-like options of a request (option -> (the backend's parameter, methods it
+    applies to)): each only for its methods, each one line of text. Returns ``expires_in``."""
+    for option, (_, methods) in header_options.items():
+        if option in options:
+            methods = tuple(methods)
+            if method not in methods:
+                raise SignerOptionError(
+                    f"signer option {option!r} applies to {'/'.join(methods)} URLs, not {method}", field=option
+                )
+            check_text_option(option, options[option])
+    return check_expires_in(options.get("expires_in", DEFAULT_EXPIRES_IN))
+
+
 def check_text_option(name: str, value: Any, *, field: str | None = None) -> str:
     """A header-like string option: non-empty, one line (``field``: the input to blame, default ``name``)."""
     if not isinstance(value, str) or not value.strip():

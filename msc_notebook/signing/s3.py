@@ -14,14 +14,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from . import times
 from .credentials import AWSCredentials, CredentialStatus
 from .errors import ConfigParseError, PresignError, SignerOptionError
 from .keys import check_object_key, is_prefix_share
 from .listing import ListingPage, ObjectMetadata
-from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
+from .options import SignerType, check_expires_in, check_header_options
 from .result import PresignedURL, SignerDetails
 from .signer import SigningRequest, URLSigner, register_signer
 from .sigv4 import BucketPresigner, FrozenCredentials
@@ -164,15 +164,7 @@ class S3URLSigner(URLSigner):
                 field="path",
             )
         check_object_key(self.location.key(request.path), request.source)
-        for option, (_, methods) in _METHOD_OPTIONS.items():
-            if option in request.options:
-                if request.method not in methods:
-                    raise SignerOptionError(
-                        f"signer option {option!r} applies to {'/'.join(methods)} URLs, not {request.method}",
-                        field=option,
-                    )
-                check_text_option(option, request.options[option])
-        return check_expires_in(request.options.get("expires_in", DEFAULT_EXPIRES_IN))
+        return check_header_options(request.options, request.method, _METHOD_OPTIONS)
 
     def sign(self, request: SigningRequest) -> PresignedURL:
         expires_in = self._check(request)
@@ -182,10 +174,9 @@ class S3URLSigner(URLSigner):
             for option, (parameter, _) in _METHOD_OPTIONS.items()
             if option in request.options
         }
-        # Read the expiry before signing: if botocore refreshes in between, the new
-        # credentials last longer, so the expiry we report errs on the safe side.
-        status = self.credentials()
-        credentials = self._frozen_credentials()
+        # One load gives the credentials and their expiry together (it refuses expired ones):
+        # the fast path signs with exactly those, so the expiry shown is theirs.
+        status, credentials = self._credentials.current()
         presigner = self._fast_presigner(credentials)
         if presigner is not None:
             signed_at = times.utcnow().replace(microsecond=0)  # X-Amz-Date has whole seconds
@@ -200,6 +191,7 @@ class S3URLSigner(URLSigner):
                 HttpMethod=request.method,
             )
             signed_at = _signing_time(url)
+            status = self._signing_status(url, status)  # botocore may have refreshed while signing
         return PresignedURL(
             url,
             method=request.method,
@@ -223,8 +215,7 @@ class S3URLSigner(URLSigner):
         if signed_at.tzinfo is None:
             raise ValueError("signed_at must be timezone-aware (UTC)")
         expires_in = check_expires_in(expires_in)
-        self.credentials()  # refuses expired credentials before any URL is made
-        credentials = self._frozen_credentials()
+        _, credentials = self._credentials.current()  # refuses expired credentials before any URL is made
         keys = map(self.location.key, paths)
         presigner = self._fast_presigner(credentials)
         if presigner is not None:
@@ -234,10 +225,6 @@ class S3URLSigner(URLSigner):
             client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in)
             for key in keys
         ]
-
-    def _frozen_credentials(self) -> FrozenCredentials:
-        """The session's credentials as they are now (the client signs with the same)."""
-        return self._credentials.frozen()
 
     def _fast_presigner(self, credentials: FrozenCredentials) -> BucketPresigner | None:
         """The SigV4 fast path for this profile, decided on first use; None: botocore signs."""
@@ -250,6 +237,13 @@ class S3URLSigner(URLSigner):
     def credentials(self) -> CredentialStatus:
         return self._credentials.status()
 
+    def _signing_status(self, url: str, before: CredentialStatus) -> CredentialStatus:
+        """The credentials in ``url``'s X-Amz-Credential and token (botocore may have refreshed)."""
+        query = parse_qs(urlsplit(url).query)
+        access_key = query["X-Amz-Credential"][0].split("/", 1)[0]
+        token = query.get("X-Amz-Security-Token", [None])[0]
+        return self._credentials.signed_with(before, access_key, token)
+
     def client(self):
         """The botocore S3 client for this profile, made once (it costs ~50 ms).
 
@@ -260,7 +254,7 @@ class S3URLSigner(URLSigner):
             if self._client is None:
                 from botocore.config import Config
 
-                self._credentials.status()  # the client signs with the profile's credentials: load them first
+                self._credentials.resolve()  # the client signs with the profile's credentials: find them first
                 location = self.location
                 config = Config(signature_version="s3v4", s3=dict(location.s3_config) or None)
                 self._client = self._credentials.session.create_client(

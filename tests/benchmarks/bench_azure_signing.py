@@ -9,16 +9,11 @@ one-time container check fails fast and is not repeated).
 
 from __future__ import annotations
 
-import os
-import tempfile
-import warnings
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import quote
 
-import yaml
 from azure.storage.blob import generate_blob_sas
-from bench_signing import per_call
+from bench_signing import bench_config, per_call
 
 import msc_notebook as msc
 
@@ -40,11 +35,7 @@ def plain_sas_url() -> str:
 
 
 def main() -> None:
-    warnings.simplefilter("ignore")
-    with tempfile.TemporaryDirectory() as tmp:
-        config_path = Path(tmp) / "msc_config.yaml"
-        config_path.write_text(yaml.safe_dump({"profiles": {"bench": PROFILE}}))
-        os.environ["MSC_CONFIG"] = str(config_path)
+    with bench_config(PROFILE):
         client = msc.StorageClient(msc.StorageClientConfig.from_file("bench"))
         timings = {
             "generate_blob_sas": per_call(plain_sas_url),

@@ -13,23 +13,19 @@ No network: nothing is fetched.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
-import warnings
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 import boto3
-import yaml
+from bench_signing import bench_config
 from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 
 import msc_notebook as msc
-from msc_notebook.signing import clock
+from msc_notebook.signing import times
 
 URLS = 10_000
 BOTO_URLS = 1_000  # the slow ones sign fewer per batch; the figure is per URL
@@ -71,11 +67,7 @@ def obstore_signer():
 
 
 def main() -> None:
-    warnings.simplefilter("ignore")
-    with tempfile.TemporaryDirectory() as tmp:
-        config_path = Path(tmp) / "msc_config.yaml"
-        config_path.write_text(yaml.safe_dump({"profiles": {"bench": PROFILE}}))
-        os.environ["MSC_CONFIG"] = str(config_path)
+    with bench_config(PROFILE):
 
         plain = boto3.client(
             "s3", aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION,
@@ -83,7 +75,7 @@ def main() -> None:
         )  # fmt: skip
         storage = msc.StorageClient(msc.StorageClientConfig.from_file("bench"))
         signer = storage.signer()
-        signed_at = clock.utcnow()
+        signed_at = times.utcnow()
         signer.sign_many(PATHS[:1], expires_in=3600, signed_at=signed_at)
         if signer._presigner is None:
             raise SystemExit("the SigV4 fast path is off for the benchmark profile: nothing to measure")

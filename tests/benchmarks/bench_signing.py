@@ -12,6 +12,7 @@ import os
 import tempfile
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -41,13 +42,19 @@ def per_call(fn, rounds: int = ROUNDS) -> float:
     return best
 
 
-def main() -> None:
+@contextmanager
+def bench_config(profile: dict):
+    """An MSC config with one profile, "bench", that $MSC_CONFIG points at while in use."""
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "msc_config.yaml"
-        config_path.write_text(yaml.safe_dump({"profiles": {"bench": PROFILE}}))
+        config_path.write_text(yaml.safe_dump({"profiles": {"bench": profile}}))
         os.environ["MSC_CONFIG"] = str(config_path)
+        yield config_path
 
+
+def main() -> None:
+    with bench_config(PROFILE):
         plain = boto3.client(
             "s3",
             aws_access_key_id="AKIABENCH",
