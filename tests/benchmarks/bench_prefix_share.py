@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import tempfile
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
+from bench_signing import bench_config
 
 import msc_notebook as msc
 from msc_notebook.demo.seaweedfs import SeaweedFS
@@ -119,17 +118,15 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=100_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, SeaweedFS(Path(tmp) / "seaweedfs") as server:
-        config = Path(tmp) / "msc_config.yaml"
-        config.write_text(yaml.safe_dump({"profiles": {"bench": {
+        profile = {
             "storage_provider": {"type": "s3", "options": {
                 "base_path": BUCKET, "endpoint_url": server.endpoint_url, "region_name": "us-east-1"}},
             "credentials_provider": {"type": "S3Credentials", "options": {
                 "access_key": server.access_key, "secret_key": server.secret_key}},
-        }}}))  # fmt: skip
-        os.environ["MSC_CONFIG"] = str(config)
-        end_to_end(server, args.objects)
-        memory(args.keys)
-
+        }  # fmt: skip
+        with bench_config(profile):
+            end_to_end(server, args.objects)
+            memory(args.keys)
 
 if __name__ == "__main__":
     main()
