@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -125,8 +126,13 @@ def test_include_merges_profiles(tmp_path, monkeypatch):
     main = _write(tmp_path / "main.yaml", {"own": PROFILE}, include=["more.yaml"])
     monkeypatch.setenv("MSC_CONFIG", str(main))
     assert msc.StorageClientConfig.from_file("included").profile == "included"
-    _write(tmp_path / "more.yaml", {"own": PROFILE})
-    with pytest.raises(msc.ConfigParseError, match="'own' is defined in both"):
+    _write(tmp_path / "more.yaml", {"own": PROFILE})  # the same profile twice: fine, as in MSC
+    assert msc.StorageClientConfig.from_file("own").profile == "own"
+    _write(tmp_path / "more.yaml", {"own": {**PROFILE, "storage_provider": {"type": "s3", "options": {"base_path": "x"}}}})
+    with pytest.raises(msc.ConfigParseError, match="'own' is defined differently in .*main.yaml and .*more.yaml"):
+        msc.StorageClientConfig.from_file("own")
+    _write(tmp_path / "more.yaml", {"other": PROFILE}, include=["main.yaml"])
+    with pytest.raises(msc.ConfigParseError, match="cannot include others"):
         msc.StorageClientConfig.from_file("own")
 
 
@@ -143,7 +149,7 @@ def test_bad_yaml_names_the_line(isolated_env, monkeypatch):
     path = isolated_env / "bad.yaml"
     path.write_text("profiles:\n  p:\n    storage_provider: {type: s3\n    bad: [\n")
     monkeypatch.setenv("MSC_CONFIG", str(path))
-    with pytest.raises(msc.ConfigParseError, match=r"not valid YAML: .* at line 4"):
+    with pytest.raises(msc.ConfigParseError, match=r"not valid YAML at line 4, column \d+: "):
         msc.generate_presigned_url("msc://p/k")
 
 
@@ -164,8 +170,6 @@ def test_bad_json_names_the_line(isolated_env, monkeypatch):
         ({"profiles": {"p": {"credentials_provider": {}}}}, "no 'storage_provider'"),
         ({"profiles": {"p": {"storage_provider": {"options": {}}}}}, "needs a 'type'"),
         ({"profiles": {"p": {"storage_provider": {"type": "s3", "options": {}}}}}, "base_path"),
-        ({"profiles": {"p": {"storage_provider": {"type": "s3", "options": {"base_path": "b", "endpoint": "x"}}}}},
-         "unknown storage_provider option endpoint"),
         ({"profiles": {"p": {"storage_provider": {"type": "s3", "options": {"base_path": "b", "signature_version": "s3"}}}}},
          "always SigV4"),
         ({"profiles": {"p": {"storage_provider": {"type": "s8k", "options": {"base_path": "b"}}}}}, "endpoint_url"),
@@ -213,13 +217,34 @@ def test_config_edits_take_effect_without_restart(write_config):
     assert msc.generate_presigned_url("msc://p/k").startswith("https://other-bucket.s3.amazonaws.com/k?")
 
 
-def test_dollar_dollar_is_a_literal_dollar_and_secrets_stay_out_of_errors(write_config, monkeypatch):
+def test_dollar_expansion_is_msc_s(write_config, monkeypatch):
+    """$$ stays $$ (MSC has no escape), a $ before a name is a variable; secrets stay out of errors."""
     profile = {**PROFILE, "credentials_provider": {"type": "S3Credentials",
-                                                    "options": {"access_key": "AKIAX", "secret_key": "pa$$word"}}}  # fmt: skip
+                                                    "options": {"access_key": "AKIAX", "secret_key": "pa$$-word$5"}}}  # fmt: skip
     write_config({"p": profile})
-    assert msc.StorageClientConfig.from_file("p").credentials_options["secret_key"] == "pa$word"
-    profile["credentials_provider"]["options"]["secret_key"] = "pa$sWord9xyz"  # a "$" the user meant literally
-    write_config({"p": profile})
-    with pytest.raises(msc.MissingEnvironmentVariableError) as info:
-        msc.StorageClientConfig.from_file("p")
-    assert "sWord9xyz" not in str(info.value) and "secret_key" in str(info.value) and "$$" in str(info.value)
+    assert msc.StorageClientConfig.from_file("p").credentials_options["secret_key"] == "pa$$-word$5"
+    for secret in ("pa$sWord9xyz", "pa$$sWord9xyz", "pa${sWord9xyz}"):  # a "$" the user meant literally
+        profile["credentials_provider"]["options"]["secret_key"] = secret
+        write_config({"p": profile})
+        with pytest.raises(msc.MissingEnvironmentVariableError) as info:
+            msc.StorageClientConfig.from_file("p")
+        assert "sWord9xyz" not in str(info.value) and "secret_key" in str(info.value)
+        assert "FileBasedCredentials" in str(info.value)
+    monkeypatch.setenv("sWord9xyz", "-value")
+    assert msc.StorageClientConfig.from_file("p").credentials_options["secret_key"] == "pa-value"
+
+
+def test_unknown_provider_option_warns_once_and_signs(write_config):
+    write_config({"p": {**PROFILE, "storage_provider": {"type": "s3", "options": {
+        "base_path": "team-bucket", "region_name": "us-east-1", "endpoint": "http://x", "future_msc_option": 1}}}})  # fmt: skip
+    with pytest.warns(msc.IgnoredOptionWarning) as caught:
+        url = msc.generate_presigned_url("msc://p/k")
+    assert url.startswith("https://team-bucket.s3.amazonaws.com/k?")
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 2
+    assert "'endpoint' is not used for signing" in messages[0] and "did you mean endpoint_url?" in messages[0]
+    assert "'future_msc_option'" in messages[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        msc.clear_client_cache()
+        msc.generate_presigned_url("msc://p/other")  # once per profile and option: no second warning

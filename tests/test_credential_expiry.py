@@ -217,7 +217,7 @@ def test_s3_scheme_uses_the_default_chain(monkeypatch):
 
 
 def test_s3_scheme_reuses_a_matching_msc_profile(write_config):
-    write_config({"s3-team-bucket": _static_profile(access_key="AKIAFROMPROFILE", secret_key="s") | {
+    write_config({"_s3-team-bucket": _static_profile(access_key="AKIAFROMPROFILE", secret_key="s") | {
         "storage_provider": {"type": "s3", "options": {"base_path": "team-bucket", "region_name": "us-east-1"}}}})
     url = msc.generate_presigned_url("s3://team-bucket/k")
     assert _query(url)["X-Amz-Credential"].startswith("AKIAFROMPROFILE/")

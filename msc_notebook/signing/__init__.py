@@ -6,7 +6,14 @@ boto3/botocore/cryptography only when it first signs.
 
 from . import cloudfront as _cloudfront  # noqa: F401  (registers the CloudFront signer)
 from . import s3 as _s3  # noqa: F401  (registers the S3 signer)
-from .client import StorageClient, clear_client_cache, generate_presigned_url, generate_signed_cookies, sign_url
+from .client import (
+    StorageClient,
+    clear_client_cache,
+    generate_presigned_url,
+    generate_signed_cookies,
+    resolve_storage_client,
+    sign_url,
+)
 from .config import StorageClientConfig
 from .config_files import config_search_paths, find_config_file
 from .errors import (
@@ -16,6 +23,7 @@ from .errors import (
     CredentialExpiryWarning,
     CredentialsError,
     CredentialsExpiredError,
+    IgnoredOptionWarning,
     InvalidStorageURLError,
     MissingEnvironmentVariableError,
     PresignError,
@@ -38,6 +46,7 @@ __all__ = [
     "CredentialExpiryWarning",
     "CredentialsError",
     "CredentialsExpiredError",
+    "IgnoredOptionWarning",
     "DEFAULT_EXPIRES_IN",
     "InvalidStorageURLError",
     "MAX_EXPIRES_IN",
@@ -65,6 +74,7 @@ __all__ = [
     "object_url",
     "parse_storage_url",
     "register_signer",
+    "resolve_storage_client",
     "sign_url",
     "signed_parameters",
     "signed_query",

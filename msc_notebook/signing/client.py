@@ -9,11 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import StorageClientConfig, load_config, load_profiles, profile_entry
-from .config_files import expand_env_vars, find_config_file
+from .config import StorageClientConfig, load_config, profile_entry
+from .config_files import find_config_file
 from .credentials import FILE_CREDENTIALS, CredentialStatus
 from .errors import (
-    ConfigNotFoundError,
     ConfigParseError,
     CredentialExpiryWarning,
     InvalidStorageURLError,
@@ -21,8 +20,9 @@ from .errors import (
 )
 from .options import SignerType, check_method, check_option_names, signer_type_name
 from .result import PresignedURL, SignedCookies
+from .s3_urls import ProfileSource, resolve_s3_url
 from .signer import SigningRequest, URLSigner, signer_class
-from .storage_url import parse_storage_url
+from .storage_url import object_path, parse_storage_url
 
 
 class StorageClient:
@@ -33,6 +33,7 @@ class StorageClient:
         self._signers: dict[type[URLSigner], URLSigner] = {}
         self._lock = threading.Lock()
         _check_presign_section(config)
+        config.check_signable()
 
     @property
     def config(self) -> StorageClientConfig:
@@ -82,6 +83,7 @@ class StorageClient:
         self, path: str, method: str, signer_type: Any, signer_options: Mapping[str, Any] | None
     ) -> tuple[URLSigner, SigningRequest]:
         """The checks every signer gets: path, signer type, method, option names."""
+        path = object_path(path) if isinstance(path, str) else path  # "/x" is "x", as in MSC
         if not isinstance(path, str) or not path:
             raise InvalidStorageURLError("path must be a non-empty object path such as 'datasets/model.bin'")
         signer_cls = signer_class(self._config, signer_type)
@@ -143,16 +145,14 @@ def sign_url(
     signer_options: Mapping[str, Any] | None = None,
 ) -> PresignedURL:
     """Like `generate_presigned_url`, without the warning (the result carries it)."""
-    parsed = parse_storage_url(url)
-    client = storage_client_for(parsed.scheme, parsed.profile)
-    return client.sign(parsed.path, method=method, signer_type=signer_type, signer_options=signer_options)
+    client, path = resolve_storage_client(url)
+    return client.sign(path, method=method, signer_type=signer_type, signer_options=signer_options)
 
 
 def generate_signed_cookies(url: str, *, signer_options: Mapping[str, Any] | None = None) -> SignedCookies:
     """CloudFront signed cookies for ``msc://profile/path`` (``*`` wildcards allowed)."""
-    parsed = parse_storage_url(url)
-    client = storage_client_for(parsed.scheme, parsed.profile)
-    return client.generate_signed_cookies(parsed.path, signer_options=signer_options)
+    client, path = resolve_storage_client(url)
+    return client.generate_signed_cookies(path, signer_options=signer_options)
 
 
 def _warn_if_cut_short(result: PresignedURL) -> PresignedURL:
@@ -166,24 +166,42 @@ _clients: dict[tuple, StorageClient] = {}
 _clients_lock = threading.Lock()
 
 
-def storage_client_for(scheme: str, name: str) -> StorageClient:
-    """The cached client for an ``msc`` profile or an ``s3`` bucket.
+def resolve_storage_client(url: str) -> tuple[StorageClient, str]:
+    """The (cached) client and profile path for ``msc://profile/path`` or ``s3://bucket/key``,
+    as MSC's function of the same name resolves them (s3:// through path_mapping)."""
+    parsed = parse_storage_url(url)
+    source = _profile_source(parsed.scheme, parsed.profile, parsed.path)
+    return _cached_client(source), source.path
 
-    The cache key is the profile as it reads after ``${VAR}`` expansion (plus the
+
+def storage_client_for(scheme: str, name: str) -> StorageClient:
+    """The cached client for an ``msc`` profile or an ``s3`` bucket."""
+    return _cached_client(_profile_source(scheme, name, ""))
+
+
+def _profile_source(scheme: str, name: str, path: str) -> ProfileSource:
+    if scheme == "s3":
+        return resolve_s3_url(name, path)
+    config_path = find_config_file()
+    return ProfileSource(name, path, profile_entry(load_config(config_path), name, str(config_path)), config_path, None)
+
+
+def _cached_client(source: ProfileSource) -> StorageClient:
+    """The cache key is the profile as it reads after ``${VAR}`` expansion (plus the
     credential file's timestamp), so editing the config or the environment takes
     effect at the next call while repeated signing reuses the boto3 client.
     """
-    path, raw = _profile_source(scheme, name)
-    profile_name = name if scheme == "msc" else f"_s3-{name}"
-    key = (scheme, name, str(path), json.dumps(raw, sort_keys=True, default=str), _credential_file_stamp(raw))
+    raw, name = source.raw_profile, source.profile
+    key = (name, source.source_prefix, str(source.config_path), json.dumps(raw, sort_keys=True, default=str),
+           _credential_file_stamp(raw))  # fmt: skip
     with _clients_lock:
         client = _clients.get(key)
     if client is None:
-        config = StorageClientConfig.from_profile(profile_name, raw, path, scheme=scheme)
+        config = StorageClientConfig.from_profile(name, raw, source.config_path, source_prefix=source.source_prefix)
         client = StorageClient(config)
         with _clients_lock:
             # Forget other versions of this profile, so the cache does not grow.
-            for stale in [k for k in _clients if k[:2] == (scheme, name)]:
+            for stale in [k for k in _clients if k[:2] == key[:2]]:
                 del _clients[stale]
             _clients[key] = client
     return client
@@ -193,26 +211,6 @@ def clear_client_cache() -> None:
     """Drop every cached client (tests; after rotating credentials in place)."""
     with _clients_lock:
         _clients.clear()
-
-
-def _profile_source(scheme: str, name: str) -> tuple[Path | None, Any]:
-    """The config file and the expanded raw profile for ``msc://name`` or ``s3://name``."""
-    if scheme == "msc":
-        path = find_config_file()
-        return path, profile_entry(load_config(path), name, str(path))
-    # s3://bucket/key: reuse a profile named s3-BUCKET for that bucket, as MSC does,
-    # else the AWS default credential chain.
-    try:
-        path, profiles = load_profiles()
-    except ConfigNotFoundError:
-        path, profiles = None, {}
-    candidate = profiles.get(f"s3-{name}")
-    if isinstance(candidate, Mapping):
-        expanded = expand_env_vars(candidate, f"profiles.s3-{name}")
-        provider = expanded.get("storage_provider") or {}
-        if provider.get("type") == "s3" and str((provider.get("options") or {}).get("base_path", "")).strip("/") == name:
-            return path, expanded
-    return None, {"storage_provider": {"type": "s3", "options": {"base_path": name}}}
 
 
 def _credential_file_stamp(raw: Any) -> int | None:

@@ -6,14 +6,17 @@ the profile's bucket/prefix, region, endpoint and addressing style.
 
 from __future__ import annotations
 
+import difflib
 import re
+import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from .credentials import CredentialStatus, credential_status, make_botocore_session
-from .errors import ConfigParseError, SignerOptionError
+from .errors import ConfigParseError, IgnoredOptionWarning, InvalidStorageURLError, SignerOptionError
 from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_text_option
 from .result import PresignedURL
 from .signer import SigningRequest, URLSigner, register_signer
@@ -54,16 +57,14 @@ class S3Location:
     @classmethod
     def from_config(cls, provider_type: str, options: Mapping[str, Any], profile: str) -> S3Location:
         where = f"profile {profile!r} ({provider_type})"
-        unknown = sorted(set(options) - _USED_OPTIONS - _IO_OPTIONS)
-        if unknown:
+        warn_unknown_options(profile, options, _USED_OPTIONS | _IO_OPTIONS, sorted(_USED_OPTIONS))
+        if options.get("base_path") is None:
             raise ConfigParseError(
-                f"{where}: unknown storage_provider option{'s' if len(unknown) > 1 else ''} "
-                f"{', '.join(unknown)}; options that shape a URL are {', '.join(sorted(_USED_OPTIONS))}"
+                f"{where}: set storage_provider.options.base_path to BUCKET or BUCKET/PREFIX "
+                f"(or to \"\" to name the bucket in each path, as in MSC)"
             )
-        base_path = str(options.get("base_path") or "").strip("/")
-        if not base_path:
-            raise ConfigParseError(f"{where}: set storage_provider.options.base_path to BUCKET or BUCKET/PREFIX")
-        bucket, _, prefix = base_path.partition("/")
+        # base_path "" or "/": each path starts with its bucket, as in MSC.
+        bucket, _, prefix = str(options["base_path"]).strip("/").partition("/")
         version = options.get("signature_version")
         if version not in (None, "s3v4", "v4"):
             raise ConfigParseError(
@@ -82,9 +83,48 @@ class S3Location:
         region = options.get("region_name") or _DEFAULT_REGIONS.get(provider_type)
         return cls(bucket, prefix.rstrip("/"), endpoint or None, region or None, dict(s3_config))
 
+    def object(self, path: str) -> tuple[str, str]:
+        """The bucket and key for a profile path: the prefix and path joined by one '/'.
+
+        Without a bucket in base_path, the path's first segment is the bucket.
+        """
+        if self.bucket:
+            return self.bucket, f"{self.prefix}/{path}" if self.prefix else path
+        bucket, _, key = path.partition("/")
+        if not bucket or not key:
+            raise InvalidStorageURLError(
+                f"{path!r} names no bucket and key: this profile's base_path is empty, so a path is BUCKET/KEY"
+            )
+        return bucket, key
+
     def key(self, path: str) -> str:
-        """The object key for a profile path: prefix and path joined by one '/'."""
-        return f"{self.prefix}/{path}" if self.prefix else path
+        """The object key for a profile path (without its bucket)."""
+        return self.object(path)[1]
+
+
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_unknown_options(profile: str, options: Mapping[str, Any], known: set[str], shaping: list[str]) -> None:
+    """Warn once per profile and option about a storage_provider option we do not know.
+
+    MSC passes unknown options through to its provider, so an MSC config may carry
+    some; signing goes on. Options we know but cannot honour are errors elsewhere.
+    """
+    for option in sorted(set(options) - known):
+        with _warned_lock:
+            if (profile, option) in _warned:
+                continue
+            _warned.add((profile, option))
+        close = difflib.get_close_matches(option, shaping, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        warnings.warn(
+            f"profile {profile!r}: storage_provider option {option!r} is not used for signing and is ignored"
+            f"{hint}; options that shape a URL are {', '.join(shaping)}",
+            IgnoredOptionWarning,
+            stacklevel=2,
+        )
 
 
 class S3URLSigner(URLSigner):
@@ -120,7 +160,8 @@ class S3URLSigner(URLSigner):
 
     def sign(self, request: SigningRequest) -> PresignedURL:
         expires_in = self._check(request)
-        params = {"Bucket": self.location.bucket, "Key": self.location.key(request.path)}
+        bucket, key = self.location.object(request.path)
+        params = {"Bucket": bucket, "Key": key}
         for option, (parameter, _) in _METHOD_OPTIONS.items():
             if option in request.options:
                 params[parameter] = request.options[option]
@@ -130,7 +171,7 @@ class S3URLSigner(URLSigner):
         url = self.client().generate_presigned_url(
             _CLIENT_METHODS[request.method], Params=params, ExpiresIn=expires_in, HttpMethod=request.method
         )
-        extras = {"key": params["Key"], "bucket": self.location.bucket, "credential_source": status.source}
+        extras = {"key": key, "bucket": bucket, "credential_source": status.source}
         if "ContentType" in params:
             extras["content_type"] = params["ContentType"]
         return PresignedURL(
