@@ -33,7 +33,6 @@ class StorageClient:
         self._signers: dict[type[URLSigner], URLSigner] = {}
         self._lock = threading.Lock()
         _check_presign_section(config)
-        config.check_signable()
 
     @property
     def config(self) -> StorageClientConfig:
@@ -83,6 +82,7 @@ class StorageClient:
         self, path: str, method: str, signer_type: Any, signer_options: Mapping[str, Any] | None
     ) -> tuple[URLSigner, SigningRequest]:
         """The checks every signer gets: path, signer type, method, option names."""
+        self._config.check_signable()
         path = object_path(path) if isinstance(path, str) else path  # "/x" is "x", as in MSC
         if not isinstance(path, str) or not path:
             raise InvalidStorageURLError("path must be a non-empty object path such as 'datasets/model.bin'")
