@@ -3,15 +3,16 @@
 1. ``path_mapping`` in the MSC config: among the sources ``s3://BUCKET/PREFIX/``
    that the URL starts with, the longest wins; its destination ``msc://PROFILE/``
    names the profile (keys and credentials), and the rest of the key is the path
-   under it. As in MSC, entries that do not end in ``/`` or do not point at
-   ``msc://.../`` are ignored, and so is any path after the destination's profile.
-2. Otherwise MSC's implicit profile ``_s3-BUCKET``: the config's profile of that
-   name if there is one, else S3 with ``base_path: BUCKET`` and the AWS default
-   credential chain.
+   under it. Entries are checked as MSC's schema checks them.
+2. Otherwise MSC's implicit profile ``_s3-BUCKET``: S3 with ``base_path: BUCKET``
+   and the AWS default credential chain. (MSC's schema forbids profile names that
+   start with ``_``, so a config cannot redefine it; path_mapping is the way to
+   give a bucket its own profile.)
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +43,12 @@ def resolve_s3_url(bucket: str, key: str) -> ProfileSource:
     except ConfigNotFoundError:
         config_path, data = None, {}
     where = str(config_path) if config_path else "the config"
-    profile, path = _mapped(data.get("path_mapping"), bucket, key, where) or (f"_s3-{bucket}", key)
-    if profile not in profiles_of(data, where) and implicit_profile(profile) is not None:
-        raw = implicit_profile(profile)
-    else:
+    mapped = _mapped(data.get("path_mapping"), bucket, key, where)
+    profile, path = mapped or (f"_s3-{bucket}", key)
+    if mapped and (profile in profiles_of(data, where) or implicit_profile(profile) is None):
         raw = profile_entry(data, profile, where)
+    else:
+        raw = implicit_profile(profile)
     return ProfileSource(profile, path, raw, config_path, f"s3://{bucket}/{key[: len(key) - len(path)]}")
 
 
@@ -58,10 +60,7 @@ def _mapped(mapping: Any, bucket: str, key: str, where: str) -> tuple[str, str] 
         raise ConfigParseError(f"{where}: 'path_mapping' must map source prefixes to msc://PROFILE/ URLs")
     candidates = []
     for source, destination in mapping.items():
-        if not (isinstance(source, str) and isinstance(destination, str)):
-            continue
-        if not (source.endswith("/") and destination.startswith("msc://") and destination.endswith("/")):
-            continue
+        _check_entry(source, destination, where)
         parsed = urlparse(source)
         if parsed.scheme.lower() != "s3" or source.startswith("/") or parsed.netloc != bucket:
             continue
@@ -71,6 +70,24 @@ def _mapped(mapping: Any, bucket: str, key: str, where: str) -> tuple[str, str] 
         if key.startswith(prefix):
             return profile, key[len(prefix) :].removeprefix("/")
     return None
+
+
+# MSC's schema for path_mapping entries.
+_SOURCE = re.compile(r"^(/|[a-z][a-z0-9+.-]*://)[^/].*/$")
+_DESTINATION = re.compile(r"^msc://[^/]+/$")
+
+
+def _check_entry(source: Any, destination: Any, where: str) -> None:
+    if not isinstance(source, str) or not _SOURCE.match(source):
+        raise ConfigParseError(
+            f"{where}: path_mapping source {source!r} must be a URL prefix or absolute path ending in '/', "
+            f"such as s3://bucket/prefix/"
+        )
+    if not isinstance(destination, str) or not _DESTINATION.match(destination):
+        raise ConfigParseError(
+            f"{where}: path_mapping[{source!r}] must be msc://PROFILE/ (a profile and a trailing '/', no path); "
+            f"put a prefix in that profile's base_path"
+        )
 
 
 def _full_path(url: str, parsed: Any) -> str:
