@@ -145,13 +145,13 @@ def sign_url(
     signer_options: Mapping[str, Any] | None = None,
 ) -> PresignedURL:
     """Like `generate_presigned_url`, without the warning (the result carries it)."""
-    client, path = resolve_storage_client(url)
+    client, path = _resolve(url, object_required=True)
     return client.sign(path, method=method, signer_type=signer_type, signer_options=signer_options)
 
 
 def generate_signed_cookies(url: str, *, signer_options: Mapping[str, Any] | None = None) -> SignedCookies:
     """CloudFront signed cookies for ``msc://profile/path`` (``*`` wildcards allowed)."""
-    client, path = resolve_storage_client(url)
+    client, path = _resolve(url, object_required=True)
     return client.generate_signed_cookies(path, signer_options=signer_options)
 
 
@@ -168,8 +168,13 @@ _clients_lock = threading.Lock()
 
 def resolve_storage_client(url: str) -> tuple[StorageClient, str]:
     """The (cached) client and profile path for ``msc://profile/path`` or ``s3://bucket/key``,
-    as MSC's function of the same name resolves them (s3:// through path_mapping)."""
-    parsed = parse_storage_url(url)
+    as MSC's function of the same name resolves them (s3:// through path_mapping).
+    ``msc://profile/`` gives the profile's client and ``""``, as in MSC."""
+    return _resolve(url, object_required=False)
+
+
+def _resolve(url: str, *, object_required: bool) -> tuple[StorageClient, str]:
+    parsed = parse_storage_url(url, object_required=object_required)
     source = _profile_source(parsed.scheme, parsed.profile, parsed.path)
     return _cached_client(source), source.path
 

@@ -33,8 +33,11 @@ def object_path(path: str) -> str:
     return path.lstrip("/")
 
 
-def parse_storage_url(url: str) -> StorageURL:
-    """Split ``msc://profile/path`` or ``s3://bucket/key``; raise a clear error otherwise."""
+def parse_storage_url(url: str, *, object_required: bool = True) -> StorageURL:
+    """Split ``msc://profile/path`` or ``s3://bucket/key``; raise a clear error otherwise.
+
+    Without ``object_required``, ``msc://profile/`` (path ``""``) is accepted too.
+    """
     if not isinstance(url, str):
         raise InvalidStorageURLError(f"expected an msc:// URL as a string, got {type(url).__name__}")
     if url[: len(_MSC_ONE_SLASH)].lower() == _MSC_ONE_SLASH and url[: len(MSC_SCHEME)].lower() != MSC_SCHEME:
@@ -51,7 +54,7 @@ def parse_storage_url(url: str) -> StorageURL:
     if not profile:
         raise InvalidStorageURLError(f"{url!r} names no {name}: write {scheme}{name.upper()}/PATH")
     path = object_path(path)
-    if not sep or not path:
+    if object_required and (not sep or not path):
         raise InvalidStorageURLError(
             f"{url!r} names no object: add the object's path after the {name}, "
             f"e.g. {scheme}{profile}/datasets/model.bin"
