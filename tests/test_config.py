@@ -248,3 +248,69 @@ def test_unknown_provider_option_warns_once_and_signs(write_config):
         warnings.simplefilter("error")
         msc.clear_client_cache()
         msc.generate_presigned_url("msc://p/other")  # once per profile and option: no second warning
+
+
+SECRET = "Zq9HostileSECRETvalue"
+HOSTILE_YAML = {  # text (SECRET inside), the line the error must name
+    "undefined alias": (f"profiles:\n  p:\n    credentials_provider:\n      type: S3Credentials\n"
+                        f"      options: {{access_key: A, secret_key: *{SECRET}}}\n", 5),
+    "unknown tag": (f"profiles:\n  p:\n    x: !{SECRET} y\n", 3),
+    "python tag": (f"profiles:\n  p:\n    x: !!python/object/apply:os.system ['{SECRET}']\n", 3),
+    "bad escape": (f'profiles:\n  p:\n    secret_key: "ab\\q{SECRET}"\n', 3),
+    "reserved @": (f"profiles:\n  p:\n    secret_key: @{SECRET}\n", 3),
+    "reserved `": (f"profiles:\n  p:\n    secret_key: `{SECRET}\n", 3),
+    "reserved %": (f"profiles:\n  p:\n    secret_key: %{SECRET}\n", 3),
+    "tab indent": (f"profiles:\n  p:\n\tsecret_key: {SECRET}\n", 3),
+    "colon in value": (f"profiles:\n  p:\n    secret_key: {SECRET}: x\n", 3),
+    "unclosed double quote": (f'profiles:\n  p:\n    secret_key: "{SECRET}\n', 4),
+    "unclosed single quote": (f"profiles:\n  p:\n    secret_key: '{SECRET}\n", 4),
+    "duplicate anchor": (f"a: &{SECRET} 1\nb: &{SECRET} 2\n", 2),
+    "flow mapping typo": (f"profiles:\n  p: {{secret_key {SECRET}, x: [}}\n", 2),
+    "bad anchor": (f"profiles:\n  p:\n    x: &{SECRET}!! 1\n", 3),
+    "unclosed flow sequence": (f"profiles:\n  p:\n    x: [{SECRET}\n", 4),
+    "control character": (f"profiles:\n  p:\n    secret_key: \x07{SECRET}\n", 3),
+    "merge of a scalar": (f"profiles:\n  p:\n    <<: {SECRET}\n", 3),
+    "list as key": (f"? [{SECRET}]\n: v\n", 1),
+}  # fmt: skip
+
+
+def _every_message(call) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            call()
+        except msc.ConfigParseError as exc:
+            return [str(exc), repr(exc), *map(str, exc.args), *(str(w.message) for w in caught)]
+    raise AssertionError("no ConfigParseError")
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "pure-python"])
+@pytest.mark.parametrize("case", list(HOSTILE_YAML))
+def test_yaml_errors_name_the_place_and_the_fix_never_the_text(write_config, monkeypatch, case, loader):
+    from msc_notebook.signing import config_files
+
+    if loader == "pure-python":  # the fallback where libyaml is missing; its messages quote values
+        monkeypatch.setattr(config_files, "_YAML_LOADER", yaml.SafeLoader)
+    text, line = HOSTILE_YAML[case]
+    path = write_config({})
+    path.write_text(text)
+    messages = _every_message(lambda: msc.generate_presigned_url("msc://p/k"))
+    messages += _every_message(lambda: msc.StorageClientConfig.from_file("p"))
+    messages += _every_message(lambda: msc.summarize_profiles())
+    messages += _every_message(lambda: msc.StorageClientConfig.from_yaml(text, "p"))
+    for message in messages:
+        assert SECRET not in message and SECRET[:6] not in message
+    assert f"{path} is not valid YAML at line {line}, column " in messages[0]
+    assert "the YAML config is not valid YAML at line" in messages[-1]
+    assert messages[0].rsplit(": ", 1)[-1] != "syntax error"  # says what to fix
+
+
+def test_json_errors_never_quote_the_text(write_config, monkeypatch):
+    path = write_config({}).with_suffix(".json")
+    path.write_text('{"profiles": {"p": {"secret_key": "%s\\x"}}}' % SECRET)
+    monkeypatch.setenv("MSC_CONFIG", str(path))
+    for message in _every_message(lambda: msc.StorageClientConfig.from_file("p")) + _every_message(
+        lambda: msc.StorageClientConfig.from_json(path.read_text(), "p")
+    ):
+        assert SECRET not in message
+    assert "not valid JSON: Invalid \\escape at line 1" in _every_message(lambda: msc.generate_presigned_url("msc://p/k"))[0]

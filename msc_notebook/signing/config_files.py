@@ -80,9 +80,7 @@ def parse_config_text(text: str, syntax: str, where: str) -> dict[str, Any]:
             f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigParseError(f"{where} is not valid YAML{at}: {_yaml_fix(exc)}") from None
+        raise ConfigParseError(f"{where} is not valid YAML{_yaml_place(exc, text)}: {_yaml_fix(exc)}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -105,11 +103,25 @@ _YAML_FIXES = (
     ("escape character", "a double-quoted value holds an unknown backslash escape; use single quotes"),
     ("expected <block end>", "the indentation is inconsistent; align keys of one mapping"),
     ("could not find expected ':'", "a key has no ':' after it, or a quoted value is not closed"),
+    ("unhashable key", "a key is a list or a mapping; a key must be plain text"),
+    ("for merging", "'<<' merges mappings into this one; give it a mapping, or quote the key"),
     ("while scanning a quoted scalar", "a quoted value is not closed; close the quote"),
 )  # fmt: skip
 
 
+def _yaml_place(exc: yaml.YAMLError, text: str) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        return f" at line {mark.line + 1}, column {mark.column + 1}"
+    if isinstance(getattr(exc, "position", None), int):  # a ReaderError: a character YAML does not allow
+        before = text[: exc.position]
+        return f" at line {before.count(chr(10)) + 1}, column {exc.position - before.rfind(chr(10))}"
+    return ""
+
+
 def _yaml_fix(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return "a control character YAML does not allow; remove it or write it as an escape in double quotes"
     text = " ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None)))) or str(exc)
     for needle, fix in _YAML_FIXES:
         if needle in text:

@@ -2,6 +2,8 @@
 
     python tests/msc_configs/extract.py /path/to/multi-storage-client-repo
 
+The committed corpus was taken at MSC commit 712d11fe86b2b6e4d802274712cbb4c930b868b7.
+
 Takes every MSC config found in MSC's docs (YAML/JSON code blocks), its tests
 (string literals that parse as a config, dict literals with a "profiles" key) and
 its own .msc/config.yaml, and writes each as one YAML file here, named after its
