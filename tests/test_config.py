@@ -169,7 +169,7 @@ def test_bad_json_names_the_line(isolated_env, monkeypatch):
         ({"profiles": {"p": "s3"}}, "must be a mapping"),
         ({"profiles": {"p": {"credentials_provider": {}}}}, "no 'storage_provider'"),
         ({"profiles": {"p": {"storage_provider": {"options": {}}}}}, "needs a 'type'"),
-        ({"profiles": {"p": {"storage_provider": {"type": "s3", "options": {}}}}}, "base_path"),
+        ({"profiles": {"p": {"storage_provider": {"type": "s3", "options": {}}}}}, "no bucket in its base_path"),
         ({"profiles": {"p": {"storage_provider": {"type": "s3", "options": {"base_path": "b", "signature_version": "s3"}}}}},
          "always SigV4"),
         ({"profiles": {"p": {"storage_provider": {"type": "s8k", "options": {"base_path": "b"}}}}}, "endpoint_url"),
@@ -187,7 +187,7 @@ def test_bad_json_names_the_line(isolated_env, monkeypatch):
 )  # fmt: skip
 def test_config_errors_say_what_to_fix(write_config, top, match):
     write_config(**{"profiles": {}, **top})
-    with pytest.raises(msc.ConfigError, match=match):
+    with pytest.raises(msc.PresignError, match=match):
         msc.generate_presigned_url("msc://p/k")
 
 
@@ -242,12 +242,24 @@ def test_unknown_provider_option_warns_once_and_signs(write_config):
     assert url.startswith("https://team-bucket.s3.amazonaws.com/k?")
     messages = sorted(str(w.message) for w in caught)
     assert len(messages) == 2
-    assert "'endpoint' is not used for signing" in messages[0] and "did you mean endpoint_url?" in messages[0]
+    assert "option 'endpoint' (did you mean endpoint_url?) is not used for signing" in messages[0]
     assert "'future_msc_option'" in messages[1]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         msc.clear_client_cache()
         msc.generate_presigned_url("msc://p/other")  # once per profile and option: no second warning
+
+
+def test_an_option_name_that_may_hold_a_value_is_not_shown(write_config, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAX")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    path = write_config({})
+    path.write_text(f"profiles:\n  p:\n    storage_provider:\n      type: s3\n      options: "
+                    f"{{base_path: team-bucket, secret_access_key {SECRET}}}\n")  # fmt: skip
+    with pytest.warns(msc.IgnoredOptionWarning) as caught:
+        msc.generate_presigned_url("msc://p/k")
+    [message] = [str(w.message) for w in caught]
+    assert SECRET not in message and "not shown: it may hold a mistyped value" in message
 
 
 SECRET = "Zq9HostileSECRETvalue"

@@ -122,7 +122,7 @@ def test_empty_base_path_one_slash_leading_slashes_and_include_as_in_msc(write_c
     assert msc.StorageClient(msc.StorageClientConfig.from_file("p")).generate_presigned_url("/k.bin") == (
         msc.generate_presigned_url("msc://p/k.bin")
     )
-    with pytest.raises(msc.InvalidStorageURLError, match="base_path is empty, so a path is BUCKET/KEY"):
+    with pytest.raises(msc.InvalidStorageURLError, match="no bucket in its base_path, so a path is BUCKET/KEY"):
         msc.generate_presigned_url("msc://root/just-a-bucket")
 
 

@@ -58,13 +58,8 @@ class S3Location:
     def from_config(cls, provider_type: str, options: Mapping[str, Any], profile: str) -> S3Location:
         where = f"profile {profile!r} ({provider_type})"
         warn_unknown_options(profile, options, _USED_OPTIONS | _IO_OPTIONS, sorted(_USED_OPTIONS))
-        if options.get("base_path") is None:
-            raise ConfigParseError(
-                f"{where}: set storage_provider.options.base_path to BUCKET or BUCKET/PREFIX "
-                f"(or to \"\" to name the bucket in each path, as in MSC)"
-            )
-        # base_path "" or "/": each path starts with its bucket, as in MSC.
-        bucket, _, prefix = str(options["base_path"]).strip("/").partition("/")
+        # No base_path, "" or "/": each path starts with its bucket, as in MSC.
+        bucket, _, prefix = str(options.get("base_path") or "").strip("/").partition("/")
         version = options.get("signature_version")
         if version not in (None, "s3v4", "v4"):
             raise ConfigParseError(
@@ -93,7 +88,8 @@ class S3Location:
         bucket, _, key = path.partition("/")
         if not bucket or not key:
             raise InvalidStorageURLError(
-                f"{path!r} names no bucket and key: this profile's base_path is empty, so a path is BUCKET/KEY"
+                f"{path!r} names no bucket and key: this profile has no bucket in its base_path, so a path is "
+                f"BUCKET/KEY (or set storage_provider.options.base_path to BUCKET or BUCKET/PREFIX)"
             )
         return bucket, key
 
@@ -102,7 +98,8 @@ class S3Location:
         return self.object(path)[1]
 
 
-_warned: set[tuple[str, str]] = set()
+_OPTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_warned: set[tuple[str, Any]] = set()
 _warned_lock = threading.Lock()
 
 
@@ -112,16 +109,19 @@ def warn_unknown_options(profile: str, options: Mapping[str, Any], known: set[st
     MSC passes unknown options through to its provider, so an MSC config may carry
     some; signing goes on. Options we know but cannot honour are errors elsewhere.
     """
-    for option in sorted(set(options) - known):
+    for option in sorted(set(options) - known, key=str):
         with _warned_lock:
             if (profile, option) in _warned:
                 continue
             _warned.add((profile, option))
-        close = difflib.get_close_matches(option, shaping, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        if isinstance(option, str) and _OPTION_NAME.fullmatch(option):
+            close = difflib.get_close_matches(option, shaping, n=1)
+            named = f"option {option!r}" + (f" (did you mean {close[0]}?)" if close else "")
+        else:  # "secret_key SECRET" from a typo in a flow mapping: the name may hold a value
+            named = "an option whose name is not a name (not shown: it may hold a mistyped value)"
         warnings.warn(
-            f"profile {profile!r}: storage_provider option {option!r} is not used for signing and is ignored"
-            f"{hint}; options that shape a URL are {', '.join(shaping)}",
+            f"profile {profile!r}: storage_provider {named} is not used for signing and is ignored; "
+            f"options that shape a URL are {', '.join(shaping)}",
             IgnoredOptionWarning,
             stacklevel=2,
         )
