@@ -145,3 +145,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("CI", "").lower() == "true" and skipped and exitstatus == pytest.ExitCode.OK:
         reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; under CI every test must run", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def freeze_signing_clocks(monkeypatch: pytest.MonkeyPatch, naive_utc) -> None:
+    """Freeze botocore's SigV4 clock and ours (the fast path reads ours) at one instant."""
+    import datetime as dt
+
+    import botocore.auth
+
+    from msc_notebook.signing import times
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *args, **kwargs: naive_utc)
+    monkeypatch.setattr(times, "utcnow", lambda: naive_utc.replace(tzinfo=dt.timezone.utc))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -125,8 +126,13 @@ def test_include_merges_profiles(tmp_path, monkeypatch):
     main = _write(tmp_path / "main.yaml", {"own": PROFILE}, include=["more.yaml"])
     monkeypatch.setenv("MSC_CONFIG", str(main))
     assert msc.StorageClientConfig.from_file("included").profile == "included"
-    _write(tmp_path / "more.yaml", {"own": PROFILE})
-    with pytest.raises(msc.ConfigParseError, match="'own' is defined in both"):
+    _write(tmp_path / "more.yaml", {"own": PROFILE})  # the same profile twice: fine, as in MSC
+    assert msc.StorageClientConfig.from_file("own").profile == "own"
+    _write(tmp_path / "more.yaml", {"own": {**PROFILE, "storage_provider": {"type": "s3", "options": {"base_path": "x"}}}})
+    with pytest.raises(msc.ConfigParseError, match="'own' is defined differently in .*main.yaml and .*more.yaml"):
+        msc.StorageClientConfig.from_file("own")
+    _write(tmp_path / "more.yaml", {"other": PROFILE}, include=["main.yaml"])
+    with pytest.raises(msc.ConfigParseError, match="cannot include others"):
         msc.StorageClientConfig.from_file("own")
 
 
@@ -143,7 +149,7 @@ def test_bad_yaml_names_the_line(isolated_env, monkeypatch):
     path = isolated_env / "bad.yaml"
     path.write_text("profiles:\n  p:\n    storage_provider: {type: s3\n    bad: [\n")
     monkeypatch.setenv("MSC_CONFIG", str(path))
-    with pytest.raises(msc.ConfigParseError, match=r"not valid YAML: .* at line 4"):
+    with pytest.raises(msc.ConfigParseError, match=r"not valid YAML at line 4, column \d+: "):
         msc.generate_presigned_url("msc://p/k")
 
 
@@ -163,9 +169,7 @@ def test_bad_json_names_the_line(isolated_env, monkeypatch):
         ({"profiles": {"p": "s3"}}, "must be a mapping"),
         ({"profiles": {"p": {"credentials_provider": {}}}}, "no 'storage_provider'"),
         ({"profiles": {"p": {"storage_provider": {"options": {}}}}}, "needs a 'type'"),
-        ({"profiles": {"p": {"storage_provider": {"type": "s3", "options": {}}}}}, "base_path"),
-        ({"profiles": {"p": {"storage_provider": {"type": "s3", "options": {"base_path": "b", "endpoint": "x"}}}}},
-         "unknown storage_provider option endpoint"),
+        ({"profiles": {"p": {"storage_provider": {"type": "s3", "options": {}}}}}, "no bucket in its base_path"),
         ({"profiles": {"p": {"storage_provider": {"type": "s3", "options": {"base_path": "b", "signature_version": "s3"}}}}},
          "always SigV4"),
         ({"profiles": {"p": {"storage_provider": {"type": "s8k", "options": {"base_path": "b"}}}}}, "endpoint_url"),
@@ -183,7 +187,7 @@ def test_bad_json_names_the_line(isolated_env, monkeypatch):
 )  # fmt: skip
 def test_config_errors_say_what_to_fix(write_config, top, match):
     write_config(**{"profiles": {}, **top})
-    with pytest.raises(msc.ConfigError, match=match):
+    with pytest.raises(msc.PresignError, match=match):
         msc.generate_presigned_url("msc://p/k")
 
 
@@ -213,13 +217,112 @@ def test_config_edits_take_effect_without_restart(write_config):
     assert msc.generate_presigned_url("msc://p/k").startswith("https://other-bucket.s3.amazonaws.com/k?")
 
 
-def test_dollar_dollar_is_a_literal_dollar_and_secrets_stay_out_of_errors(write_config, monkeypatch):
+def test_dollar_expansion_is_msc_s(write_config, monkeypatch):
+    """$$ stays $$ (MSC has no escape), a $ before a name is a variable; secrets stay out of errors."""
     profile = {**PROFILE, "credentials_provider": {"type": "S3Credentials",
-                                                    "options": {"access_key": "AKIAX", "secret_key": "pa$$word"}}}  # fmt: skip
+                                                    "options": {"access_key": "AKIAX", "secret_key": "pa$$-word$5"}}}  # fmt: skip
     write_config({"p": profile})
-    assert msc.StorageClientConfig.from_file("p").credentials_options["secret_key"] == "pa$word"
-    profile["credentials_provider"]["options"]["secret_key"] = "pa$sWord9xyz"  # a "$" the user meant literally
-    write_config({"p": profile})
-    with pytest.raises(msc.MissingEnvironmentVariableError) as info:
-        msc.StorageClientConfig.from_file("p")
-    assert "sWord9xyz" not in str(info.value) and "secret_key" in str(info.value) and "$$" in str(info.value)
+    assert msc.StorageClientConfig.from_file("p").credentials_options["secret_key"] == "pa$$-word$5"
+    for secret in ("pa$sWord9xyz", "pa$$sWord9xyz", "pa${sWord9xyz}"):  # a "$" the user meant literally
+        profile["credentials_provider"]["options"]["secret_key"] = secret
+        write_config({"p": profile})
+        with pytest.raises(msc.MissingEnvironmentVariableError) as info:
+            msc.StorageClientConfig.from_file("p")
+        assert "sWord9xyz" not in str(info.value) and "secret_key" in str(info.value)
+        assert "FileBasedCredentials" in str(info.value)
+    monkeypatch.setenv("sWord9xyz", "-value")
+    assert msc.StorageClientConfig.from_file("p").credentials_options["secret_key"] == "pa-value"
+
+
+def test_unknown_provider_option_warns_once_and_signs(write_config):
+    write_config({"p": {**PROFILE, "storage_provider": {"type": "s3", "options": {
+        "base_path": "team-bucket", "region_name": "us-east-1", "endpoint": "http://x", "future_msc_option": 1}}}})  # fmt: skip
+    with pytest.warns(msc.IgnoredOptionWarning) as caught:
+        url = msc.generate_presigned_url("msc://p/k")
+    assert url.startswith("https://team-bucket.s3.amazonaws.com/k?")
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 2
+    assert "option 'endpoint' (did you mean endpoint_url?) is not used for signing" in messages[0]
+    assert "'future_msc_option'" in messages[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        msc.clear_client_cache()
+        msc.generate_presigned_url("msc://p/other")  # once per profile and option: no second warning
+
+
+def test_an_option_name_that_may_hold_a_value_is_not_shown(write_config, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAX")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    path = write_config({})
+    path.write_text(f"profiles:\n  p:\n    storage_provider:\n      type: s3\n      options: "
+                    f"{{base_path: team-bucket, secret_access_key {SECRET}}}\n")  # fmt: skip
+    with pytest.warns(msc.IgnoredOptionWarning) as caught:
+        msc.generate_presigned_url("msc://p/k")
+    [message] = [str(w.message) for w in caught]
+    assert SECRET not in message and "not shown: it may hold a mistyped value" in message
+
+
+SECRET = "Zq9HostileSECRETvalue"
+HOSTILE_YAML = {  # text (SECRET inside), the line the error must name
+    "undefined alias": (f"profiles:\n  p:\n    credentials_provider:\n      type: S3Credentials\n"
+                        f"      options: {{access_key: A, secret_key: *{SECRET}}}\n", 5),
+    "unknown tag": (f"profiles:\n  p:\n    x: !{SECRET} y\n", 3),
+    "python tag": (f"profiles:\n  p:\n    x: !!python/object/apply:os.system ['{SECRET}']\n", 3),
+    "bad escape": (f'profiles:\n  p:\n    secret_key: "ab\\q{SECRET}"\n', 3),
+    "reserved @": (f"profiles:\n  p:\n    secret_key: @{SECRET}\n", 3),
+    "reserved `": (f"profiles:\n  p:\n    secret_key: `{SECRET}\n", 3),
+    "reserved %": (f"profiles:\n  p:\n    secret_key: %{SECRET}\n", 3),
+    "tab indent": (f"profiles:\n  p:\n\tsecret_key: {SECRET}\n", 3),
+    "colon in value": (f"profiles:\n  p:\n    secret_key: {SECRET}: x\n", 3),
+    "unclosed double quote": (f'profiles:\n  p:\n    secret_key: "{SECRET}\n', 4),
+    "unclosed single quote": (f"profiles:\n  p:\n    secret_key: '{SECRET}\n", 4),
+    "duplicate anchor": (f"a: &{SECRET} 1\nb: &{SECRET} 2\n", 2),
+    "flow mapping typo": (f"profiles:\n  p: {{secret_key {SECRET}, x: [}}\n", 2),
+    "bad anchor": (f"profiles:\n  p:\n    x: &{SECRET}!! 1\n", 3),
+    "unclosed flow sequence": (f"profiles:\n  p:\n    x: [{SECRET}\n", 4),
+    "control character": (f"profiles:\n  p:\n    secret_key: \x07{SECRET}\n", 3),
+    "merge of a scalar": (f"profiles:\n  p:\n    <<: {SECRET}\n", 3),
+    "list as key": (f"? [{SECRET}]\n: v\n", 1),
+}  # fmt: skip
+
+
+def _every_message(call) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            call()
+        except msc.ConfigParseError as exc:
+            return [str(exc), repr(exc), *map(str, exc.args), *(str(w.message) for w in caught)]
+    raise AssertionError("no ConfigParseError")
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "pure-python"])
+@pytest.mark.parametrize("case", list(HOSTILE_YAML))
+def test_yaml_errors_name_the_place_and_the_fix_never_the_text(write_config, monkeypatch, case, loader):
+    from msc_notebook.signing import config_files
+
+    if loader == "pure-python":  # the fallback where libyaml is missing; its messages quote values
+        monkeypatch.setattr(config_files, "_yaml_loader", lambda: yaml.SafeLoader)
+    text, line = HOSTILE_YAML[case]
+    path = write_config({})
+    path.write_text(text)
+    messages = _every_message(lambda: msc.generate_presigned_url("msc://p/k"))
+    messages += _every_message(lambda: msc.StorageClientConfig.from_file("p"))
+    messages += _every_message(lambda: msc.summarize_profiles())
+    messages += _every_message(lambda: msc.StorageClientConfig.from_yaml(text, "p"))
+    for message in messages:
+        assert SECRET not in message and SECRET[:6] not in message
+    assert f"{path} is not valid YAML at line {line}, column " in messages[0]
+    assert "the YAML config is not valid YAML at line" in messages[-1]
+    assert messages[0].rsplit(": ", 1)[-1] != "syntax error"  # says what to fix
+
+
+def test_json_errors_never_quote_the_text(write_config, monkeypatch):
+    path = write_config({}).with_suffix(".json")
+    path.write_text('{"profiles": {"p": {"secret_key": "%s\\x"}}}' % SECRET)
+    monkeypatch.setenv("MSC_CONFIG", str(path))
+    for message in _every_message(lambda: msc.StorageClientConfig.from_file("p")) + _every_message(
+        lambda: msc.StorageClientConfig.from_json(path.read_text(), "p")
+    ):
+        assert SECRET not in message
+    assert "not valid JSON: Invalid \\escape at line 1" in _every_message(lambda: msc.generate_presigned_url("msc://p/k"))[0]

@@ -250,9 +250,10 @@ def test_s3_scheme_uses_the_default_chain(monkeypatch):
     assert "/eu-west-1/s3/aws4_request" in _query(url)["X-Amz-Credential"]
 
 
-def test_s3_scheme_reuses_a_matching_msc_profile(write_config):
-    write_config({"s3-team-bucket": _static_profile(access_key="AKIAFROMPROFILE", secret_key="s") | {
-        "storage_provider": {"type": "s3", "options": {"base_path": "team-bucket", "region_name": "us-east-1"}}}})
+def test_s3_scheme_uses_the_profile_path_mapping_names(write_config):
+    write_config({"team": _static_profile(access_key="AKIAFROMPROFILE", secret_key="s") | {
+        "storage_provider": {"type": "s3", "options": {"base_path": "team-bucket", "region_name": "us-east-1"}}}},
+        path_mapping={"s3://team-bucket/": "msc://team/"})
     url = msc.generate_presigned_url("s3://team-bucket/k")
     assert _query(url)["X-Amz-Credential"].startswith("AKIAFROMPROFILE/")
 

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 from botocore.config import Config
+from conftest import freeze_signing_clocks
 
 import msc_notebook as msc
 
@@ -16,12 +17,7 @@ FROZEN = datetime(2026, 3, 14, 15, 9, 26)  # botocore's SigV4 signer uses naive 
 @pytest.fixture
 def frozen_botocore(monkeypatch):
     """botocore's clock and ours (the fast SigV4 path reads ours) stopped at FROZEN."""
-    import botocore.auth
-
-    from msc_notebook.signing import times
-
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: FROZEN)
-    monkeypatch.setattr(times, "utcnow", lambda: FROZEN.replace(tzinfo=timezone.utc))
+    freeze_signing_clocks(monkeypatch, FROZEN)
 
 
 CASES = [

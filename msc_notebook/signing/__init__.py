@@ -21,6 +21,7 @@ from .errors import (
     CredentialExpiryWarning,
     CredentialsError,
     CredentialsExpiredError,
+    IgnoredOptionWarning,
     InvalidStorageURLError,
     MissingEnvironmentVariableError,
     PrefixShareError,
@@ -44,7 +45,13 @@ from .request import (
 from .result import ExpiryFacts, PresignedURL, SignedCookies, SignerDetails
 from .s3 import S3Details
 from .sharing import fsspec_storage_options, object_url, signed_parameters, signed_query, wildcard_base
-from .shortcuts import clear_client_cache, generate_presigned_url, generate_signed_cookies, storage_client
+from .shortcuts import (
+    clear_client_cache,
+    generate_presigned_url,
+    generate_signed_cookies,
+    resolve_storage_client,
+    storage_client,
+)
 from .signer import SigningRequest, URLSigner, register_signer
 from .storage_url import StorageURL, parse_storage_url
 from .times import describe_duration, parse_duration, utc_text
@@ -60,6 +67,7 @@ __all__ = [
     "CredentialStatus",
     "CredentialsError",
     "CredentialsExpiredError",
+    "IgnoredOptionWarning",
     "DEFAULT_EXPIRES_IN",
     "ExpiryFacts",
     "InvalidStorageURLError",
@@ -102,6 +110,7 @@ __all__ = [
     "parse_storage_url",
     "register_signer",
     "request_from_arguments",
+    "resolve_storage_client",
     "signed_parameters",
     "share_prefix",
     "signed_query",

@@ -13,6 +13,7 @@ from .listing import ListingPage, ObjectMetadata
 from .options import SignerType, check_method, check_option_names
 from .result import ExpiryFacts, PresignedURL, SignedCookies
 from .signer import SigningRequest, URLSigner, native_signer_class, signer_class
+from .storage_url import object_path
 
 LIST_PAGE_SIZE = 1000  # S3's own maximum per ListObjectsV2 call
 
@@ -83,6 +84,8 @@ class StorageClient:
         self, path: str, method: str, signer_type: Any, signer_options: Mapping[str, Any] | None
     ) -> tuple[URLSigner, SigningRequest]:
         """The checks every signer gets: path, signer type, method, option names."""
+        self._config.check_signable()
+        path = object_path(path) if isinstance(path, str) else path  # "/x" is "x", as in MSC
         if not isinstance(path, str) or not path:
             raise InvalidStorageURLError("path must be a non-empty object path such as 'datasets/model.bin'")
         signer_cls = signer_class(self._config, signer_type)

@@ -62,38 +62,84 @@ def read_config_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigParseError(f"cannot read MSC config {path}: {exc.strerror or exc}") from None
-    if path.suffix != ".json":
-        data = _parse_yaml(path, text)
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigParseError(
-                f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-            ) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigParseError(f"{path} must hold a mapping with a 'profiles' key at the top level")
-    return data
+    return parse_config_text(text, "json" if path.suffix == ".json" else "yaml", str(path))
 
 
-def _parse_yaml(path: Path, text: str) -> Any:
+def parse_config_text(text: str, syntax: str, where: str) -> dict[str, Any]:
+    """Parse the text of a config (``syntax`` "yaml" or "json") into its top-level mapping.
+
+    Errors name the place, line and column and what to fix, never the text there:
+    a config's values include secrets, and parser messages quote them.
+    """
     import yaml  # here, not at the top: PyYAML costs a third of `%load_ext msc_notebook`
 
     try:
-        return yaml.safe_load(text)
+        data = json.loads(text) if syntax == "json" else yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (safe loader)
+    except json.JSONDecodeError as exc:
+        raise ConfigParseError(
+            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise ConfigParseError(f"{path} is not valid YAML: {problem}{where}") from None
+        raise ConfigParseError(f"{where} is not valid YAML{_yaml_place(exc, text)}: {_yaml_fix(exc)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigParseError(f"{where} must hold a mapping with a 'profiles' key at the top level")
+    return data
+
+
+def _yaml_loader():
+    """libyaml's safe loader where it is installed (2.5x faster on large configs), else pyyaml's own."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# What to fix, by the parser's problem. Only fixed words: pyyaml's own text quotes
+# the value at fault (an alias name, a tag, a character), which may be a secret.
+_YAML_FIXES = (
+    ("undefined alias", "a value starts with '*', which YAML reads as an alias; quote the value"),
+    ("constructor for the tag", "a value starts with '!', which YAML reads as a tag; quote the value"),
+    ("cannot start any token", "a value starts with a character YAML reserves (such as @, ` or %) or a "
+                               "tab indents a line; quote the value, indent with spaces"),
+    ("mapping values are not allowed", "an unquoted value holds ': '; quote the value"),
+    ("found duplicate anchor", "an anchor (&name) is defined twice; quote values that start with '&'"),
+    ("escape character", "a double-quoted value holds an unknown backslash escape; use single quotes"),
+    ("expected <block end>", "the indentation is inconsistent; align keys of one mapping"),
+    ("could not find expected ':'", "a key has no ':' after it, or a quoted value is not closed"),
+    ("unhashable key", "a key is a list or a mapping; a key must be plain text"),
+    ("for merging", "'<<' merges mappings into this one; give it a mapping, or quote the key"),
+    ("while scanning a quoted scalar", "a quoted value is not closed; close the quote"),
+)  # fmt: skip
+
+
+def _yaml_place(exc: Exception, text: str) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        return f" at line {mark.line + 1}, column {mark.column + 1}"
+    if isinstance(getattr(exc, "position", None), int):  # a ReaderError: a character YAML does not allow
+        before = text[: exc.position]
+        return f" at line {before.count(chr(10)) + 1}, column {exc.position - before.rfind(chr(10))}"
+    return ""
+
+
+def _yaml_fix(exc: Exception) -> str:
+    from yaml.reader import ReaderError
+
+    if isinstance(exc, ReaderError):
+        return "a control character YAML does not allow; remove it or write it as an escape in double quotes"
+    text = " ".join(filter(None, (getattr(exc, "context", None), getattr(exc, "problem", None)))) or str(exc)
+    for needle, fix in _YAML_FIXES:
+        if needle in text:
+            return fix
+    return "a syntax error; check the quoting and indentation there (values holding : # * & ! need quotes)"
 
 
 def load_config_file(path: Path) -> tuple[dict[str, Any], list[Path]]:
     """Read a config and merge the files its ``include`` list names (one level, as MSC).
 
-    Returns the merged config and every file it was read from.
+    As in MSC, a profile or path_mapping entry may appear in several files if it is
+    identical in each. Returns the merged config and every file it was read from.
     """
     data = read_config_file(path)
     sources = [path]
@@ -102,45 +148,56 @@ def load_config_file(path: Path) -> tuple[dict[str, Any], list[Path]]:
         includes = [includes]
     if not isinstance(includes, list):
         raise ConfigParseError(f"{path}: 'include' must be a list of file paths")
-    if not includes:
-        return data, sources
-    profiles = data.get("profiles") or {}
-    if not isinstance(profiles, dict):
-        raise ConfigParseError(f"{path}: 'profiles' must map profile names to profiles")
-    profiles = dict(profiles)
     for entry in includes:
         included_path = (path.parent / expand_env_vars(str(entry), f"{path}: include")).resolve()
         if not included_path.is_file():
             raise ConfigParseError(f"{path}: included file {included_path} does not exist")
         included = read_config_file(included_path)
+        if "include" in included:
+            raise ConfigParseError(f"{included_path}: an included file cannot include others (MSC allows one level)")
         sources.append(included_path)
-        included_profiles = included.get("profiles") or {}
-        if not isinstance(included_profiles, dict):
-            raise ConfigParseError(f"{included_path}: 'profiles' must map profile names to profiles")
-        for name, profile in included_profiles.items():
-            if name in profiles:
-                raise ConfigParseError(
-                    f"profile {name!r} is defined in both {path} and {included_path}; keep one"
-                )
-            profiles[name] = profile
         for key, value in included.items():
-            if key != "profiles":
+            if key in _MERGED_BY_ENTRY:
+                data[key] = _merge_entries(key, data.get(key), value, path, included_path)
+            else:
                 data.setdefault(key, value)
-    data["profiles"] = profiles
     return data, sources
 
 
-_VARIABLE = re.compile(r"\$(?:(?P<escaped>\$)|\{(?P<braced>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+_MERGED_BY_ENTRY = ("profiles", "path_mapping")
+
+
+def _merge_entries(key: str, base: Any, new: Any, path: Path, included_path: Path) -> dict[str, Any]:
+    for where, section in ((path, base), (included_path, new)):
+        if section is not None and not isinstance(section, dict):
+            raise ConfigParseError(f"{where}: '{key}' must be a mapping")
+    merged = dict(base or {})
+    for name, entry in (new or {}).items():
+        if name in merged and merged[name] != entry:
+            raise ConfigParseError(
+                f"{key} entry {name!r} is defined differently in {path} and {included_path}; keep one"
+            )
+        merged[name] = entry
+    return merged
+
+
+# os.path.expandvars (POSIX), which MSC applies to every string of the config:
+# a set variable is replaced, anything else (``$$``, ``$5``, an unset name) is kept.
+_EXPANDVARS = re.compile(r"\$(\w+|\{[^}]*\})", re.ASCII)
+# MSC's check on the result: what still reads as a variable is an error.
+_UNRESOLVED = re.compile(r"\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*")
 # Values whose text must never reach a message: a "$" inside one is part of the secret.
 _SECRET_FIELDS = ("secret_key", "session_token", "access_key", "password", "token")
 
 
 def expand_env_vars(value: Any, where: str, environ: Mapping[str, str] | None = None) -> Any:
-    """Replace ``${VAR}`` and ``$VAR`` in every string of ``value``; ``$$`` is a literal ``$``.
+    """Expand ``${VAR}`` and ``$VAR`` in every string of ``value`` exactly as MSC does.
 
-    A variable that is not set is an error naming it and where it is used (MSC
-    would fail too, with a less helpful message) - except in secret fields, where
-    the "variable" may be a piece of the secret: there only the field is named.
+    That is ``os.path.expandvars``, then an error if anything still reads as a
+    variable. So ``$$`` stays ``$$`` and ``$5`` stays ``$5`` (MSC has no escape for
+    a literal ``$``), and a variable's own value is not expanded again but must not
+    look like a variable either. The error names the variable and where it is used,
+    except in secret fields, where the "variable" may be a piece of the secret.
     """
     env = os.environ if environ is None else environ
     if isinstance(value, dict):
@@ -151,19 +208,22 @@ def expand_env_vars(value: Any, where: str, environ: Mapping[str, str] | None = 
         return value
 
     def substitute(match: re.Match[str]) -> str:
-        if match.group("escaped"):
-            return "$"
-        name = match.group("braced") if match.group("braced") is not None else match.group("plain")
-        if name in env:
-            return env[name]
-        if where.rsplit(".", 1)[-1].endswith(_SECRET_FIELDS):
-            raise MissingEnvironmentVariableError(
-                f"{where} refers to an environment variable that is not set; set it, or write $$ for a "
-                f"literal $ in the value"
-            )
-        raise MissingEnvironmentVariableError(
-            f"the MSC config uses ${{{name}}} in {where}, but the environment variable "
-            f"{name} is not set; set it (export {name}=...), put the value in the config, or write $$ for a literal $"
-        )
+        name = match.group(1)
+        name = name[1:-1] if name.startswith("{") else name
+        return env.get(name, match.group(0))
 
-    return _VARIABLE.sub(substitute, value)
+    expanded = _EXPANDVARS.sub(substitute, value)
+    unresolved = _UNRESOLVED.search(expanded)
+    if unresolved is None:
+        return expanded
+    if where.rsplit(".", 1)[-1].endswith(_SECRET_FIELDS):
+        raise MissingEnvironmentVariableError(
+            f"{where} refers to an environment variable that is not set (MSC reads $NAME and ${{NAME}} in a value "
+            f"as one, and has no escape for a literal $); set it, or keep a secret with such a $ in a "
+            f"FileBasedCredentials file"
+        )
+    name = unresolved.group(0).strip("${}")
+    raise MissingEnvironmentVariableError(
+        f"the MSC config uses ${{{name}}} in {where}, but the environment variable {name} is not set; "
+        f"set it (export {name}=...) or put the value in the config"
+    )

@@ -41,6 +41,10 @@ STATIC_CREDENTIALS = "S3Credentials"
 FILE_CREDENTIALS = "FileBasedCredentials"
 CREDENTIALS_TIMEOUT_ENV = "MSC_NOTEBOOK_CREDENTIALS_TIMEOUT"
 DEFAULT_CREDENTIALS_TIMEOUT = 60.0
+# ais_s3 without a credentials_provider: MSC signs with placeholder keys, which an
+# AIStore without authentication accepts; the result's credential source says so.
+AIS_NO_CREDENTIALS = "ais-no-credentials"
+_AIS_PLACEHOLDER_KEYS = {"access_key": "FAKEKEY", "secret_key": "FAKESECRET", "token": None, "expiry_time": None}
 _OPTIONS = {
     STATIC_CREDENTIALS: ({"access_key", "secret_key"}, {"session_token", "expiration"}),
     FILE_CREDENTIALS: ({"credential_file_path"}, set()),
@@ -63,6 +67,7 @@ _SOURCE_NAMES = {
     "explicit": "explicit keys",
     "msc-config": "keys in the MSC config",
     "msc-credential-file": "MSC credential file",
+    AIS_NO_CREDENTIALS: "no credentials (MSC's placeholder keys: AIStore without authentication ignores the signature)",
 }
 
 
@@ -304,6 +309,8 @@ class _BoundedProcess(subprocess.Popen):
 def _explicit_provider(config: StorageClientConfig):
     """A botocore CredentialProvider for the profile's credentials_provider, or None."""
     kind = config.credentials_type
+    if kind is None and config.provider_type == "ais_s3":
+        return _metadata_provider(AIS_NO_CREDENTIALS, lambda: _AIS_PLACEHOLDER_KEYS)
     if kind is None:
         return None
     where = f"profile {config.profile!r} credentials_provider"

@@ -92,3 +92,7 @@ class PrivateKeyError(CredentialsError):
 
     def __init__(self, message: str, *, field: str | None = "private_key_path") -> None:
         super().__init__(message, field=field)
+
+
+class IgnoredOptionWarning(UserWarning):
+    """A config option this library does not know, and which does not change a URL, is ignored."""

@@ -8,8 +8,10 @@ the hand-written SigV4 path in `sigv4` where it reproduces botocore's exactly
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import times
 from .credentials import AWSCredentials, CredentialStatus
-from .errors import ConfigParseError, PresignError, SignerOptionError
+from .errors import ConfigParseError, IgnoredOptionWarning, InvalidStorageURLError, PresignError, SignerOptionError
 from .keys import check_object_key, is_prefix_share
 from .listing import ListingPage, ObjectMetadata
 from .options import SignerType, check_expires_in, check_header_options
@@ -77,17 +79,13 @@ class S3Location:
     @classmethod
     def from_config(cls, provider_type: str, options: Mapping[str, Any], profile: str) -> S3Location:
         where = f"profile {profile!r} ({provider_type})"
-        unknown = sorted(set(options) - _USED_OPTIONS - _IO_OPTIONS)
-        if unknown:
-            raise ConfigParseError(
-                f"{where}: unknown storage_provider option{'s' if len(unknown) > 1 else ''} "
-                f"{', '.join(unknown)}; options that shape a URL are {', '.join(sorted(_USED_OPTIONS))}"
-            )
+        warn_unknown_options(profile, options, _USED_OPTIONS | _IO_OPTIONS, sorted(_USED_OPTIONS))
         base_path = options.get("base_path") or ""
-        if not isinstance(base_path, str) or not base_path.strip("/"):
-            raise ConfigParseError(f"{where}: set storage_provider.options.base_path to BUCKET or BUCKET/PREFIX")
+        if not isinstance(base_path, str):
+            raise ConfigParseError(f"{where}: base_path must be text: BUCKET, BUCKET/PREFIX, or empty")
+        # No base_path, "" or "/": each path starts with its bucket, as in MSC.
         bucket, _, prefix = base_path.strip("/").partition("/")
-        if not _BUCKET.match(bucket):
+        if bucket and not _BUCKET.match(bucket):
             raise ConfigParseError(
                 f"{where}: base_path starts with {bucket!r}, which is not a bucket name S3 accepts "
                 f"(letters, digits, '.', '-' and '_', at most 255)"
@@ -116,9 +114,53 @@ class S3Location:
             )
         return cls(bucket, prefix.rstrip("/"), endpoint or None, region or None, dict(s3_config))
 
+    def object(self, path: str) -> tuple[str, str]:
+        """The bucket and key for a profile path: the prefix and path joined by one '/'.
+
+        Without a bucket in base_path, the path's first segment is the bucket.
+        """
+        if self.bucket:
+            return self.bucket, f"{self.prefix}/{path}" if self.prefix else path
+        bucket, _, key = path.partition("/")
+        if not bucket or not key:
+            raise InvalidStorageURLError(
+                f"{path!r} names no bucket and key: this profile has no bucket in its base_path, so a path is "
+                f"BUCKET/KEY (or set storage_provider.options.base_path to BUCKET or BUCKET/PREFIX)"
+            )
+        return bucket, key
+
     def key(self, path: str) -> str:
-        """The object key for a profile path: prefix and path joined by one '/'."""
-        return f"{self.prefix}/{path}" if self.prefix else path
+        """The object key for a profile path (without its bucket)."""
+        return self.object(path)[1]
+
+
+_OPTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_warned: set[tuple[str, Any]] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_unknown_options(profile: str, options: Mapping[str, Any], known: set[str], shaping: list[str]) -> None:
+    """Warn once per profile and option about a storage_provider option we do not know.
+
+    MSC passes unknown options through to its provider, so an MSC config may carry
+    some; signing goes on. Options we know but cannot honour are errors elsewhere.
+    """
+    for option in sorted(set(options) - known, key=str):
+        with _warned_lock:
+            if (profile, option) in _warned:
+                continue
+            _warned.add((profile, option))
+        if isinstance(option, str) and _OPTION_NAME.fullmatch(option):
+            close = difflib.get_close_matches(option, shaping, n=1)
+            named = f"option {option!r}" + (f" (did you mean {close[0]}?)" if close else "")
+        else:  # "secret_key SECRET" from a typo in a flow mapping: the name may hold a value
+            named = "an option whose name is not a name (not shown: it may hold a mistyped value)"
+        warnings.warn(
+            f"profile {profile!r}: storage_provider {named} is not used for signing and is ignored; "
+            f"options that shape a URL are {', '.join(shaping)}",
+            IgnoredOptionWarning,
+            stacklevel=2,
+        )
 
 
 def _check_endpoint(endpoint: Any, where: str) -> None:
@@ -168,7 +210,7 @@ class S3URLSigner(URLSigner):
 
     def sign(self, request: SigningRequest) -> PresignedURL:
         expires_in = self._check(request)
-        key = self.location.key(request.path)
+        bucket, key = self.location.object(request.path)
         params = {
             parameter: request.options[option]
             for option, (parameter, _) in _METHOD_OPTIONS.items()
@@ -177,16 +219,16 @@ class S3URLSigner(URLSigner):
         # One load gives the credentials and their expiry together (it refuses expired ones):
         # the fast path signs with exactly those, so the expiry shown is theirs.
         status, credentials = self._credentials.current()
-        presigner = self._fast_presigner(credentials)
+        presigner = self._fast_presigner(credentials) if bucket == self.location.bucket else None
         if presigner is not None:
             signed_at = times.utcnow().replace(microsecond=0)  # X-Amz-Date has whole seconds
             url = presigner.presign(
                 credentials, key, method=request.method, expires_in=expires_in, signed_at=signed_at, params=params
             )
-        else:
+        else:  # what the fast path does not cover, and buckets named in the path: botocore
             url = self.client().generate_presigned_url(
                 _CLIENT_METHODS[request.method],
-                Params={"Bucket": self.location.bucket, "Key": key, **params},
+                Params={"Bucket": bucket, "Key": key, **params},
                 ExpiresIn=expires_in,
                 HttpMethod=request.method,
             )
@@ -200,7 +242,7 @@ class S3URLSigner(URLSigner):
             signed_at=signed_at,
             expires_in=expires_in,
             credential_expiry=status.expiry,
-            details=S3Details(self.location.bucket, key, status.source, params.get("ContentType")),
+            details=S3Details(bucket, key, status.source, params.get("ContentType")),
         )
 
     def sign_many(self, paths: Iterable[str], *, expires_in: int, signed_at: datetime) -> list[str]:
@@ -216,18 +258,21 @@ class S3URLSigner(URLSigner):
             raise ValueError("signed_at must be timezone-aware (UTC)")
         expires_in = check_expires_in(expires_in)
         _, credentials = self._credentials.current()  # refuses expired credentials before any URL is made
-        keys = map(self.location.key, paths)
         presigner = self._fast_presigner(credentials)
         if presigner is not None:
+            keys = map(self.location.key, paths)
             return presigner.presign_many(credentials, keys, expires_in=expires_in, signed_at=signed_at)
-        client, bucket = self.client(), self.location.bucket
+        client = self.client()
         return [
             client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in)
-            for key in keys
+            for bucket, key in map(self.location.object, paths)
         ]
 
     def _fast_presigner(self, credentials: FrozenCredentials) -> BucketPresigner | None:
-        """The SigV4 fast path for this profile, decided on first use; None: botocore signs."""
+        """The SigV4 fast path for this profile's bucket, decided on first use; None: botocore signs
+        (also for a profile whose paths name their bucket: the path is for one bucket)."""
+        if not self.location.bucket:
+            return None
         with self._presigner_lock:
             if not self._presigner_decided:
                 self._presigner = BucketPresigner.for_client(self.client(), self.location.bucket, credentials)
@@ -266,8 +311,18 @@ class S3URLSigner(URLSigner):
         import botocore.exceptions
 
         location = self.location
-        root = f"{location.prefix}/" if location.prefix else ""
-        request = {"Bucket": location.bucket, "Prefix": root + prefix, "MaxKeys": page_size}
+        if location.bucket:
+            bucket, root, shown = location.bucket, f"{location.prefix}/" if location.prefix else "", ""
+            listed = root + prefix
+        else:  # a profile whose paths start with their bucket
+            bucket, _, listed = prefix.partition("/")
+            if not bucket:
+                raise PresignError(
+                    f"profile {self.config.profile!r} names no bucket in its base_path: type BUCKET/ to list a bucket",
+                    field="path",
+                )
+            root, shown = "", f"{bucket}/"
+        request = {"Bucket": bucket, "Prefix": listed, "MaxKeys": page_size}
         if delimiter:
             request["Delimiter"] = "/"
         if token:
@@ -281,9 +336,11 @@ class S3URLSigner(URLSigner):
             raise PresignError(f"cannot list {where}: {code}", field="path") from None
         except botocore.exceptions.BotoCoreError as exc:
             raise PresignError(f"cannot list {where}: {exc}", field="path") from None
-        entries = [ObjectMetadata(p["Prefix"][len(root) :], type="directory") for p in response.get("CommonPrefixes", [])]
+        entries = [
+            ObjectMetadata(shown + p["Prefix"][len(root) :], type="directory") for p in response.get("CommonPrefixes", [])
+        ]
         entries += [
-            ObjectMetadata(o["Key"][len(root) :], o.get("Size"), o.get("LastModified"))
+            ObjectMetadata(shown + o["Key"][len(root) :], o.get("Size"), o.get("LastModified"))
             for o in response.get("Contents", [])
         ]
         if delimiter:

@@ -15,12 +15,12 @@ from typing import Any
 
 from .cache import Built, FileCache, stamped
 from .client import StorageClient, warned
-from .config import StorageClientConfig, load_config, load_profiles, profile_entry
-from .config_files import expand_env_vars, find_config_file
+from .config import StorageClientConfig, load_config, profile_entry
+from .config_files import find_config_file
 from .credentials import FILE_CREDENTIALS
-from .errors import ConfigNotFoundError
 from .options import SignerType
 from .result import PresignedURL, SignedCookies
+from .s3_urls import ProfileSource, resolve_s3_url
 from .storage_url import StorageURL, parse_storage_url
 
 _clients: FileCache[StorageClient] = FileCache()
@@ -35,9 +35,9 @@ def generate_presigned_url(
     warn: bool = True,
 ) -> PresignedURL:
     """Sign ``msc://profile/path`` (or ``s3://bucket/key``), as MSC's shortcut does."""
-    target = _target(url)
-    result = storage_client(target).generate_presigned_url(
-        target.path, method=method, signer_type=signer_type, signer_options=signer_options, warn=False
+    client, path = _resolve(url, object_required=True)
+    result = client.generate_presigned_url(
+        path, method=method, signer_type=signer_type, signer_options=signer_options, warn=False
     )
     return warned(result, warn)
 
@@ -46,24 +46,21 @@ def generate_signed_cookies(
     url: str | StorageURL, *, signer_options: Mapping[str, Any] | None = None, warn: bool = True
 ) -> SignedCookies:
     """CloudFront signed cookies for ``msc://profile/path`` (``*`` wildcards allowed)."""
-    target = _target(url)
-    result = storage_client(target).generate_signed_cookies(target.path, signer_options=signer_options, warn=False)
-    return warned(result, warn)
+    client, path = _resolve(url, object_required=True)
+    return warned(client.generate_signed_cookies(path, signer_options=signer_options, warn=False), warn)
+
+
+def resolve_storage_client(url: str | StorageURL) -> tuple[StorageClient, str]:
+    """The (cached) client and profile path for ``msc://profile/path`` or ``s3://bucket/key``,
+    as MSC's function of the same name resolves them (s3:// through path_mapping).
+    ``msc://profile/`` gives the profile's client and ``""``, as in MSC."""
+    return _resolve(url, object_required=False)
 
 
 def storage_client(profile: str | StorageURL) -> StorageClient:
     """The cached client for an MSC profile name, or for the profile (or bucket) of a parsed URL."""
     target = StorageURL("msc", profile, "") if isinstance(profile, str) else profile
-    scheme, name = target.scheme, target.profile
-    path, raw = _profile_source(scheme, name)
-    profile_name = name if scheme == "msc" else f"_s3-{name}"
-
-    def build() -> Built[StorageClient]:
-        # Stamped before use: FileBasedCredentials are read again only when the file changes.
-        files = [stamped(credential_file)] if (credential_file := _credential_file(raw)) else []
-        return Built(StorageClient(StorageClientConfig.from_profile(profile_name, raw, path, scheme=scheme)), files)
-
-    return _clients.get((scheme, name), build, version=(str(path), json.dumps(raw, sort_keys=True, default=str)))
+    return _cached_client(_profile_source(target.scheme, target.profile, target.path))
 
 
 def clear_client_cache() -> None:
@@ -71,28 +68,32 @@ def clear_client_cache() -> None:
     _clients.clear()
 
 
-def _target(url: str | StorageURL) -> StorageURL:
-    return url if isinstance(url, StorageURL) else parse_storage_url(url)
+def _resolve(url: str | StorageURL, *, object_required: bool) -> tuple[StorageClient, str]:
+    parsed = url if isinstance(url, StorageURL) else parse_storage_url(url, object_required=object_required)
+    source = _profile_source(parsed.scheme, parsed.profile, parsed.path)
+    return _cached_client(source), source.path
 
 
-def _profile_source(scheme: str, name: str) -> tuple[Path | None, Any]:
-    """The config file and the expanded raw profile for ``msc://name`` or ``s3://name``."""
-    if scheme == "msc":
-        path = find_config_file()
-        return path, profile_entry(load_config(path), name, str(path))
-    # s3://bucket/key: reuse a profile named s3-BUCKET for that bucket, as MSC does,
-    # else the AWS default credential chain.
-    try:
-        path, profiles = load_profiles()
-    except ConfigNotFoundError:
-        path, profiles = None, {}
-    candidate = profiles.get(f"s3-{name}")
-    if isinstance(candidate, Mapping):
-        expanded = expand_env_vars(candidate, f"profiles.s3-{name}")
-        provider = expanded.get("storage_provider") or {}
-        if provider.get("type") == "s3" and str((provider.get("options") or {}).get("base_path", "")).strip("/") == name:
-            return path, expanded
-    return None, {"storage_provider": {"type": "s3", "options": {"base_path": name}}}
+def _profile_source(scheme: str, name: str, path: str) -> ProfileSource:
+    if scheme == "s3":
+        return resolve_s3_url(name, path)
+    config_path = find_config_file()
+    return ProfileSource(name, path, profile_entry(load_config(config_path), name, str(config_path)), config_path, None)
+
+
+def _cached_client(source: ProfileSource) -> StorageClient:
+    raw = source.raw_profile
+
+    def build() -> Built[StorageClient]:
+        # Stamped before use: FileBasedCredentials are read again only when the file changes.
+        files = [stamped(credential_file)] if (credential_file := _credential_file(raw)) else []
+        config = StorageClientConfig.from_profile(
+            source.profile, raw, source.config_path, source_prefix=source.source_prefix
+        )
+        return Built(StorageClient(config), files)
+
+    version = (str(source.config_path), source.source_prefix, json.dumps(raw, sort_keys=True, default=str))
+    return _clients.get(source.profile, build, version=version)
 
 
 def _credential_file(raw: Any) -> Path | None:
