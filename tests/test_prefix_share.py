@@ -537,3 +537,16 @@ def test_share_widget_in_the_browser(dataset, seaweedfs, tmp_path):
             assert page.locator("[data-testid=msc-presign-result] img").count() == 0 and dialogs == []
     finally:
         jupyter.stop()
+
+
+def test_a_profile_whose_paths_name_their_bucket_keeps_manifests_in_that_bucket(dataset, seaweedfs, write_config):
+    profile = seaweed_profile(seaweedfs)
+    del profile["storage_provider"]["options"]["base_path"]  # as MSC allows: msc://nb/BUCKET/key
+    write_config({"nb": profile})
+    share = msc.share_prefix(f"msc://nb/{BUCKET}/{PREFIX}/*")
+    assert share.count == len(dataset[1]) and list(share.urls) == sorted(dataset[1], key=str.encode)
+    assert share.details.manifest_location.startswith(f"msc://nb/{BUCKET}/.msc_notebook/shares/ocean data.zarr-")
+    assert fetch(str(share)).json()["refs"] == share.manifest["refs"]
+    assert fetch(share.urls["zarr.json"]).content == dataset[1]["zarr.json"]
+    whole = msc.share_prefix(f"msc://nb/{BUCKET}/*", progress=False)  # the bucket's own manifests stay out
+    assert f"{PREFIX}/zarr.json" in whole.urls and not any(key.startswith(".msc_notebook/") for key in whole.urls)

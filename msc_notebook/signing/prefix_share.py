@@ -30,7 +30,7 @@ from .errors import InvalidStorageURLError, PrefixShareError, SignerOptionError,
 from .keys import check_object_key, is_prefix_share
 from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
 from .result import ExpiryFacts, PresignedURL, SignerDetails
-from .share_manifest import SHARES_DIR, ManifestDestination, local_path
+from .share_manifest import ManifestDestination, local_path, shares_dir
 from .sharing import fsspec_storage_options, wildcard_base
 from .shortcuts import storage_client
 from .storage_url import StorageURL, parse_storage_url
@@ -238,22 +238,23 @@ def share_prefix(
     lifetime = check_expires_in(options.get("expires_in", defaults.get("expires_in", DEFAULT_EXPIRES_IN)))
     destination = ManifestDestination.resolve(manifest_url, target, client)  # a bad manifest_url fails before listing
     prefix = target.path[:-1]  # "data.zarr/" or "" (the whole profile)
-    keys, total_bytes = _list_prefix(client, prefix, source, max_objects, progress)
+    keys, total_bytes = _list_prefix(client, prefix, shares_dir(client, prefix), source, max_objects, progress)
     share = _publish(signer, destination, source, prefix, keys, total_bytes, lifetime, progress)
     return warned(share, warn)
 
 
 def _list_prefix(
-    client: StorageClient, prefix: str, source: str, max_objects: int, progress: bool | None
+    client: StorageClient, prefix: str, manifests: str, source: str, max_objects: int, progress: bool | None
 ) -> tuple[list[str], int]:
-    """The keys under ``prefix`` (relative to the profile, in listing order) and their total size."""
+    """The keys under ``prefix`` (relative to the profile, in listing order) and their total size,
+    without folder markers and without the share manifests under ``manifests``."""
     keys: list[str] = []
     total_bytes = 0
     count = 0
     with _progress_bar(progress, f"listing {source}", None, " objects") as bar:
         for entry in client.list(prefix):
             key = entry.key
-            if key.endswith("/") or key.startswith(SHARES_DIR):
+            if key.endswith("/") or key.startswith(manifests):
                 continue  # folder markers hold no data; other shares' manifests are not shared onward
             count += 1
             bar.update(1)

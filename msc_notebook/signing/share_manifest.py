@@ -45,7 +45,7 @@ class ManifestDestination:
     def resolve(cls, manifest_url: str | None, target: StorageURL, client: StorageClient) -> ManifestDestination:
         name = _manifest_name(target)
         if manifest_url is None:
-            path = SHARES_DIR + name
+            path = shares_dir(client, target.path) + name
             return cls(client.config.source_url(path), client, path)
         if not isinstance(manifest_url, str) or not manifest_url.strip():
             raise SignerOptionError(
@@ -101,6 +101,14 @@ class ManifestDestination:
         signer = self.client.signer(SignerType.S3)
         status = signer.credentials()
         return signer.sign_many([self.path], expires_in=expires_in, signed_at=signed_at)[0], status
+
+
+def shares_dir(client: StorageClient, path: str) -> str:
+    """Where a profile's share manifests go by default: its root; for a profile whose paths
+    start with their bucket (no bucket in base_path, as MSC allows), the root of ``path``'s bucket."""
+    if str(client.config.provider_options.get("base_path") or "").strip("/"):
+        return SHARES_DIR
+    return f"{path.split('/', 1)[0]}/{SHARES_DIR}"
 
 
 def _manifest_name(target: StorageURL) -> str:
