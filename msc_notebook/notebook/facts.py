@@ -53,7 +53,9 @@ class ResultFacts:
     cookie_header: str | None = None
     object_count: int | None = None  # an S3 prefix share: how many objects its manifest lists
     total_size_text: str | None = None  # ... their total size
-    manifest_location: str | None = None  # ... and where the manifest is
+    manifest_location: str | None = None  # ... where the manifest is
+    snapshot_note: str | None = None  # ... that it is a snapshot of the listing
+    url_list_note: str | None = None  # ... and how to get every object's URL
 
     def state(self) -> dict[str, Any]:
         """The JSON-able form the widget syncs to the browser."""
@@ -97,6 +99,10 @@ def result_facts(result: PresignedURL | SignedCookies | PrefixShare) -> ResultFa
     )
 
 
+SNAPSHOT_NOTE = "The listing is a snapshot: objects added under the prefix later are not in the share."
+URL_LIST_NOTE = "Every object's URL, one a line (wget -i, aria2c -i): share.url_list(), or %presign ... --list"
+
+
 def _share_facts(share: PrefixShare) -> ResultFacts:
     details = share.details
     link = str(share)
@@ -118,6 +124,8 @@ def _share_facts(share: PrefixShare) -> ResultFacts:
         object_count=share.count,
         total_size_text=describe_size(share.total_bytes),
         manifest_location=details.manifest_location if isinstance(details, PrefixShareDetails) else None,
+        snapshot_note=SNAPSHOT_NOTE,
+        url_list_note=URL_LIST_NOTE,
     )
 
 

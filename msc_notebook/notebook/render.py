@@ -21,10 +21,6 @@ def _validity(facts: ResultFacts, *, capital: bool = False) -> str:
     return f"{words} {facts.effective_expiry_utc}"
 
 
-SNAPSHOT_NOTE = "The listing is a snapshot: objects added under the prefix later are not in the share."
-URL_LIST_NOTE = "Every object's URL, one a line (wget -i, aria2c -i): share.url_list(), or %presign ... --list"
-
-
 def _what(facts: ResultFacts) -> str:
     return {"cookies": "signed cookies for", "share": "share of"}.get(facts.kind, facts.method)
 
@@ -60,7 +56,7 @@ def result_html(facts: ResultFacts) -> str:
     if facts.ip_range:
         rows.append(f"<div>Only from {escape(facts.ip_range)}</div>")
     if facts.kind == "share":
-        rows.append(f"<div>{escape(_contents(facts))}. {escape(SNAPSHOT_NOTE)}</div>")
+        rows.append(f"<div>{escape(_contents(facts))}. {escape(facts.snapshot_note)}</div>")
     if facts.kind in ("url", "share"):
         rows.append(_code(url))
     if facts.curl:
@@ -75,7 +71,7 @@ def result_html(facts: ResultFacts) -> str:
     if facts.zarr_snippet:
         rows.append("<div>The recipient opens the dataset with:</div>" + _code(facts.zarr_snippet))
     if facts.manifest_location:
-        rows.append(f"<div>Manifest: <code>{escape(facts.manifest_location)}</code>. {escape(URL_LIST_NOTE)}</div>")
+        rows.append(f"<div>Manifest: <code>{escape(facts.manifest_location)}</code>. {escape(facts.url_list_note)}</div>")
     return f'<div class="msc-presign-static">{"".join(rows)}</div>'
 
 
@@ -85,7 +81,7 @@ def result_text(facts: ResultFacts) -> str:
     if facts.warning:
         lines.append(f"warning: {facts.warning}")
     if facts.kind == "share":
-        lines.append(f"{_contents(facts)}, manifest {facts.manifest_location}. {SNAPSHOT_NOTE}")
+        lines.append(f"{_contents(facts)}, manifest {facts.manifest_location}. {facts.snapshot_note}")
     if facts.kind in ("url", "share"):
         lines.append(facts.url)
     if facts.curl:

@@ -160,7 +160,7 @@ function render({ model, el: host }) {
         // Everything under the prefix as it was listed: one link to a signed manifest.
         const what = el("div", "msc-presign-note",
           `${facts.object_count.toLocaleString()} object${facts.object_count === 1 ? "" : "s"}, ${facts.total_size_text}. ` +
-          "The listing is a snapshot: objects added under the prefix later are not in the share.");
+          facts.snapshot_note);
         what.dataset.testid = "msc-presign-share-contents";
         root.appendChild(what);
         root.appendChild(codeBlock("Share link (send only this)", facts.url, "msc-presign-url"));
@@ -171,9 +171,7 @@ function render({ model, el: host }) {
       if (facts.cookie_header) root.appendChild(codeBlock("Cookies for the distribution's domain", facts.cookie_header, "msc-presign-cookies"));
       if (facts.zarr_snippet) root.appendChild(codeBlock("The recipient opens the dataset with", facts.zarr_snippet, "msc-presign-zarr"));
       if (facts.manifest_location) {
-        const where = el("div", "msc-presign-note",
-          `Manifest: ${facts.manifest_location}. Every object's URL, one a line (wget -i, aria2c -i): ` +
-          "share.url_list(), or %presign ... --list");
+        const where = el("div", "msc-presign-note", `Manifest: ${facts.manifest_location}. ${facts.url_list_note}`);
         where.dataset.testid = "msc-presign-manifest";
         root.appendChild(where);
       }
