@@ -250,11 +250,9 @@ class AzureURLSigner(URLSigner):
             self._credentials.source,
             dict(_PUT_HEADERS) if request.method == "PUT" else {},
         )
-        return PresignedURL(
+        return self.signed(
             f"{self.location.blob_url(blob)}?{sas}",
-            method=request.method,
-            source=request.source,
-            signer_type=self.signer_type,
+            request,
             signed_at=signed_at,
             expires_in=expires_in,
             credential_expiry=key.expiry,

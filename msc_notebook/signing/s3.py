@@ -202,11 +202,9 @@ class S3URLSigner(URLSigner):
             )
             signed_at = _signing_time(url)
             status = self._signing_status(url, status)  # botocore may have refreshed while signing
-        return PresignedURL(
+        return self.signed(
             url,
-            method=request.method,
-            source=request.source,
-            signer_type=self.signer_type,
+            request,
             signed_at=signed_at,
             expires_in=expires_in,
             credential_expiry=status.expiry,
