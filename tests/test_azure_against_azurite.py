@@ -293,3 +293,41 @@ def test_concurrent_first_signing_requests_one_key(delegated, azurite_oauth):
         urls = list(pool.map(lambda i: delegated.generate_presigned_url("d.txt", signer_options={"expires_in": 600 + i}, warn=False), range(16)))
     assert len({query(url)["ske"] for url in urls}) == 1 and len({query(url)["skoid"] for url in urls}) == 1
     assert all(fetch(url, verify=str(azurite_oauth.cert)).status_code == 200 for url in urls[:3])
+
+
+def test_the_form_browses_and_signs_an_azure_profile(az, container, ipython_shell):
+    """Everything in the notebook layer works for azure: the form's profile list, Browse through
+    the container listing, the methods, the result and the history; %presign_profiles too."""
+    from IPython.utils.capture import capture_output
+
+    from msc_notebook.notebook.form import PresignForm
+    from msc_notebook.notebook.history import history
+
+    put(container, "browse/one.txt", b"one")
+    put(container, "browse/deeper/two.txt", b"two")
+    history.clear()
+    form = PresignForm()
+    assert ("az (azure)", "az") in form.profile.options
+    form.profile.value = "az"
+    assert [label for label, _ in form.signer.options] == ["Azure SAS"]
+    form.path.value = "browse/"
+    form.browse()
+    assert [value for _, value in form.listing.options] == ["browse/deeper/", "browse/one.txt"]
+    form.listing.value = "browse/one.txt"
+    form.method.value = "GET"
+    result = form.sign()
+    assert form.error_messages == {} and fetch(result).content == b"one"
+    form.method.value = "PUT"
+    upload = form.sign()
+    assert "x-ms-blob-type: BlockBlob" in form.results.children[0].facts["curl"]
+    assert history.newest_first()[:2] == [upload, result]
+    ipython_shell.run_line_magic("load_ext", "msc_notebook")
+    try:
+        with capture_output() as captured:
+            ipython_shell.run_line_magic("presign_profiles", "")
+            ipython_shell.run_line_magic("presign_history", "")
+    finally:
+        ipython_shell.run_line_magic("unload_ext", "msc_notebook")
+    shown = "\n".join(output.data.get("text/plain", "") for output in captured.outputs)
+    assert re.search(r"^az +azure ", shown, re.M) and "account key (connection string)" in shown  # the profiles table
+    assert "2 signed in this session" in shown and "PUT msc://az/browse/one.txt (azure signer)" in shown

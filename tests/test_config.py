@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import seaweed_profile
 
 import msc_notebook as msc
 from msc_notebook.signing import config_search_paths, find_config_file
@@ -326,3 +327,18 @@ def test_json_errors_never_quote_the_text(write_config, monkeypatch):
     ):
         assert SECRET not in message
     assert "not valid JSON: Invalid \\escape at line 1" in _every_message(lambda: msc.generate_presigned_url("msc://p/k"))[0]
+
+
+def test_a_changed_environment_variable_is_used_at_the_next_call(seaweedfs, write_config, monkeypatch):
+    """Signing in a loop expands a profile once, yet a variable changed between calls takes effect."""
+    profile = seaweed_profile(seaweedfs)
+    profile["storage_provider"]["options"]["base_path"] = "${ROTATING_BUCKET}"
+    write_config({"env": profile})
+    monkeypatch.setenv("ROTATING_BUCKET", "first-bucket")
+    assert "/first-bucket/k?" in msc.generate_presigned_url("msc://env/k")
+    assert "/first-bucket/k?" in msc.generate_presigned_url("msc://env/k")
+    monkeypatch.setenv("ROTATING_BUCKET", "second-bucket")
+    assert "/second-bucket/k?" in msc.generate_presigned_url("msc://env/k")
+    monkeypatch.delenv("ROTATING_BUCKET")
+    with pytest.raises(msc.MissingEnvironmentVariableError, match="ROTATING_BUCKET"):
+        msc.generate_presigned_url("msc://env/k")

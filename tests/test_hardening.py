@@ -306,3 +306,42 @@ def test_history_and_widget_state_never_hold_a_secret(ipython_shell, write_confi
     widget = PresignResultWidget.for_result(request.sign(), request=request)
     state = yaml.safe_dump(widget.get_state())
     assert str(cloudfront_key_file) not in state and KEY_PAIR_ID in state  # the id is in the URL anyway
+
+
+def test_a_silent_credentials_endpoint_is_abandoned_at_the_bound(write_config, seaweedfs, monkeypatch):
+    """Container credentials (as IMDS and SSO would be) from an endpoint that accepts and never answers."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def hold() -> None:  # accept every connection and say nothing
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    try:
+        provider = seaweed_profile(seaweedfs)["storage_provider"]
+        write_config({"container": {"storage_provider": provider}})
+        monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"http://127.0.0.1:{listener.getsockname()[1]}/creds")
+        monkeypatch.setenv(msc.CREDENTIALS_TIMEOUT_ENV, "1.5")
+        started = time.monotonic()
+        with pytest.raises(msc.CredentialsError, match="took longer than 1.5 s") as caught:
+            msc.generate_presigned_url("msc://container/k.txt")
+        assert time.monotonic() - started < 6 and "profile 'container'" in str(caught.value)
+        assert accepted, "botocore did ask the endpoint"
+    finally:
+        stop.set()
+        holder.join(timeout=5)
+        listener.close()
+        for connection in accepted:
+            connection.close()

@@ -30,7 +30,7 @@ from .credentials import CredentialStatus
 from .errors import ConfigError, ConfigParseError, CredentialsError, PresignError, SignerOptionError
 from .keys import check_object_key, is_prefix_share
 from .listing import ListingPage, ObjectMetadata
-from .options import DEFAULT_EXPIRES_IN, SignerType, check_header_options
+from .options import DEFAULT_EXPIRES_IN, SignerType, check_header_options, warn_unknown_options
 from .result import PresignedURL, SignerDetails
 from .signer import SigningRequest, URLSigner, register_signer
 
@@ -80,12 +80,7 @@ class AzureLocation:
     @classmethod
     def from_config(cls, options: Mapping[str, Any], profile: str) -> AzureLocation:
         where = f"profile {profile!r} (azure)"
-        unknown = sorted(set(options) - _USED_OPTIONS - _IO_OPTIONS)
-        if unknown:
-            raise ConfigParseError(
-                f"{where}: unknown storage_provider option{'s' if len(unknown) > 1 else ''} "
-                f"{', '.join(unknown)}; options that shape a URL are {', '.join(sorted(_USED_OPTIONS))}"
-            )
+        warn_unknown_options(profile, options, _USED_OPTIONS | _IO_OPTIONS, sorted(_USED_OPTIONS))
         endpoint = str(options.get("endpoint_url") or "").strip().rstrip("/")
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query:
@@ -151,9 +146,12 @@ def signing_credentials(config, location: AzureLocation) -> AccountKeyCredential
         )
     endpoint_account = account_name_from_endpoint(location.endpoint_url)
     if kind == CONNECTION_CREDENTIALS:
-        unknown = sorted(set(config.credentials_options) - {"connection"})
-        if unknown:
-            raise ConfigParseError(f"{where} ({kind}): unknown option {', '.join(unknown)}; the option is connection")
+        unknown = set(config.credentials_options) - {"connection"}
+        if unknown:  # counted, not named: a typo can make a piece of the key part of a name
+            raise ConfigParseError(
+                f"{where} ({kind}): {len(unknown)} unknown option{'s' if len(unknown) > 1 else ''} (not shown: "
+                f"a typo may hold a secret); the option is connection"
+            )
         credentials = AccountKeyCredentials(config.credentials_options, f"{where} ({kind})")
         if endpoint_account and endpoint_account != credentials.account_name and _names_account(location.endpoint_url):
             raise ConfigParseError(
@@ -252,11 +250,9 @@ class AzureURLSigner(URLSigner):
             self._credentials.source,
             dict(_PUT_HEADERS) if request.method == "PUT" else {},
         )
-        return PresignedURL(
+        return self.signed(
             f"{self.location.blob_url(blob)}?{sas}",
-            method=request.method,
-            source=request.source,
-            signer_type=self.signer_type,
+            request,
             signed_at=signed_at,
             expires_in=expires_in,
             credential_expiry=key.expiry,

@@ -82,10 +82,10 @@ class CloudFrontPlan:
     def expires_at(self) -> datetime:
         return self.signed_at + timedelta(seconds=self.expires_in)
 
-    def facts(self, request: SigningRequest) -> dict[str, Any]:
+    def facts(self) -> dict[str, Any]:
         """What a signed URL and signed cookies for this plan both carry."""
         details = CloudFrontDetails(self.resource, "custom" if self.custom else "canned", self.not_before, self.ip_range)
-        return {"source": request.source, "signed_at": self.signed_at, "expires_in": self.expires_in, "details": details}
+        return {"signed_at": self.signed_at, "expires_in": self.expires_in, "details": details}
 
 
 class CloudFrontURLSigner(URLSigner):
@@ -111,7 +111,7 @@ class CloudFrontURLSigner(URLSigner):
             url = signer.generate_presigned_url(plan.resource, policy=self._policy(signer, plan))
         else:
             url = signer.generate_presigned_url(plan.resource, date_less_than=plan.expires_at)
-        return PresignedURL(url, method=request.method, signer_type=self.signer_type, **plan.facts(request))
+        return self.signed(url, request, **plan.facts())
 
     def sign_cookies(self, request: SigningRequest) -> SignedCookies:
         """Signed cookies for the same policies as `sign` would put in a URL."""
@@ -124,7 +124,9 @@ class CloudFrontURLSigner(URLSigner):
             cookies = {"CloudFront-Expires": str(int(plan.expires_at.timestamp()))}
         cookies["CloudFront-Signature"] = _url_b64(plan.rsa_signer(policy.encode()))
         cookies["CloudFront-Key-Pair-Id"] = plan.key_pair_id
-        return SignedCookies(cookies, resource=plan.resource, domain=plan.domain, **plan.facts(request))
+        return SignedCookies(
+            cookies, source=request.source, resource=plan.resource, domain=plan.domain, **plan.facts()
+        )
 
     def _begin(self, request: SigningRequest):
         """The checked plan, and botocore's CloudFrontSigner over the plan's key."""

@@ -6,6 +6,7 @@ where MSC finds it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -43,6 +44,9 @@ def _candidates(env: Mapping[str, str]) -> Iterator[Path]:
 def find_config_file(environ: Mapping[str, str] | None = None) -> Path:
     """The config file MSC would use, or an error listing every path searched."""
     env = os.environ if environ is None else environ
+    explicit = env.get(CONFIG_ENV_VAR)
+    if explicit and os.path.isfile(explicit):  # the common case, on every signing: one stat
+        return _absolute(explicit)
     for path in _candidates(env):
         if path.is_file():
             return path.absolute()  # not resolve(): it stats every component, on every call
@@ -54,6 +58,22 @@ def find_config_file(environ: Mapping[str, str] | None = None) -> Path:
         f"no MSC config file found{hint}. Create one at ~/.msc_config.yaml or point "
         f"${CONFIG_ENV_VAR} at one. Searched:\n  {listing}"
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _absolute(path: str) -> Path:
+    return Path(path).absolute()  # not resolve(): it stats every component
+
+
+def referenced_variables(value: Any) -> frozenset[str]:
+    """The names of the environment variables that `expand_env_vars` would read in ``value``."""
+    if isinstance(value, dict):
+        return frozenset().union(*map(referenced_variables, value.values()))
+    if isinstance(value, list):
+        return frozenset().union(*map(referenced_variables, value))
+    if not isinstance(value, str) or "$" not in value:
+        return frozenset()
+    return frozenset(name[1:-1] if name.startswith("{") else name for name in _EXPANDVARS.findall(value))
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import enum
+import re
+import threading
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from .errors import SignerOptionError
+from .errors import IgnoredOptionWarning, SignerOptionError
 from .times import describe_duration
 
 DEFAULT_EXPIRES_IN = 3600
@@ -121,3 +125,32 @@ def attachment_disposition(filename: str, *, field: str = "content_disposition")
     name = check_text_option("download name", filename, field=field).replace("/", "_").replace("\\", "_")
     fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"%' else "_" for c in name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+_OPTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_warned: set[tuple[str, Any]] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_unknown_options(profile: str, options: Mapping[str, Any], known: set[str], shaping: list[str]) -> None:
+    """Warn once per profile and option about a storage_provider option we do not know.
+
+    MSC passes unknown options through to its provider, so an MSC config may carry
+    some; signing goes on. Options we know but cannot honour are errors elsewhere.
+    """
+    for option in sorted(set(options) - known, key=str):
+        with _warned_lock:
+            if (profile, option) in _warned:
+                continue
+            _warned.add((profile, option))
+        if isinstance(option, str) and _OPTION_NAME.fullmatch(option):
+            close = difflib.get_close_matches(option, shaping, n=1)
+            named = f"option {option!r}" + (f" (did you mean {close[0]}?)" if close else "")
+        else:  # "secret_key SECRET" from a typo in a flow mapping: the name may hold a value
+            named = "an option whose name is not a name (not shown: it may hold a mistyped value)"
+        warnings.warn(
+            f"profile {profile!r}: storage_provider {named} is not used for signing and is ignored; "
+            f"options that shape a URL are {', '.join(shaping)}",
+            IgnoredOptionWarning,
+            stacklevel=2,
+        )

@@ -8,10 +8,8 @@ the hand-written SigV4 path in `sigv4` where it reproduces botocore's exactly
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,10 +18,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import times
 from .credentials import AWSCredentials, CredentialStatus
-from .errors import ConfigParseError, IgnoredOptionWarning, InvalidStorageURLError, PresignError, SignerOptionError
+from .errors import ConfigParseError, InvalidStorageURLError, PresignError, SignerOptionError
 from .keys import check_object_key, is_prefix_share
 from .listing import ListingPage, ObjectMetadata
-from .options import SignerType, check_expires_in, check_header_options
+from .options import SignerType, check_expires_in, check_header_options, warn_unknown_options
 from .result import PresignedURL, SignerDetails
 from .signer import SigningRequest, URLSigner, register_signer
 from .sigv4 import BucketPresigner, FrozenCredentials
@@ -134,35 +132,6 @@ class S3Location:
         return self.object(path)[1]
 
 
-_OPTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-_warned: set[tuple[str, Any]] = set()
-_warned_lock = threading.Lock()
-
-
-def warn_unknown_options(profile: str, options: Mapping[str, Any], known: set[str], shaping: list[str]) -> None:
-    """Warn once per profile and option about a storage_provider option we do not know.
-
-    MSC passes unknown options through to its provider, so an MSC config may carry
-    some; signing goes on. Options we know but cannot honour are errors elsewhere.
-    """
-    for option in sorted(set(options) - known, key=str):
-        with _warned_lock:
-            if (profile, option) in _warned:
-                continue
-            _warned.add((profile, option))
-        if isinstance(option, str) and _OPTION_NAME.fullmatch(option):
-            close = difflib.get_close_matches(option, shaping, n=1)
-            named = f"option {option!r}" + (f" (did you mean {close[0]}?)" if close else "")
-        else:  # "secret_key SECRET" from a typo in a flow mapping: the name may hold a value
-            named = "an option whose name is not a name (not shown: it may hold a mistyped value)"
-        warnings.warn(
-            f"profile {profile!r}: storage_provider {named} is not used for signing and is ignored; "
-            f"options that shape a URL are {', '.join(shaping)}",
-            IgnoredOptionWarning,
-            stacklevel=2,
-        )
-
-
 def _check_endpoint(endpoint: Any, where: str) -> None:
     parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
     try:
@@ -234,11 +203,9 @@ class S3URLSigner(URLSigner):
             )
             signed_at = _signing_time(url)
             status = self._signing_status(url, status)  # botocore may have refreshed while signing
-        return PresignedURL(
+        return self.signed(
             url,
-            method=request.method,
-            source=request.source,
-            signer_type=self.signer_type,
+            request,
             signed_at=signed_at,
             expires_in=expires_in,
             credential_expiry=status.expiry,

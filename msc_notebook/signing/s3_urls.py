@@ -33,6 +33,7 @@ class ProfileSource:
     raw_profile: Mapping[str, Any]  # with ${VAR} expanded
     config_path: Path | None
     source_prefix: str | None  # what the user wrote before ``path`` (e.g. "s3://bucket/data/"); None: msc://PROFILE/
+    fingerprint: str | None = None  # the expanded profile as canonical JSON, when already computed
 
 
 def resolve_s3_url(bucket: str, key: str) -> ProfileSource:

@@ -9,14 +9,15 @@ effect at the next call while repeated signing reuses the storage client.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .cache import Built, FileCache, stamped
 from .client import StorageClient, warned
-from .config import StorageClientConfig, load_config, profile_entry
-from .config_files import find_config_file
+from .config import StorageClientConfig, load_config, profile_entry, profiles_of
+from .config_files import find_config_file, referenced_variables
 from .credentials import FILE_CREDENTIALS
 from .options import SignerType
 from .result import PresignedURL, SignedCookies
@@ -66,6 +67,7 @@ def storage_client(profile: str | StorageURL) -> StorageClient:
 def clear_client_cache() -> None:
     """Drop every cached client (tests; after rotating credentials in place)."""
     _clients.clear()
+    _expansions.clear()
 
 
 def _resolve(url: str | StorageURL, *, object_required: bool) -> tuple[StorageClient, str]:
@@ -78,7 +80,27 @@ def _profile_source(scheme: str, name: str, path: str) -> ProfileSource:
     if scheme == "s3":
         return resolve_s3_url(name, path)
     config_path = find_config_file()
-    return ProfileSource(name, path, profile_entry(load_config(config_path), name, str(config_path)), config_path, None)
+    raw, version = _expanded_profile(config_path, load_config(config_path), name)
+    return ProfileSource(name, path, raw, config_path, None, version)
+
+
+# (config file, profile) -> the profile as written, the values of the variables it uses, and
+# the profile expanded with them (and its fingerprint): signing in a loop expands once.
+_expansions: dict[tuple[Path, str], tuple[Any, tuple[str, ...], tuple[str | None, ...], Any, str]] = {}
+
+
+def _expanded_profile(config_path: Path, data: Mapping[str, Any], name: str) -> tuple[Any, str]:
+    written = profiles_of(data, str(config_path)).get(name)
+    memo = _expansions.get((config_path, name))
+    # The same loaded config (a re-read config is a new object) and the same values of its variables.
+    if memo is not None and memo[0] is written and memo[2] == tuple(map(os.environ.get, memo[1])):
+        return memo[3], memo[4]
+    variables = tuple(sorted(referenced_variables(written)))
+    values = tuple(map(os.environ.get, variables))
+    raw = profile_entry(data, name, str(config_path))  # unknown profile, missing variables: errors here
+    version = json.dumps(raw, sort_keys=True, default=str)
+    _expansions[(config_path, name)] = (written, variables, values, raw, version)
+    return raw, version
 
 
 def _cached_client(source: ProfileSource) -> StorageClient:
@@ -92,8 +114,8 @@ def _cached_client(source: ProfileSource) -> StorageClient:
         )
         return Built(StorageClient(config), files)
 
-    version = (str(source.config_path), source.source_prefix, json.dumps(raw, sort_keys=True, default=str))
-    return _clients.get(source.profile, build, version=version)
+    fingerprint = source.fingerprint or json.dumps(raw, sort_keys=True, default=str)
+    return _clients.get(source.profile, build, version=(str(source.config_path), source.source_prefix, fingerprint))
 
 
 def _credential_file(raw: Any) -> Path | None:

@@ -54,6 +54,13 @@ class URLSigner(ABC):
         """Sign one URL. Check option values first: raise a PresignError subclass,
         never return a URL, for anything that would not work."""
 
+    def signed(self, url: str, request: SigningRequest, **facts: Any) -> PresignedURL:
+        """The result for ``url``, made for ``request`` by this signer; ``facts``: signed_at,
+        expires_in, credential_expiry, details."""
+        from .result import PresignedURL
+
+        return PresignedURL(url, method=request.method, source=request.source, signer_type=self.signer_type, **facts)
+
     def sign_cookies(self, request: SigningRequest) -> SignedCookies:
         """Signed cookies for the request, where the backend has them (CloudFront does)."""
         raise SignerOptionError(
