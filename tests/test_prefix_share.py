@@ -384,11 +384,12 @@ def test_presign_magic_shares_a_prefix_with_the_s3_signer(ip, dataset, demo_prof
 
 
 def test_presign_list_prints_every_url(ip, dataset, demo_profile):
-    result, captured = _run(ip, f'%presign "{SHARE}" --list')
-    assert result is None and captured.outputs == []
+    _, captured = _run(ip, f'share = %presign "{SHARE}" --list')
+    result = ip.user_ns["share"]
+    assert isinstance(result, msc.PrefixShare) and captured.outputs == []  # the list, not the widget too
     lines = captured.stdout.splitlines()
     assert len(lines) == len(dataset[1]) and all(line.startswith("http://127.0.0.1:") for line in lines)
-    assert fetch(lines[-1]).status_code == 200
+    assert lines == list(result.urls.values()) and fetch(lines[-1]).status_code == 200
 
 
 def test_presign_manifest_options(ip, dataset, demo_profile, tmp_path):

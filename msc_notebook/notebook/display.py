@@ -26,6 +26,12 @@ def show(
     from .result_widget import PresignResultWidget
 
     display(PresignResultWidget.for_result(result, request=request, compact=compact))
+    mark_shown(result)
+
+
+def mark_shown(result: PresignedURL | SignedCookies | PrefixShare) -> None:
+    """Count ``result`` as shown in this cell (by the widget, or as text), so the cell's
+    value does not show it again."""
     shell = _shell()
     if shell is not None:
         _shown[id(result)] = shell.execution_count

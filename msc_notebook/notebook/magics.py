@@ -111,7 +111,7 @@ class PresignMagics(Magics):
         ``url.effective_expiry``, ``url.seconds_left()``. A path ending in ``/*`` shares
         everything under the prefix (a `PrefixShare`: with the S3 signer, one link to a
         signed manifest; with CloudFront, one wildcard URL); ``--list`` prints every
-        object's URL instead of showing the share. Python variables can be used
+        object's URL instead of showing the share (and still returns it). Python variables can be used
         as ``{name}``. Defaults: ``%config PresignMagics`` lists them.
         """
         args = _parse(self.presign, line, "%presign")
@@ -121,8 +121,11 @@ class PresignMagics(Magics):
         result = request.sign()
         history.add(result)
         if request.url_list:  # a prefix share's URLs as plain text, to save for wget -i / aria2c -i
+            from .display import mark_shown
+
             print(request.output_text(result))
-            return None
+            mark_shown(result)  # the list is what this cell shows, not the widget as well
+            return result
         if self.show_widget and not args.quiet:
             from .display import show
 
