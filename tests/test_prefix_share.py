@@ -551,3 +551,11 @@ def test_a_profile_whose_paths_name_their_bucket_keeps_manifests_in_that_bucket(
     assert fetch(share.urls["zarr.json"]).content == dataset[1]["zarr.json"]
     whole = msc.share_prefix(f"msc://nb/{BUCKET}/*", progress=False)  # the bucket's own manifests stay out
     assert f"{PREFIX}/zarr.json" in whole.urls and not any(key.startswith(".msc_notebook/") for key in whole.urls)
+
+
+def test_shares_made_at_once_from_threads_each_get_their_own_manifest(dataset, demo_profile):
+    with ThreadPoolExecutor(4) as pool:
+        shares = list(pool.map(lambda _: msc.share_prefix(SHARE, progress=False), range(4)))
+    assert len({share.details.manifest_location for share in shares}) == 4
+    for share in shares:
+        assert fetch(str(share)).json()["refs"] == share.manifest["refs"]
