@@ -159,3 +159,14 @@ def open_and_run_all(page, server: JupyterServer, name: str, timeout_ms: int = 9
     page.goto(server.notebook_url(name), wait_until="domcontentloaded")
     page.wait_for_function(KERNEL_READY_JS, timeout=timeout_ms, polling=250)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "notebooks" / "screenshots"
+
+
+def screenshot(element, name: str, tmp_path: Path) -> None:
+    """Every run renders the screenshot; the README's copy is replaced only when asked
+    (MSC_NOTEBOOK_SCREENSHOTS=1), so a test run leaves the tree clean."""
+    folder = SCREENSHOTS if os.environ.get("MSC_NOTEBOOK_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    element.screenshot(path=str(folder / name))

@@ -7,27 +7,16 @@ leaves the tree clean."""
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 import yaml
-from browser_support import JupyterServer, chromium_page, open_and_run_all, server_env, write_notebook
+from browser_support import JupyterServer, chromium_page, open_and_run_all, screenshot, server_env, write_notebook
 from cloudfront_helpers import cloudfront_profile
 from conftest import BUCKET, pem_bytes, seaweed_profile
 
 HOSTILE = "<img src=x onerror=alert(1)>.txt"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "notebooks" / "screenshots"
-
 pytestmark = pytest.mark.e2e
-
-
-def _screenshot(element, name: str, tmp_path: Path) -> None:
-    """Every run renders the screenshot; the README's copy is replaced only when asked."""
-    folder = SCREENSHOTS if os.environ.get("MSC_NOTEBOOK_SCREENSHOTS") == "1" else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    element.screenshot(path=str(folder / name))
 
 
 @pytest.fixture(scope="module", params=["notebook7", "lab"])
@@ -136,7 +125,7 @@ def test_result_widget_in_the_browser(server, tmp_path):
         assert dialogs == []
 
         if server.app == "lab":
-            _screenshot(hello, "result-widget.png", tmp_path)
+            screenshot(hello, "result-widget.png", tmp_path)
 
 
 KERNEL_IDLE_AND_QUIET = """() => {
@@ -196,7 +185,7 @@ def test_form_in_the_browser(server, s3, tmp_path):
         if server.app == "notebook7":
             form.locator(".msc-form-signer button", has_text="CloudFront").click()
             cloudfront.wait_for(state="visible", timeout=10_000)
-            _screenshot(form, "presign-form.png", tmp_path)
+            screenshot(form, "presign-form.png", tmp_path)
 
 
 FORM_LAYOUT = """(form) => {
@@ -244,7 +233,7 @@ def test_form_layout_label_column_wide_path_and_tab_order(server, tmp_path, widt
             if width >= 900:
                 assert layout["pathWidth"] >= layout["placeholderWidth"] + 8, layout
             name = f"presign-form-{server.app}-{width}-{'dark' if 'Dark' in theme else 'light'}.png"
-            _screenshot(form, name, tmp_path)
+            screenshot(form, name, tmp_path)
         # Tab goes down the form: path, Browse, then the method buttons.
         path = form.locator(".msc-form-path input")
         path.focus()

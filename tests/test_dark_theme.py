@@ -5,14 +5,12 @@ a contrast of at least 4.5:1 (WCAG AA) against the background they are actually 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import yaml
-from browser_support import JupyterServer, chromium_page, open_and_run_all, server_env, write_notebook
+from browser_support import JupyterServer, chromium_page, open_and_run_all, screenshot, server_env, write_notebook
 from conftest import BUCKET, seaweed_profile
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "notebooks" / "screenshots"
 MIN_CONTRAST = 4.5
 DARK = "JupyterLab Dark"
 LIGHT = "JupyterLab Light"
@@ -110,7 +108,7 @@ def _contrasts(page) -> list[dict]:
 
 
 @pytest.mark.e2e
-def test_result_widget_contrast_in_light_and_dark_themes(lab):
+def test_result_widget_contrast_in_light_and_dark_themes(lab, tmp_path):
     with chromium_page(viewport={"width": 1200, "height": 1000}) as page:
         open_and_run_all(page, lab, "themes.ipynb")
         results = page.locator("[data-testid=msc-presign-result]")
@@ -126,8 +124,7 @@ def test_result_widget_contrast_in_light_and_dark_themes(lab):
             _switch_theme(page, theme)
             measured[theme] = _contrasts(page)
         warned = results.filter(has=page.locator("[data-testid=msc-presign-warning]"))
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        warned.screenshot(path=str(SCREENSHOTS / "result-widget-dark.png"))  # for README
+        screenshot(warned, "result-widget-dark.png", tmp_path)  # for README
 
         for theme, rows in measured.items():
             # Every state and every checked element was on the page, on the theme's own background.
