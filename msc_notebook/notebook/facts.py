@@ -77,16 +77,7 @@ def result_facts(result: PresignedURL | SignedCookies | PrefixShare) -> ResultFa
     return ResultFacts(
         kind="cookies" if is_cookies else "url",
         url=url,
-        method=result.method,
-        source=result.source,
-        signer_type=result.signer_type,
-        signed_at_ms=_ms(result.signed_at),
-        effective_expiry_ms=_ms(result.effective_expiry),
-        effective_expiry_utc=utc_text(result.effective_expiry),
-        expires_in_text=describe_duration(result.expires_in),
-        limited_by_credentials=result.limited_by_credentials,
-        lifetime_lost_text=describe_duration(result.lifetime_lost.total_seconds()),
-        warning=result.warning,
+        **_signed_facts(result),
         clickable=not is_cookies and result.method != "PUT" and not base and url.lower().startswith(("https://", "http://")),
         not_before_utc=utc_text(cloudfront.not_before) if cloudfront and cloudfront.not_before else None,
         not_before_ms=_ms(cloudfront.not_before) if cloudfront and cloudfront.not_before else None,
@@ -109,16 +100,7 @@ def _share_facts(share: PrefixShare) -> ResultFacts:
     return ResultFacts(
         kind="share",
         url=link,
-        method=share.method,
-        source=share.source,
-        signer_type=share.signer_type,
-        signed_at_ms=_ms(share.signed_at),
-        effective_expiry_ms=_ms(share.effective_expiry),
-        effective_expiry_utc=utc_text(share.effective_expiry),
-        expires_in_text=describe_duration(share.expires_in),
-        limited_by_credentials=share.limited_by_credentials,
-        lifetime_lost_text=describe_duration(share.lifetime_lost.total_seconds()),
-        warning=share.warning,
+        **_signed_facts(share),
         clickable=link.lower().startswith(("https://", "http://")),
         zarr_snippet=reference_snippet(share.storage_options()),
         object_count=share.count,
@@ -127,6 +109,22 @@ def _share_facts(share: PrefixShare) -> ResultFacts:
         snapshot_note=SNAPSHOT_NOTE,
         url_list_note=URL_LIST_NOTE,
     )
+
+
+def _signed_facts(result: PresignedURL | SignedCookies | PrefixShare) -> dict[str, Any]:
+    """What every kind of result shows: what was signed, by which signer, and until when."""
+    return {
+        "method": result.method,
+        "source": result.source,
+        "signer_type": result.signer_type,
+        "signed_at_ms": _ms(result.signed_at),
+        "effective_expiry_ms": _ms(result.effective_expiry),
+        "effective_expiry_utc": utc_text(result.effective_expiry),
+        "expires_in_text": describe_duration(result.expires_in),
+        "limited_by_credentials": result.limited_by_credentials,
+        "lifetime_lost_text": describe_duration(result.lifetime_lost.total_seconds()),
+        "warning": result.warning,
+    }
 
 
 def _ms(moment: datetime) -> int:
