@@ -166,7 +166,7 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "notebooks" / "screenshot
 
 def screenshot(element, name: str, tmp_path: Path) -> None:
     """Every run renders the screenshot; the README's copy is replaced only when asked
-    (MSC_NOTEBOOK_SCREENSHOTS=1), so a test run leaves the tree clean."""
-    folder = SCREENSHOTS if os.environ.get("MSC_NOTEBOOK_SCREENSHOTS") == "1" else tmp_path
+    (UPDATE_README_SCREENSHOTS=1), so a test run leaves the tree clean."""
+    folder = SCREENSHOTS if os.environ.get("UPDATE_README_SCREENSHOTS") == "1" else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     element.screenshot(path=str(folder / name))

@@ -166,13 +166,13 @@ def test_browse_lists_folders_and_objects_page_by_page(form, s3):
     form.page_size = 5
     form.path.value = "browse/"
     form.browse_button.click()
-    assert form.listing.layout.display == "flex" and form.more_button.layout.display == "flex"
+    assert form.listing_row.layout.display == "flex" and form.more_row.layout.display == "flex"
     first = [value for _, value in form.listing.options]
     assert len(first) == 5
     form.more_button.click()
     values = [value for _, value in form.listing.options]
     assert sorted(values) == sorted([f"browse/item-{i}.bin" for i in range(7)] + ["browse/sub/"])
-    assert form.more_button.layout.display == "none"
+    assert form.more_row.layout.display == "none"
     labels = dict((v, k) for k, v in form.listing.options)
     assert labels["browse/sub/"] == "📁 sub/" and labels["browse/item-2.bin"] == "item-2.bin  (1.2 KB)"
     form.listing.value = "browse/sub/"  # a folder: goes in
@@ -186,7 +186,7 @@ def test_browse_an_unknown_prefix(form):
     form.path.value = "no/such/prefix/"
     form.browse_button.click()
     assert "nothing found under 'no/such/prefix/'" in form.error_messages["path"]
-    assert form.listing.layout.display == "none"
+    assert form.listing_row.layout.display == "none"
 
 
 def test_profile_shows_how_long_credentials_have_left(write_config, monkeypatch):

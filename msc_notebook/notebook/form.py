@@ -113,11 +113,13 @@ class PresignForm(widgets.VBox):
         self.credentials_note = widgets.HTML()
         self.credentials_note.add_class("msc-form-credentials")
         self.path = _text("datasets/model.bin, or msc://profile/path", "msc-form-path")
-        self.browse_button = widgets.Button(description="Browse", tooltip="List what is under the typed prefix")
+        self.browse_button = widgets.Button(
+            description="Browse", tooltip="List what is under the typed prefix", layout=widgets.Layout(flex="0 0 auto", width="auto")
+        )
         self.browse_button.add_class("msc-form-browse")
-        self.listing = widgets.Select(options=[], rows=8, layout=widgets.Layout(width="auto", display="none"))
+        self.listing = widgets.Select(options=[], rows=8, layout=widgets.Layout(width="auto", flex="1 1 auto"))
         self.listing.add_class("msc-form-listing")
-        self.more_button = widgets.Button(description="More…", layout=widgets.Layout(display="none"))
+        self.more_button = widgets.Button(description="More…")
         self.more_button.add_class("msc-form-more")
         self.method = widgets.ToggleButtons(options=["GET", "PUT", "HEAD"], style={"button_width": "auto"})
         self.method.add_class("msc-form-method")
@@ -157,13 +159,16 @@ class PresignForm(widgets.VBox):
         self.put_box = _row("Content-Type", self.content_type, error=errors["content_type"])
         self.put_box.layout.display = "none"
         self.get_box = _row("Download as", self.download_as, error=errors["download_as"])
+        # Hidden rows take no room: the listing and More… appear only after Browse.
+        self.listing_row, self.more_row = _row("", self.listing), _row("", self.more_button)
+        self.listing_row.layout.display = self.more_row.layout.display = "none"
         return [
             _row("Profile", self.profile, error=errors["profile"]),
             _row("", self.credentials_note),
             refused_note,
             _row("Object", self.path, self.browse_button, error=errors["path"]),
-            _row("", self.listing),
-            _row("", self.more_button),
+            self.listing_row,
+            self.more_row,
             _row("Method", self.method, error=errors["method"]),
             _row("Expires in", self.expiry, self.custom_expiry, error=errors["expires_in"]),
             _row("Signer", self.signer, error=errors["signer_type"]),
@@ -271,8 +276,8 @@ class PresignForm(widgets.VBox):
         self.listing.options = options
         self.listing.value = None
         self.listing.observe(self._picked, "value")
-        _show(self.listing, True)
-        _show(self.more_button, page.next_token is not None)
+        _show(self.listing_row, True)
+        _show(self.more_row, page.next_token is not None)
 
     def _picked(self, change) -> None:
         if change["new"] is None:
@@ -283,8 +288,8 @@ class PresignForm(widgets.VBox):
 
     def _hide_listing(self) -> None:
         self._next_token = None
-        _show(self.listing, False)
-        _show(self.more_button, False)
+        _show(self.listing_row, False)
+        _show(self.more_row, False)
 
     # -- signing --------------------------------------------------------------------------
 
