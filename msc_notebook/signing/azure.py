@@ -27,8 +27,8 @@ from .azure_credentials import (
     require_azure_sdk,
 )
 from .credentials import CredentialStatus
-from .errors import ConfigError, ConfigParseError, CredentialsError, PresignError, SignerOptionError
-from .keys import check_object_key, is_prefix_share
+from .errors import ConfigError, ConfigParseError, CredentialsError, PresignError
+from .keys import check_object_key, refuse_prefix_share
 from .listing import ListingPage, ObjectMetadata
 from .options import DEFAULT_EXPIRES_IN, SignerType, check_header_options, warn_unknown_options
 from .result import PresignedURL, SignerDetails
@@ -207,13 +207,13 @@ class AzureURLSigner(URLSigner):
 
     def _check(self, request: SigningRequest) -> int:
         """Check the request's option values; return expires_in."""
-        if is_prefix_share(request.path):
-            raise SignerOptionError(
-                f"{request.source}: an Azure SAS URL covers one blob, so a trailing '*' cannot be signed; "
-                f"sign the blobs one by one (StorageClient.list finds them), or ask the account owner for "
-                f"a container SAS to share the whole container {self.location.container!r}",
-                field="path",
-            )
+        refuse_prefix_share(
+            request.path,
+            request.source,
+            f"an Azure SAS URL covers one blob, so a trailing '*' cannot be signed; sign the blobs one by one "
+            f"(StorageClient.list finds them), or ask the account owner for a container SAS to share the whole "
+            f"container {self.location.container!r}",
+        )
         return check_header_options(request.options, request.method, _METHOD_OPTIONS)
 
     def sign(self, request: SigningRequest) -> PresignedURL:

@@ -8,7 +8,7 @@ whole last segment (``datasets/ocean.zarr/*``), which means "everything under th
 
 from __future__ import annotations
 
-from .errors import InvalidStorageURLError
+from .errors import InvalidStorageURLError, SignerOptionError
 
 MAX_KEY_BYTES = 1024  # S3's (and Azure's) limit on an object key, in UTF-8 bytes
 
@@ -16,6 +16,12 @@ MAX_KEY_BYTES = 1024  # S3's (and Azure's) limit on an object key, in UTF-8 byte
 def is_prefix_share(path: str) -> bool:
     """Whether ``path`` names everything under a prefix: its whole last segment is ``*``."""
     return path == "*" or path.endswith("/*")
+
+
+def refuse_prefix_share(path: str, source: str, why: str) -> None:
+    """For signers that sign one object only: a prefix share is an error saying ``why`` and what instead."""
+    if is_prefix_share(path):
+        raise SignerOptionError(f"{source}: {why}", field="path")
 
 
 def wildcard_prefix(resource: str) -> str | None:

@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import times
 from .credentials import AWSCredentials, CredentialStatus
-from .errors import ConfigParseError, InvalidStorageURLError, PresignError, SignerOptionError
-from .keys import check_object_key, is_prefix_share
+from .errors import ConfigParseError, InvalidStorageURLError, PresignError
+from .keys import check_object_key, refuse_prefix_share
 from .listing import ListingPage, ObjectMetadata
 from .options import SignerType, check_expires_in, check_header_options, warn_unknown_options
 from .result import PresignedURL, SignerDetails
@@ -167,13 +167,13 @@ class S3URLSigner(URLSigner):
 
     def _check(self, request: SigningRequest) -> int:
         """Check the request's option values; return expires_in."""
-        if is_prefix_share(request.path):
-            raise SignerOptionError(
-                f"{request.source}: an S3 presigned URL covers exactly one object, so a trailing '*' "
-                f"cannot be signed as one URL; share everything under the prefix with share_prefix() "
-                f"(a signed manifest; %presign does it for GET) or signer_type='cloudfront'",
-                field="path",
-            )
+        refuse_prefix_share(
+            request.path,
+            request.source,
+            "an S3 presigned URL covers exactly one object, so a trailing '*' cannot be signed as one URL; share "
+            "everything under the prefix with share_prefix() (a signed manifest; %presign does it for GET) or "
+            "signer_type='cloudfront'",
+        )
         check_object_key(self.location.key(request.path), request.source)
         return check_header_options(request.options, request.method, _METHOD_OPTIONS)
 
