@@ -28,6 +28,8 @@ from msc_notebook.signing import azure_credentials, times
 from msc_notebook.signing.errors import ConfigError, CredentialExpiryWarning
 from msc_notebook.signing.profiles import summarize_profile
 
+pytestmark = pytest.mark.e2e  # slow: npm's Azurite server, and a delegation key that really expires
+
 CONTAINER = "msc-test"
 AWKWARD_NAMES = [
     "dir with space/a b.txt",

@@ -17,6 +17,8 @@ from conftest import BUCKET, freeze_signing_clocks, seaweed_profile
 
 import msc_notebook as msc
 
+pytestmark = pytest.mark.e2e  # slow: runs MSC 1.3.1 itself, in child processes
+
 FROZEN = datetime(2026, 2, 3, 4, 5, 6)  # naive UTC, as botocore's clock
 
 

@@ -21,6 +21,8 @@ from conftest import freeze_signing_clocks
 
 import msc_notebook as msc
 
+pytestmark = pytest.mark.e2e  # slow: runs MSC 1.3.1 itself on its whole config corpus, in child processes
+
 CORPUS = Path(__file__).parent / "msc_configs"
 FROZEN = datetime(2026, 1, 2, 3, 4, 5)  # naive UTC, as botocore's clock
 PATHS = ("bucket-x/data/file.bin", "/bucket-x/dir//odd name+%.bin")  # a leading '/', an interior '//'

@@ -134,6 +134,7 @@ def _recipient(tmp_path: Path, snippet: str) -> dict:
     return pickle.loads(out.read_bytes())
 
 
+@pytest.mark.e2e  # slow: a separate recipient process / 1,234 objects on the server
 def test_a_recipient_with_only_the_link_reads_every_array(dataset, demo_profile, tmp_path):
     arrays, files = dataset
     share = msc.share_prefix(SHARE, expires_in=900)
@@ -213,6 +214,7 @@ def test_an_expired_share_is_refused(dataset, demo_profile, monkeypatch):
     assert fetch(share.urls["zarr.json"]).status_code == 403
 
 
+@pytest.mark.e2e  # slow: a separate recipient process / 1,234 objects on the server
 def test_a_prefix_with_more_than_one_listing_page_is_shared_whole(many_objects, demo_profile):
     share = msc.share_prefix(f"msc://demo/{MANY_PREFIX}/*", progress=False)
     assert share.count == MANY and list(share.urls) == [key.split("/", 2)[2] for key in many_objects]

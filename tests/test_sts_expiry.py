@@ -33,6 +33,8 @@ from sts_support import (
 
 import msc_notebook as msc
 
+pytestmark = pytest.mark.e2e  # slow: waits for real STS credentials to expire on SeaweedFS
+
 SHORT_EXPIRES_IN = 3  # s: a URL that ends before its credentials do
 # How long after the effective expiry a URL may still be accepted: the recipient polls every
 # 0.25 s and a request takes a moment (measured: refused 0.04-0.45 s after it).

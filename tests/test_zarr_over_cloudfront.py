@@ -16,6 +16,8 @@ from conftest import BUCKET
 import msc_notebook as msc
 from msc_notebook.demo.cloudfront_edge import CloudFrontEdge, CloudFrontVerifier, s3_origin
 
+pytestmark = pytest.mark.e2e  # slow: zarr reading a dataset end to end through the local edge
+
 PREFIX = "results/experiment.zarr"
 
 
