@@ -25,7 +25,6 @@ from ..signing import (
     PresignRequest,
     ProfileSummary,
     SignedCookies,
-    StorageClientConfig,
     StorageURL,
     parse_storage_url,
     storage_client,
@@ -224,8 +223,8 @@ class PresignForm(widgets.VBox):
 
     @staticmethod
     def _presign_defaults(profile: str) -> dict[str, Any]:
-        try:
-            return dict(StorageClientConfig.from_file(profile).presign)
+        try:  # the cached client's config: the summary above has just built it
+            return dict(storage_client(profile).config.presign)
         except PresignError:
             return {}
 
