@@ -15,8 +15,6 @@ from pathlib import Path
 from .local_server import LocalServer
 from .seaweedfs import free_ports
 
-READY_TIMEOUT = 60.0
-STOP_GRACE = 5.0
 # Azurite's development account: the name and key Microsoft publishes for emulators.
 ACCOUNT_NAME = "devstoreaccount1"
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -46,23 +44,22 @@ class Azurite(LocalServer):
 
     name = "Azurite"
     error = AzuriteError
-    ready_timeout = READY_TIMEOUT
     stop_signal = signal.SIGINT  # what Azurite shuts down on (it ignores SIGTERM for a while)
-    stop_timeout = STOP_GRACE
+    stop_timeout = 5.0
+    log_name = "azurite.log"
 
     def __init__(
         self,
         directory: str | os.PathLike,
         *,
         executable: str | None = None,
+        oauth: bool = False,
         cert: Path | None = None,
         key: Path | None = None,
-        oauth: bool = False,
     ) -> None:
-        self.directory = Path(directory)
+        super().__init__(directory)
         self.executable = executable
         self.cert, self.key, self.oauth = cert, key, oauth
-        self.port: int | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -77,10 +74,6 @@ class Azurite(LocalServer):
             f"DefaultEndpointsProtocol={protocol};AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
             f"BlobEndpoint={self.endpoint_url};"
         )
-
-    @property
-    def log_path(self) -> Path:
-        return self.directory / "azurite.log"
 
     def start(self) -> Azurite:
         executable = self.executable or find_azurite_blob()

@@ -41,26 +41,27 @@ def write_quiet_settings(settings_dir: Path) -> None:
 
 
 class DemoLab(LocalServer):
-    """JupyterLab on a copy of ``notebooks`` in ``root``, on 127.0.0.1:``port``, until stopped."""
+    """JupyterLab on a copy of ``notebooks`` in ``directory``, on 127.0.0.1:``port``, until stopped."""
 
     name = "JupyterLab"
     error = JupyterLabError
     ready_timeout = READY_TIMEOUT
     stop_timeout = STOP_TIMEOUT
+    log_name = "jupyterlab.log"
 
-    def __init__(self, root: Path, port: int, notebooks: Path):
-        self.root, self.port, self.notebooks = root, port, notebooks
+    def __init__(self, directory: Path, port: int, notebooks: Path):
+        super().__init__(directory, port)
+        self.notebooks = notebooks
         self.token = secrets.token_hex(24)
-        self.log_path = root / "jupyterlab.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/lab/tree/{FIRST_NOTEBOOK}?token={self.token}"
 
     def start(self) -> DemoLab:
-        work = self.root / "notebooks"  # a copy, so the repository's notebooks stay clean
+        work = self.directory / "notebooks"  # a copy, so the repository's notebooks stay clean
         shutil.copytree(self.notebooks, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("screenshots"))
-        lab_dir = self.root / "jupyterlab"
+        lab_dir = self.directory / "jupyterlab"
         write_quiet_settings(lab_dir / "user-settings")
         (lab_dir / "notary").mkdir(parents=True, exist_ok=True)
         command = [

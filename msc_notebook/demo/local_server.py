@@ -18,16 +18,28 @@ Progress = Callable[[str], None]
 
 
 class LocalServer:
-    """Base of the demo's servers; a subclass sets the class attributes and calls `launch`."""
+    """Base of the demo's servers; a subclass sets the class attributes and calls `launch`.
+
+    It works in ``directory`` (its data and its log, ``log_name``) and listens on ``port``
+    (None until it is chosen).
+    """
 
     name: str  # for messages: "SeaweedFS"
+    log_name: str  # the log file in its directory: "weed.log"
     error: type[Exception] = RuntimeError
-    ready_timeout: float = 60.0
+    ready_timeout: float = 60.0  # seconds from start until it must answer
     stop_signal: signal.Signals = signal.SIGTERM
     stop_timeout: float = 10.0
 
     process: subprocess.Popen | None = None
-    log_path: Path
+
+    def __init__(self, directory: str | os.PathLike, port: int | None = None) -> None:
+        self.directory = Path(directory)
+        self.port = port
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / self.log_name
 
     def launch(
         self,

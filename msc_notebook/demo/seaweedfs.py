@@ -23,8 +23,6 @@ from pathlib import Path
 from . import sts
 from .local_server import LocalServer
 
-READY_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0  # weed flushes its volumes on SIGTERM: about 2 s, longer on a busy machine
 PORTS_FREE_TIMEOUT = 10.0
 _PORT_FLAGS = (  # each port weed mini opens; all pinned so two servers never collide
     "s3.port", "s3.port.grpc", "master.port", "master.port.grpc",
@@ -82,8 +80,8 @@ class SeaweedFS(LocalServer):
 
     name = "SeaweedFS"
     error = SeaweedFSError
-    ready_timeout = READY_TIMEOUT
-    stop_timeout = STOP_TIMEOUT
+    stop_timeout = 10.0  # weed flushes its volumes on SIGTERM: about 2 s, longer on a busy machine
+    log_name = "weed.log"
 
     def __init__(
         self,
@@ -94,21 +92,16 @@ class SeaweedFS(LocalServer):
         extra_identities: Sequence[Mapping] = (),
         sts_token_seconds: int | None = None,
     ):
-        self.directory = Path(directory)
+        super().__init__(directory)
         self.access_key = access_key or "MSCNB" + secrets.token_hex(6).upper()
         self.secret_key = secret_key or secrets.token_urlsafe(30)
         self.extra_identities = list(extra_identities)
         self.sts_token_seconds = sts_token_seconds
-        self.port: int | None = None
         self._ports: dict[str, int] = {}
 
     @property
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.directory / "weed.log"
 
     def start(self) -> SeaweedFS:
         weed = find_weed()

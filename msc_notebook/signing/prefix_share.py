@@ -29,10 +29,11 @@ from .credentials import CredentialStatus
 from .errors import InvalidStorageURLError, PrefixShareError, SignerOptionError, UnsupportedProviderError
 from .keys import check_object_key, is_prefix_share
 from .options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
-from .result import ExpiryFacts, PresignedURL, SignerDetails
+from .result import PresignedURL, SignerDetails
 from .share_manifest import ManifestDestination, local_path, shares_dir
 from .sharing import fsspec_storage_options, wildcard_base
 from .shortcuts import storage_client
+from .signer import URLSigner
 from .storage_url import StorageURL, parse_storage_url
 
 DEFAULT_MAX_OBJECTS = 100_000
@@ -49,8 +50,8 @@ class PrefixShareDetails(SignerDetails):
     credential_source: str
 
 
-class PrefixShare(ExpiryFacts, str):
-    """One link to everything under a prefix (a ``str``: the link), with what it covers.
+class PrefixShare(PresignedURL):
+    """One link to everything under a prefix (a `PresignedURL` for GET: the link), with what it covers.
 
     S3: the link is a presigned GET of the manifest; ``urls`` maps each key (relative to
     the prefix, in listing order) to its presigned URL and ``manifest`` is the manifest
@@ -60,53 +61,32 @@ class PrefixShare(ExpiryFacts, str):
     the signing credentials.
     """
 
-    method = "GET"
-
     def __new__(
         cls,
         link: str,
         *,
-        source: str,
-        signer_type: str,
-        signed_at: datetime,
-        expires_in: int,
-        credential_expiry: datetime | None = None,
         count: int | None = None,
         total_bytes: int | None = None,
         urls: dict[str, str] | None = None,
         manifest: dict[str, Any] | None = None,
-        details: SignerDetails | None = None,
+        **signed: Any,
     ) -> PrefixShare:
-        self = super().__new__(cls, link)
-        self.source = source
-        self.signer_type = str(signer_type)
-        self.signed_at = signed_at
-        self.expires_in = expires_in
-        self.credential_expiry = credential_expiry
+        """``signed``: `PresignedURL`'s keywords (``method`` is GET unless given)."""
+        self = super().__new__(cls, link, **{"method": "GET", **signed})
         self.count = count
         self.total_bytes = total_bytes
         self.urls = urls
         self.manifest = manifest
-        self.details = details or SignerDetails()
         return self
 
     @classmethod
     def from_wildcard(cls, url: PresignedURL) -> PrefixShare:
         """The share a CloudFront wildcard-policy URL makes."""
-        return cls(
-            str(url),
-            source=url.source,
-            signer_type=url.signer_type,
-            signed_at=url.signed_at,
-            expires_in=url.expires_in,
-            credential_expiry=url.credential_expiry,
-            details=url.details,
-        )
+        return cls(str(url), **url._fields())
 
-    @property
-    def url(self) -> str:
-        """The link as a plain ``str``."""
-        return str(self)
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "count": self.count, "total_bytes": self.total_bytes,
+                "urls": self.urls, "manifest": self.manifest}  # fmt: skip
 
     @property
     def has_manifest(self) -> bool:
@@ -149,21 +129,12 @@ class PrefixShare(ExpiryFacts, str):
             return "".join(f"{url}\n  out={key}\n" for key, url in self.urls.items())
         return "".join(f"{url}\n" for url in self.urls.values())
 
-    def __reduce__(self):
-        fields = ("source", "signer_type", "signed_at", "expires_in", "credential_expiry", "count",
-                  "total_bytes", "urls", "manifest", "details")  # fmt: skip
-        return (_rebuild, (str(self), {name: getattr(self, name) for name in fields}))
-
     def __repr__(self) -> str:
         what = f"count={self.count}, total_bytes={self.total_bytes}, " if self.has_manifest else ""
         return (
             f"PrefixShare({str(self)!r}, source={self.source!r}, signer_type={self.signer_type!r}, "
             f"{what}effective_expiry={self.effective_expiry.isoformat()!r})"
         )
-
-
-def _rebuild(link: str, fields: dict[str, Any]) -> PrefixShare:
-    return PrefixShare(link, **fields)
 
 
 @runtime_checkable
@@ -198,6 +169,24 @@ def share_prefix(
     """
     target = url if isinstance(url, StorageURL) else parse_storage_url(url)
     source = f"{target.scheme}://{target.profile}/{target.path}"
+    _check_arguments(target, source, max_objects, signer_options)
+    options = {**(signer_options or {}), **({"expires_in": expires_in} if expires_in is not None else {})}
+    client = storage_client(target)
+    signer = client.signer(signer_type)
+    if signer.signer_type == SignerType.CLOUDFRONT.value:
+        return warned(_wildcard_share(client, target, options, manifest_url), warn)
+    lifetime = _manifest_share_lifetime(client, signer, source, options)
+    destination = ManifestDestination.resolve(manifest_url, target, client)  # a bad manifest_url fails before listing
+    prefix = target.path[:-1]  # "data.zarr/" or "" (the whole profile)
+    keys, total_bytes = _list_prefix(client, prefix, shares_dir(client, prefix), source, max_objects, progress)
+    share = _publish(signer, destination, source, prefix, keys, total_bytes, lifetime, progress)
+    return warned(share, warn)
+
+
+def _check_arguments(
+    target: StorageURL, source: str, max_objects: object, signer_options: Mapping[str, Any] | None
+) -> None:
+    """Refuse what no signer can share, before any storage is touched."""
     if not is_prefix_share(target.path):
         raise InvalidStorageURLError(
             f"{source} names one object; to share everything under a prefix, end it with /* "
@@ -209,20 +198,26 @@ def share_prefix(
         )
     if signer_options is not None and not isinstance(signer_options, Mapping):
         raise SignerOptionError(f"signer_options must be a mapping, got {type(signer_options).__name__}")
-    options = {**(signer_options or {}), **({"expires_in": expires_in} if expires_in is not None else {})}
-    client = storage_client(target)
-    signer = client.signer(signer_type)
-    if signer.signer_type == SignerType.CLOUDFRONT.value:
-        if manifest_url is not None:
-            raise SignerOptionError(
-                "a CloudFront share is one wildcard URL and has no manifest; drop manifest_url, "
-                "or use the S3 signer for a manifest share",
-                field="manifest_url",
-            )
-        wildcard = client.generate_presigned_url(
-            target.path, signer_type=signer.signer_type, signer_options=options, warn=False
+
+
+def _wildcard_share(
+    client: StorageClient, target: StorageURL, options: dict[str, Any], manifest_url: str | None
+) -> PrefixShare:
+    """The CloudFront share: the prefix signed as one wildcard policy, no manifest."""
+    if manifest_url is not None:
+        raise SignerOptionError(
+            "a CloudFront share is one wildcard URL and has no manifest; drop manifest_url, "
+            "or use the S3 signer for a manifest share",
+            field="manifest_url",
         )
-        return warned(PrefixShare.from_wildcard(wildcard), warn)
+    wildcard = client.generate_presigned_url(
+        target.path, signer_type=SignerType.CLOUDFRONT, signer_options=options, warn=False
+    )
+    return PrefixShare.from_wildcard(wildcard)
+
+
+def _manifest_share_lifetime(client: StorageClient, signer: URLSigner, source: str, options: dict[str, Any]) -> int:
+    """The URLs' lifetime for a manifest share, once the signer is known to sign in bulk."""
     if not isinstance(signer, BulkSigner):
         raise UnsupportedProviderError(
             f"{source}: sharing a prefix is available with the S3 signer (a signed manifest) and the "
@@ -235,12 +230,7 @@ def share_prefix(
             f"a prefix share takes only expires_in as a signer option, not {unknown[0]!r}", field=unknown[0]
         )
     defaults = client.config.presign.get(signer.signer_type) or {}
-    lifetime = check_expires_in(options.get("expires_in", defaults.get("expires_in", DEFAULT_EXPIRES_IN)))
-    destination = ManifestDestination.resolve(manifest_url, target, client)  # a bad manifest_url fails before listing
-    prefix = target.path[:-1]  # "data.zarr/" or "" (the whole profile)
-    keys, total_bytes = _list_prefix(client, prefix, shares_dir(client, prefix), source, max_objects, progress)
-    share = _publish(signer, destination, source, prefix, keys, total_bytes, lifetime, progress)
-    return warned(share, warn)
+    return check_expires_in(options.get("expires_in", defaults.get("expires_in", DEFAULT_EXPIRES_IN)))
 
 
 def _list_prefix(

@@ -110,9 +110,10 @@ class PresignedURL(ExpiryFacts, str):
         return self
 
     def __reduce__(self):
-        return (_rebuild, (str(self), self._fields()))
+        return (_rebuild, (type(self), str(self), self._fields()))
 
     def _fields(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild it (a subclass adds its own)."""
         return {
             "method": self.method,
             "source": self.source,
@@ -136,8 +137,8 @@ class PresignedURL(ExpiryFacts, str):
         )
 
 
-def _rebuild(url: str, fields: dict[str, Any]) -> PresignedURL:
-    return PresignedURL(url, **fields)
+def _rebuild(cls: type[PresignedURL], url: str, fields: dict[str, Any]) -> PresignedURL:
+    return cls(url, **fields)
 
 
 def cookie_header(cookies: Mapping[str, str]) -> str:
