@@ -121,14 +121,14 @@ def test_a_hanging_credential_process_is_stopped_at_the_bound(isolated_env, writ
         time.sleep(600)
     """)
     _aws_profile(write_config, seaweedfs)
-    monkeypatch.setenv(msc.CREDENTIALS_TIMEOUT_ENV, "2")
+    monkeypatch.setenv(msc.CREDENTIALS_TIMEOUT_ENV, "1")
     started = time.monotonic()
     with pytest.raises(msc.CredentialsError) as caught:
         msc.generate_presigned_url("msc://aws/k.txt")
     elapsed = time.monotonic() - started
     message = str(caught.value)
-    assert 1.5 < elapsed < 10, elapsed
-    assert "profile 'aws'" in message and sys.executable in message and "2 s" in message
+    assert 0.9 < elapsed < 10, elapsed
+    assert "profile 'aws'" in message and sys.executable in message and "within 1 s" in message
     assert SECRET not in message and msc.CREDENTIALS_TIMEOUT_ENV in message
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):  # no process left running
@@ -337,7 +337,8 @@ def test_a_silent_credentials_endpoint_is_abandoned_at_the_bound(write_config, s
         started = time.monotonic()
         with pytest.raises(msc.CredentialsError, match="took longer than 1.5 s") as caught:
             msc.generate_presigned_url("msc://container/k.txt")
-        assert time.monotonic() - started < 6 and "profile 'container'" in str(caught.value)
+        # Abandoned at the bound: no grace (that is for a credential_process being killed).
+        assert 1.5 <= time.monotonic() - started < 3.4 and "profile 'container'" in str(caught.value)
         assert accepted, "botocore did ask the endpoint"
     finally:
         stop.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 from cloudfront_helpers import cloudfront_profile
@@ -14,6 +15,7 @@ from IPython.utils.capture import capture_output
 
 import msc_notebook as msc
 from msc_notebook.notebook.history import history
+from msc_notebook.signing import times
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -248,16 +250,15 @@ def test_profiles_table_shows_expiring_credentials(ip, write_config, monkeypatch
     assert "have expired" in text or "expired at" in text
 
 
-def test_history_newest_first_and_clear(ip, demo):
+def test_history_newest_first_and_clear(ip, demo, monkeypatch):
     for key in ("first", "second", "third"):
         ip.run_line_magic("presign", f"msc://demo/{key} -q")
     _, captured = run(ip, "%presign_history")
     sources = [o.data["text/plain"].split()[1] for o in captured.outputs if WIDGET in o.data]
     assert sources == ["msc://demo/third", "msc://demo/second", "msc://demo/first"]
     ip.run_line_magic("presign", "msc://demo/brief -e 1 -q")
-    import time
-
-    time.sleep(1.2)
+    later = times.utcnow() + timedelta(seconds=2)
+    monkeypatch.setattr(times, "utcnow", lambda: later)  # the 1 s URL has expired, the others not
     _, captured = run(ip, "%presign_history")
     assert "expired at" in captured.outputs[1].data["text/plain"]  # the newest, 1 s URL
     _, captured = run(ip, "%presign_history --clear")

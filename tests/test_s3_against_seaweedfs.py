@@ -3,11 +3,11 @@ server that verifies SigV4 (SeaweedFS)."""
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import BUCKET, seaweed_profile
+from conftest import BUCKET, freeze_signing_clocks, seaweed_profile
 from http_client import fetch
 
 import msc_notebook as msc
@@ -91,13 +91,16 @@ def test_signature_does_not_open_another_key(demo_profile, s3):
     assert s3.get_object(Bucket=BUCKET, Key="private/b.txt")["Body"].read() == b"b"
 
 
-def test_expired_url_is_refused(demo_profile, s3):
+def test_expired_url_is_refused(demo_profile, s3, monkeypatch):
     s3.put_object(Bucket=BUCKET, Key="brief.txt", Body=b"s")
-    url = msc.generate_presigned_url("msc://demo/brief.txt", signer_options={"expires_in": 1})
-    assert url.expires_in == 1
-    time.sleep(2.2)
-    assert url.expired
+    ten_seconds_ago = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=10)
+    with monkeypatch.context() as clocks:  # signed 10 s ago, for 2 s: expired 8 s ago
+        freeze_signing_clocks(clocks, ten_seconds_ago)
+        url = msc.generate_presigned_url("msc://demo/brief.txt", signer_options={"expires_in": 2})
+        still_valid = msc.generate_presigned_url("msc://demo/brief.txt", signer_options={"expires_in": 60})
+    assert url.expires_in == 2 and url.expired and not still_valid.expired
     assert fetch(url).status_code == 403
+    assert fetch(still_valid).status_code == 200  # the same instant, a longer life: refused only for expiry
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
-"""``msc-notebook presign`` and ``msc-notebook profiles``, run as the installed console script."""
+"""``msc-notebook presign`` and ``msc-notebook profiles``: the installed console script, and its
+``main`` in this process (the same code, without starting Python for each case)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,14 +15,27 @@ import pytest
 from conftest import BUCKET, seaweed_profile
 from http_client import fetch
 
+from msc_notebook.cli import main
+
 COMMAND = Path(sys.executable).with_name("msc-notebook")
 
 
-def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_installed(*args: str) -> subprocess.CompletedProcess:
+    """The installed ``msc-notebook`` console script, as a user runs it."""
     assert COMMAND.exists() or shutil.which("msc-notebook"), "the console script is installed with the package"
-    return subprocess.run(
-        [str(COMMAND), *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
-    )
+    return subprocess.run([str(COMMAND), *args], capture_output=True, text=True, timeout=120)
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    """``msc-notebook ARGS`` in this process: the console script's ``main``, its exit status
+    (argparse's ``SystemExit`` included), stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(list(args))
+        except SystemExit as stop:
+            status = stop.code
+    return subprocess.CompletedProcess(["msc-notebook", *args], status, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
@@ -31,7 +46,7 @@ def demo(seaweedfs, s3, write_config):
 
 
 def test_presign_prints_the_url_alone_and_the_expiry_on_stderr(demo):
-    done = run("presign", "msc://demo/cli/hello.txt", "-e", "15m")
+    done = run_installed("presign", "msc://demo/cli/hello.txt", "-e", "15m")
     assert done.returncode == 0, done.stderr
     url = done.stdout.strip()
     assert "\n" not in url and fetch(url).content == b"hello from the terminal"
@@ -88,5 +103,5 @@ def test_profiles_as_text_and_json(demo):
 
 
 def test_a_bare_command_names_the_commands():
-    done = run()
+    done = run_installed()
     assert done.returncode == 2 and all(name in done.stderr for name in ("presign", "profiles", "demo"))

@@ -7,15 +7,15 @@ ticks.
 
 from __future__ import annotations
 
-import time
 from html import escape
 
+from ..signing import times
 from .facts import ResultFacts
 
 
 def _validity(facts: ResultFacts, *, capital: bool = False) -> str:
     """'valid until X' or, when it has passed by the time this is rendered, 'expired at X'."""
-    words = "expired at" if facts.effective_expiry_ms <= time.time() * 1000 else "valid until"
+    words = "expired at" if facts.effective_expiry_ms <= times.utcnow().timestamp() * 1000 else "valid until"
     if capital:
         words = words[0].upper() + words[1:]
     return f"{words} {facts.effective_expiry_utc}"

@@ -8,6 +8,7 @@ notebook layer and the command line use nothing else.
 from . import azure as _azure  # noqa: F401  (registers the Azure signer)
 from . import cloudfront as _cloudfront  # noqa: F401  (registers the CloudFront signer)
 from . import s3 as _s3  # noqa: F401  (registers the S3 signer)
+from . import times  # the clock (times.utcnow) every expiry is measured against
 from .client import StorageClient
 from .cloudfront import OPTION_HELP as CLOUDFRONT_OPTION_HELP
 from .cloudfront import CloudFrontDetails
@@ -118,6 +119,7 @@ __all__ = [
     "summarize_profile",
     "summarize_profiles",
     "unquoted_spaces_hint",
+    "times",
     "utc_text",
     "wildcard_base",
 ]

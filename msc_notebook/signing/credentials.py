@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -196,23 +197,28 @@ class AWSCredentials:
         """``load()``, translated to our errors, given at most `credentials_timeout` seconds."""
         import botocore.exceptions
 
-        timeout = credentials_timeout()
+        bound = _LoadBound(credentials_timeout())
         outcome: dict[str, Any] = {}
 
         def run() -> None:
+            _current_load.bound = bound  # a credential_process started by this load ends at its deadline
             try:
                 outcome["value"] = load()
             except BaseException as exc:  # handed to the waiting thread below
                 outcome["error"] = exc
+            finally:
+                _current_load.bound = None
 
         # A daemon thread, so a wait that outlives the bound cannot keep the process alive;
         # botocore's own network calls end by themselves, a credential_process is killed.
         worker = threading.Thread(target=run, name="msc-notebook-credentials", daemon=True)
         worker.start()
-        worker.join(timeout + _KILL_GRACE)
+        worker.join(bound.timeout)
+        if worker.is_alive() and bound.processes:
+            worker.join(_KILL_GRACE)  # it is being killed now: let it say which program it was
         if worker.is_alive():
             raise CredentialsError(
-                f"loading the credentials of {self._where} took longer than {timeout:g} s and was "
+                f"loading the credentials of {self._where} took longer than {bound.timeout:g} s and was "
                 f"abandoned; check the network and the credential source (SSO, role, container or "
                 f"instance credentials), or set ${CREDENTIALS_TIMEOUT_ENV} to wait longer"
             )
@@ -256,7 +262,19 @@ def _shared_loader():
 _REFRESH_HINT = (
     "refresh them (e.g. `aws sso login`, a new STS session, or new keys in the config) and sign again"
 )
-_KILL_GRACE = 2.0  # seconds for a killed credential_process to be reported before the thread is abandoned
+_KILL_GRACE = 2.0  # seconds for a credential_process killed at the bound to be reported before the thread is abandoned
+
+
+class _LoadBound:
+    """One credentials load's deadline, shared by the wait for it and by any credential_process it runs."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.processes = 0  # credential_process runs under way
+
+
+_current_load = threading.local()  # .bound: the _LoadBound of the load running on this thread, if any
 
 
 def _resolver(session: botocore.session.Session, config: StorageClientConfig, where: str):
@@ -291,9 +309,12 @@ class _BoundedProcess(subprocess.Popen):
         super().__init__(args, start_new_session=True, **kwargs)  # its own group: killed with its children
 
     def communicate(self, input=None, timeout=None):  # noqa: A002 (Popen's own signature)
-        limit = credentials_timeout()
+        bound = getattr(_current_load, "bound", None)  # None when botocore refreshes while signing
+        limit = bound.timeout if bound else credentials_timeout()
+        if bound:
+            bound.processes += 1  # only this load's thread counts
         try:
-            return super().communicate(input, timeout=limit)
+            return super().communicate(input, timeout=max(0.0, bound.deadline - time.monotonic()) if bound else limit)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGKILL)
@@ -304,6 +325,9 @@ class _BoundedProcess(subprocess.Popen):
                 f"was stopped (its output is not shown); fix or speed it up, or set "
                 f"${CREDENTIALS_TIMEOUT_ENV} to wait longer"
             ) from None
+        finally:
+            if bound:
+                bound.processes -= 1
 
 
 def _explicit_provider(config: StorageClientConfig):
