@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,10 +49,16 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     clear_client_cache()
 
 
+def disposable(server: SeaweedFS) -> SeaweedFS:
+    """A server whose data ends with the session: stopped with SIGKILL, not weed's clean 2 s shutdown."""
+    server.stop_signal = signal.SIGKILL
+    return server
+
+
 @pytest.fixture(scope="session")
 def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
     """One real S3 server for the session, with a bucket for the tests (and a read-only identity)."""
-    with SeaweedFS(tmp_path_factory.mktemp("seaweedfs"), extra_identities=[READER_IDENTITY]) as server:
+    with disposable(SeaweedFS(tmp_path_factory.mktemp("seaweedfs"), extra_identities=[READER_IDENTITY])) as server:
         server.client().create_bucket(Bucket=BUCKET)
         yield server
 
@@ -59,7 +66,7 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
 @pytest.fixture(scope="session")
 def sts_seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
     """A second real S3 server whose STS issues credentials that live STS_TOKEN_SECONDS."""
-    with SeaweedFS(tmp_path_factory.mktemp("seaweedfs-sts"), sts_token_seconds=STS_TOKEN_SECONDS) as server:
+    with disposable(SeaweedFS(tmp_path_factory.mktemp("seaweedfs-sts"), sts_token_seconds=STS_TOKEN_SECONDS)) as server:
         server.client().create_bucket(Bucket=BUCKET)
         yield server
 
@@ -118,9 +125,11 @@ def pem_bytes(key) -> bytes:
     )
 
 
-@pytest.fixture
-def cloudfront_key_file(rsa_private_key, tmp_path) -> Path:
-    path = tmp_path / "cloudfront.pem"
+@pytest.fixture(scope="session")
+def cloudfront_key_file(rsa_private_key, tmp_path_factory) -> Path:
+    """The session key as a PEM file, shared and never changed (a test that rotates a key writes its own):
+    the signer's key cache keeps it parsed, as it would in a long session."""
+    path = tmp_path_factory.mktemp("cloudfront") / "cloudfront.pem"
     path.write_bytes(pem_bytes(rsa_private_key))
     return path
 

@@ -287,15 +287,19 @@ def test_not_before_must_say_its_timezone(cf):
     assert sign(cf, "x", not_before="2026-01-01T10:00:00+01:00").details.not_before.hour == 9
 
 
-def test_key_is_reloaded_when_the_file_changes(cf, cloudfront_key_file, rsa_private_key):
+def test_key_is_reloaded_when_the_file_changes(write_config, rsa_private_key, tmp_path):
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    first = sign(cf, "x")
+    key_file = tmp_path / "rotated.pem"
+    key_file.write_bytes(pem_bytes(rsa_private_key))
+    write_config({"cf": cloudfront_profile(key_file)})
+    client = msc.StorageClient(msc.StorageClientConfig.from_file("cf"))
+    first = sign(client, "x")
     verifier_for(rsa_private_key).verify(first, client_ip=CLIENT_IP)
     new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cloudfront_key_file.write_bytes(pem_bytes(new_key))
-    os.utime(cloudfront_key_file, ns=(time.time_ns(), time.time_ns() + 1))
-    second = sign(cf, "x")
+    key_file.write_bytes(pem_bytes(new_key))
+    os.utime(key_file, ns=(time.time_ns(), time.time_ns() + 1))
+    second = sign(client, "x")
     verifier_for(new_key).verify(second, client_ip=CLIENT_IP)
     with pytest.raises(AccessDenied):
         verifier_for(rsa_private_key).verify(second, client_ip=CLIENT_IP)

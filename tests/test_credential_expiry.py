@@ -265,3 +265,31 @@ def test_effective_expiry_uses_timezone_aware_utc(write_config):
         assert moment.tzinfo is not None and moment.utcoffset() == timedelta(0)
     assert url.effective_expiry == url.requested_expiry < url.credential_expiry
     assert url.signed_at <= datetime.now(timezone.utc)
+
+
+def _handlers(session, event: str) -> list:
+    return list(session.get_component("event_emitter")._emitter._handlers.prefix_search(event))
+
+
+def test_a_profile_session_has_exactly_botocore_s_own_handlers(isolated_env):
+    """Profiles' sessions get botocore's builtin handlers by copying one registered emitter (quicker):
+    each must hold what ``botocore.session.Session()`` holds, and its own copy of it."""
+    import botocore.handlers
+    import botocore.session
+
+    from msc_notebook.signing.credentials import _new_session
+
+    ours, theirs, other = _new_session("work"), botocore.session.Session(profile="work"), _new_session(None)
+    events = sorted({spec[0] for spec in botocore.handlers.BUILTIN_HANDLERS})
+    assert len(events) > 50
+    for event in events:
+        assert _handlers(ours, event) == _handlers(theirs, event), event
+    assert ours.profile == "work" and other.profile is None
+    assert ours.get_component("data_loader") is other.get_component("data_loader")  # parsed models, shared
+
+    def extra(**kwargs) -> None:
+        pass
+
+    ours.register("before-sign.s3", extra)  # a client's own handler stays in its session
+    assert extra in _handlers(ours, "before-sign.s3") and extra not in _handlers(other, "before-sign.s3")
+    assert extra not in _handlers(_new_session(None), "before-sign.s3")

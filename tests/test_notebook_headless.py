@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 
-import nbformat
 import pytest
 from conftest import BUCKET, seaweed_profile
 from http_client import fetch
-from nbclient import NotebookClient
+
+# nbformat and nbclient are imported where they are used: nbformat's schema validator takes
+# about 2 s to import, and `pytest -m "not e2e"` still imports this module to collect it.
 
 pytestmark = pytest.mark.e2e  # slow: browser, Jupyter, notebooks, the demo, Binder or npm
 
@@ -18,6 +19,9 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 
 @pytest.fixture
 def executed(seaweedfs, write_config, s3, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
     write_config({"demo": seaweed_profile(seaweedfs)})
     s3.put_object(Bucket=BUCKET, Key="nb/hello.txt", Body=b"from a headless notebook")
     cells = [

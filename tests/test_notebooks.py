@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from msc_notebook.demo.environment import DemoEnvironment
+
+if TYPE_CHECKING:
+    import nbformat
+
+# nbformat and nbclient are imported where they are used: nbformat's schema validator takes
+# about 2 s to import, and `pytest -m "not e2e"` still imports this module to collect it.
 
 pytestmark = pytest.mark.e2e  # slow: browser, Jupyter, notebooks, the demo, Binder or npm
 
@@ -23,6 +28,9 @@ def demo(tmp_path_factory):
 
 
 def execute(path: Path, env: dict[str, str], workdir: Path) -> nbformat.NotebookNode:
+    import nbformat
+    from nbclient import NotebookClient
+
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(workdir)}})
     client.execute(env=env)
@@ -72,6 +80,8 @@ def test_notebook_runs_clean(path, kernel_env, tmp_path):
 
 
 def test_notebooks_are_committed_without_outputs():
+    import nbformat
+
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
         assert all(not cell.get("outputs") and not cell.get("execution_count") for cell in notebook.cells if cell.cell_type == "code")

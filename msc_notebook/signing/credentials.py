@@ -17,6 +17,7 @@ tracks it but exposes no public accessor, and it is the only truthful source.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import json
 import os
@@ -112,14 +113,11 @@ class AWSCredentials:
     """
 
     def __init__(self, config: StorageClientConfig) -> None:
-        import botocore.session
-
         self._config = config
         self._where = f"profile {config.profile!r}"
         self._lock = threading.Lock()
         self._loaded = None
-        self.session = botocore.session.Session(profile=config.provider_options.get("profile_name") or None)
-        self.session.register_component("data_loader", _shared_loader())
+        self.session = _new_session(config.provider_options.get("profile_name") or None)
 
     def status(self) -> CredentialStatus:
         """Load (refreshing if due) the credentials and report their expiry.
@@ -244,19 +242,36 @@ class AWSCredentials:
 
 
 _loaders: dict[str | None, Any] = {}
-_loaders_lock = threading.Lock()
+_builtin_events: list[Any] = []  # one emitter holding botocore's builtin handlers, copied per session
+_shared_lock = threading.Lock()
 
 
-def _shared_loader():
-    """One botocore data loader for every profile's session: it caches the parsed service models,
-    so a new profile's client costs milliseconds, not a fresh parse of S3's 1 MB model."""
-    from botocore.loaders import create_loader
+def _new_session(profile: str | None) -> botocore.session.Session:
+    """A botocore session for one MSC profile, as ``botocore.session.Session(profile=...)`` makes it,
+    but built from parts shared by every session (a new profile's first client is quicker):
 
-    data_path = os.environ.get("AWS_DATA_PATH")  # what botocore's own session would read
-    with _loaders_lock:
+    - the builtin event handlers are registered once and copied: registering them inspects
+      each handler, 15 ms a session, against 1.3 ms for the copy (botocore copies emitters
+      the same way for each client);
+    - one data loader caches the parsed service models: a fresh one parses S3's 1 MB model again.
+    """
+    import botocore.session
+    from botocore.hooks import HierarchicalEmitter
+
+    with _shared_lock:
+        if not _builtin_events:
+            events = HierarchicalEmitter()
+            botocore.session.Session(event_hooks=events)  # registers the builtin handlers into it
+            _builtin_events.append(events)
+        data_path = os.environ.get("AWS_DATA_PATH")  # what botocore's own session would read
         if data_path not in _loaders:
+            from botocore.loaders import create_loader
+
             _loaders[data_path] = create_loader(data_path)
-        return _loaders[data_path]
+        events, loader = copy.copy(_builtin_events[0]), _loaders[data_path]
+    session = botocore.session.Session(event_hooks=events, include_builtin_handlers=False, profile=profile)
+    session.register_component("data_loader", loader)
+    return session
 
 
 _REFRESH_HINT = (
