@@ -1,5 +1,6 @@
 """`import msc_notebook` and `%load_ext msc_notebook` stay cheap: botocore and cryptography
-load only to sign, PyYAML only to read a config, widgets only to show one.
+load only to sign, PyYAML only to read a config, widgets only to show one, and the Azure SDK
+only for an azure profile.
 (The timing goal, at most 0.2x `import boto3`, is in tests/benchmarks/bench_load_ext.py.)"""
 
 from __future__ import annotations
@@ -41,3 +42,4 @@ def test_signing_loads_botocore_only_then():
         "msc.StorageClient(c).generate_presigned_url('k')"
     )
     assert "botocore" in loaded  # botocore signs; boto3 is not needed for it
+    assert not {m for m in loaded if m.split(".")[0] in ("boto3", "azure")}

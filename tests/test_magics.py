@@ -4,7 +4,6 @@ line without a traceback, %config, profiles and history, and what the display ca
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -58,16 +57,6 @@ def test_load_twice_and_unload_cleanly(shell):
     assert msc.PresignedURL not in shell.display_formatter.ipython_display_formatter.type_printers
     result, captured = run(shell, "%presign msc://p/k")
     assert "UsageError" in captured.stderr + captured.stdout or result.error_in_exec is not None
-
-
-def test_loading_imports_no_boto3():
-    code = (
-        "from IPython.testing.globalipapp import start_ipython\n"
-        "ip = start_ipython(); ip.run_line_magic('load_ext', 'msc_notebook')\n"
-        "import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().endswith("[]")
 
 
 def test_presign_displays_once_and_returns_the_url(ip, demo, s3):
