@@ -111,7 +111,7 @@ def test_download_name_and_content_type_are_signed_for_get():
     ("options", "message"),
     [
         ({"expires_in": 0}, "between 1 and 604800"),
-        ({"expires_in": 7 * 86400 + 1}, "between 1 and 604800"),
+        ({"expires_in": 7 * 86400 + 1}, r"between 1 and 604800 seconds \(7 days, the most .* Azure user delegation key allows\)"),
         ({"expires_in": "900"}, "whole number"),
         ({"key_pair_id": "K123"}, "unknown signer option 'key_pair_id'"),  # a CloudFront option
         ({"content_type": "text/plain"}, "unknown signer option 'content_type'"),  # an S3 option
@@ -120,6 +120,19 @@ def test_download_name_and_content_type_are_signed_for_get():
 def test_bad_signer_options_are_refused(options, message):
     with pytest.raises(SignerOptionError, match=message):
         sign(profile(), signer_options=options)
+
+
+def test_presign_defaults_for_a_signer_azure_lacks_are_an_error():
+    raw = {**profile(), "presign": {"cloudfront": {"key_pair_id": "K123", "domain": "d.example.net"}}}
+    with pytest.raises(msc.ConfigParseError, match="presign.cloudfront does not apply to 'azure' storage, whose signers are azure"):
+        sign(raw)
+    assert SECRET not in str(pytest.raises(msc.ConfigParseError, sign, raw).value)
+    assert sign({**profile(), "presign": {"azure": {"expires_in": 60}}}).expires_in == 60  # its own section applies
+    s3 = {"storage_provider": {"type": "s3", "options": {"base_path": "b", "region_name": "us-east-1"}},
+          "credentials_provider": {"type": "S3Credentials", "options": {"access_key": "A", "secret_key": "S"}},
+          "presign": {"azure": {"expires_in": 60}}}  # fmt: skip
+    with pytest.raises(msc.ConfigParseError, match="presign.azure does not apply to 's3' storage, whose signers are s3, cloudfront"):
+        sign(s3)
 
 
 def test_seven_days_is_the_longest():

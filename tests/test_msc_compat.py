@@ -170,6 +170,8 @@ def test_from_file_takes_both_argument_orders(write_config, isolated_env):
         msc.StorageClientConfig.from_file(config_file_paths=[], profile="p"),  # MSC: no paths means search
     ):
         assert (config.profile, config.config_path) == ("p", path.resolve())
+    with pytest.raises(ValueError, match="'nope' is not in"):  # MSC raises ValueError for it too
+        msc.StorageClientConfig.from_file(profile="nope")
     with pytest.raises(TypeError, match="profile twice"):
         msc.StorageClientConfig.from_file("p", profile="p")
     with pytest.raises(TypeError, match="config_file_paths twice"):

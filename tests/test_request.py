@@ -22,7 +22,7 @@ REFUSED = [
     ("-m DELETE", {"method": "DELETE"}, "method", "use one of GET, PUT, HEAD"),
     ("-m PUT --signer cloudfront", {"method": "PUT", "signer": "cloudfront"}, "method", "does not bind the HTTP method"),
     ("-e soon", {"expires_in": "soon"}, "expires_in", "cannot read 'soon' as a duration"),
-    ("-e 8d", {"expires_in": "8d"}, "expires_in", "7 days, the most S3 accepts"),
+    ("-e 8d", {"expires_in": "8d"}, "expires_in", "7 days, the most an S3 URL or an Azure user delegation key allows"),
     ("-m GET --content-type text/plain", {"content_type": "text/plain"}, "content_type", "applies to PUT URLs"),
     ("--signer s3 --domain x.org", {"signer": "s3", "cloudfront": {"domain": "x.org"}}, "signer_type",
      "--domain is a CloudFront option"),

@@ -39,8 +39,8 @@ class MissingEnvironmentVariableError(ConfigError, KeyError):
         return str(self.args[0])
 
 
-class UnknownProfileError(ConfigError, KeyError):
-    """The requested profile is not in the config."""
+class UnknownProfileError(ConfigError, KeyError, ValueError):
+    """The requested profile is not in the config (a ``ValueError`` as MSC raises, and a ``KeyError``)."""
 
     def __init__(self, message: str, *, field: str | None = "profile") -> None:
         super().__init__(message, field=field)

@@ -83,7 +83,11 @@ def check_expires_in(value: Any, max_seconds: int = MAX_EXPIRES_IN) -> int:
             field="expires_in",
         )
     if not 1 <= value <= max_seconds:
-        limit = "7 days, the most S3 accepts" if max_seconds == MAX_EXPIRES_IN else describe_duration(max_seconds)
+        limit = (
+            "7 days, the most an S3 URL or an Azure user delegation key allows"
+            if max_seconds == MAX_EXPIRES_IN
+            else describe_duration(max_seconds)
+        )
         raise SignerOptionError(
             f"expires_in must be between 1 and {max_seconds} seconds ({limit}), got {value}", field="expires_in"
         )

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .errors import SignerOptionError, UnsupportedProviderError
+from .errors import ConfigParseError, SignerOptionError, UnsupportedProviderError
 from .options import signer_type_name
 
 if TYPE_CHECKING:
@@ -117,12 +117,19 @@ def signer_class(config: StorageClientConfig, signer_type: Any | None) -> type[U
     """The signer class for this profile and requested signer type (None: the profile's
     ``presign.signer_type``, else the native one)."""
     native = native_signer_class(config)
+    provider_type = config.provider_type
+    available = _signers_by_provider[provider_type]
+    misplaced = sorted(key for key in config.presign if key != "signer_type" and key not in available)
+    if misplaced:  # our own section: defaults that could never apply are a mistake, not a pass-through
+        raise ConfigParseError(
+            f"profile {config.profile!r}: presign.{misplaced[0]} does not apply to {provider_type!r} storage, "
+            f"whose signers are {', '.join(signer_types_for(provider_type))}; remove it or move it to a profile "
+            f"that uses that signer"
+        )
     if signer_type is None:
         signer_type = config.presign.get("signer_type")
     if signer_type is None:
         return native
-    provider_type = config.provider_type
-    available = _signers_by_provider[provider_type]
     name = signer_type_name(signer_type)
     if name not in available:
         raise SignerOptionError(
