@@ -7,6 +7,7 @@ Each subcommand is one ``add_*_command`` function that adds its parser and sets
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import shutil
@@ -148,6 +149,9 @@ def check_demo(*, azure: bool = False) -> bool:
         sts_body = urllib.request.urlopen(sts_url, timeout=10).read()  # the server's STS credentials work
         share = msc.generate_presigned_url(f"msc://{CDN_PROFILE}/{ZARR_PREFIX}/*")
         zarr_json = urllib.request.urlopen(msc.object_url(share, "zarr.json"), timeout=10).read()
+        manifest_share = msc.share_prefix(f"msc://{DEMO_PROFILE}/{ZARR_PREFIX}/*", progress=False)
+        manifest = json.loads(urllib.request.urlopen(manifest_share, timeout=10).read())
+        urllib.request.urlopen(manifest["refs"]["zarr.json"][0], timeout=10).read()  # a URL the manifest holds
         if azure:
             from .demo.azure_demo import AZURE_PROFILE
 
@@ -160,6 +164,7 @@ def check_demo(*, azure: bool = False) -> bool:
     _say(f"Checked: a {STS_PROFILE} URL returned {sts_body[:5]!r}... and ends with its credentials, "
          f"{sts_url.effective_expiry - sts_url.signed_at} after signing.")
     _say(f"Checked: one CloudFront wildcard signature opens {ZARR_PREFIX}/ ({len(zarr_json)} bytes of metadata).")
+    _say(f"Checked: one link to a signed manifest shares {ZARR_PREFIX}/ ({manifest_share.count} objects) on plain S3.")
     if azure:
         _say(f"Checked: an Azure SAS URL returned {azure_body[:40]!r}...")
     return True

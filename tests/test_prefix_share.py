@@ -82,24 +82,23 @@ def dataset(seaweedfs, tmp_path_factory):
     return arrays, files
 
 
-@pytest.fixture(scope="module")
-def many_objects(seaweedfs):
-    """MANY small objects under MANY_PREFIX, put concurrently to keep the fixture quick."""
+def _put_numbered_objects(seaweedfs, prefix: str, count: int) -> list[str]:
+    """``count`` small objects under ``prefix`` (each holds its own key), put concurrently; their keys in order."""
     client = seaweedfs.client()
-    keys = [f"{MANY_PREFIX}/part {i:05d}.bin" for i in range(MANY)]
+    keys = [f"{prefix}/part {i:05d}.bin" for i in range(count)]
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda key: client.put_object(Bucket=BUCKET, Key=key, Body=key.encode()), keys))
     return keys
 
 
 @pytest.fixture(scope="module")
+def many_objects(seaweedfs):
+    return _put_numbered_objects(seaweedfs, MANY_PREFIX, MANY)
+
+
+@pytest.fixture(scope="module")
 def some_objects(seaweedfs):
-    """SOME small objects under SOME_PREFIX."""
-    client = seaweedfs.client()
-    keys = [f"{SOME_PREFIX}/part {i:03d}.bin" for i in range(SOME)]
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda key: client.put_object(Bucket=BUCKET, Key=key, Body=key.encode()), keys))
-    return keys
+    return _put_numbered_objects(seaweedfs, SOME_PREFIX, SOME)
 
 
 @pytest.fixture

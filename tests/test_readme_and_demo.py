@@ -58,6 +58,7 @@ def test_demo_check_signs_urls_the_local_services_accept(tmp_path):
     # Expiration and X-Amz-Date are whole seconds: the 15 s credentials show 14 or 15 s after signing.
     assert re.search(r"Checked: a demo-sts URL returned b'Hello'\.\.\. and ends with its credentials, 0:00:1[45] after", out)
     assert "Checked: one CloudFront wildcard signature opens datasets/ocean.zarr/" in out
+    assert re.search(r"Checked: one link to a signed manifest shares datasets/ocean.zarr/ \(\d+ objects\) on plain S3", out)
     secret = re.search(r"secret_key: (\S+)", (demo_dir / "msc_config.yaml").read_text()).group(1)
     assert secret not in out and secret not in result.stderr
     for private in ("msc_config.yaml", "cloudfront-demo-key.pem", "seaweedfs/identities.json"):
