@@ -45,7 +45,7 @@ def test_fill_click_and_get_the_object(form, s3):
     assert isinstance(url, msc.PresignedURL) and url.source == "msc://demo/form/hello.txt" and url.expires_in == 3600
     assert fetch(url).content == b"from the form"
     assert form.results.children[0].facts["url"] == str(url)
-    assert history.newest_first()[0] is url
+    assert history.newest_first()[0].url == str(url) and history.newest_first()[0].source == url.source
     # Signing again keeps the earlier result, newest on top.
     form.expiry.value = 900
     form.sign_button.click()

@@ -369,6 +369,19 @@ def test_progress_bars_show_listing_and_signing_when_asked(some_objects, demo_pr
     assert capsys.readouterr().err == ""
 
 
+def test_the_history_keeps_a_share_s_facts_not_its_urls(dataset, demo_profile):
+    from msc_notebook.notebook.history import history
+
+    share = msc.share_prefix(SHARE, progress=False)
+    urls, manifest = share.urls, share.manifest
+    history.add(share)
+    del share
+    # Only the two names here (and getrefcount's argument) hold them: dropping a share frees its URLs.
+    assert sys.getrefcount(urls) == 2 and sys.getrefcount(manifest) == 2
+    facts = history.newest_first()[0]
+    assert facts.kind == "share" and facts.object_count == len(dataset[1]) and "refs" not in repr(facts)
+
+
 def test_a_share_pickles_with_its_facts(dataset, demo_profile):
     share = msc.share_prefix(SHARE)
     copy = pickle.loads(pickle.dumps(share))

@@ -1,28 +1,35 @@
-"""The URLs signed in this session, newest first (for %presign_history and the form)."""
+"""What was signed in this session, newest first (for %presign_history).
+
+It keeps each result's display facts (`ResultFacts`), not the result: what the history
+shows is what a display shows, and a prefix share's URLs and manifest (about 70 MB for
+100,000 objects) stay the caller's to keep or drop, however long the session runs.
+"""
 
 from __future__ import annotations
 
 import threading
 
 from ..signing import PrefixShare, PresignedURL, SignedCookies
+from .facts import ResultFacts, result_facts
 
 Signed = PresignedURL | SignedCookies | PrefixShare
 
 
 class SigningHistory:
-    """An in-memory list of signed results; nothing is written to disk."""
+    """An in-memory list of the facts of signed results; nothing is written to disk."""
 
     def __init__(self, limit: int = 500) -> None:
         self.limit = limit
-        self._entries: list[Signed] = []
+        self._entries: list[ResultFacts] = []
         self._lock = threading.Lock()
 
     def add(self, result: Signed) -> None:
+        facts = result_facts(result)
         with self._lock:
-            self._entries.append(result)
+            self._entries.append(facts)
             del self._entries[: max(0, len(self._entries) - self.limit)]
 
-    def newest_first(self) -> list[Signed]:
+    def newest_first(self) -> list[ResultFacts]:
         with self._lock:
             return self._entries[::-1]
 

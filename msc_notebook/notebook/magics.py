@@ -158,7 +158,7 @@ class PresignMagics(Magics):
         """Every URL signed in this session, newest first, each with its own live countdown."""
         from IPython.display import display
 
-        from .display import show
+        from .result_widget import PresignResultWidget
 
         args = _parse(self.presign_history, line, "%presign_history")
         if args.clear:
@@ -170,8 +170,8 @@ class PresignMagics(Magics):
             print("Nothing signed yet in this session. Try: %presign msc://PROFILE/PATH")
             return
         display({"text/plain": f"{len(entries)} signed in this session, newest first:"}, raw=True)
-        for result in entries:
-            show(result, compact=True)
+        for facts in entries:
+            display(PresignResultWidget.for_facts(facts, compact=True))
 
     @line_magic
     @_friendly_errors

@@ -46,7 +46,13 @@ class PresignResultWidget(anywidget.AnyWidget):
         request: PresignRequest | None = None,
         compact: bool = False,
     ) -> PresignResultWidget:
-        return cls(facts=result_facts(result).state(), compact=compact, request=request)
+        return cls.for_facts(result_facts(result), request=request, compact=compact)
+
+    @classmethod
+    def for_facts(
+        cls, facts: ResultFacts, *, request: PresignRequest | None = None, compact: bool = False
+    ) -> PresignResultWidget:
+        return cls(facts=facts.state(), compact=compact, request=request)
 
     def sign_again(self) -> PresignedURL | SignedCookies | PrefixShare | None:
         """Sign the same request again and show the new result here (history keeps both)."""
