@@ -9,6 +9,7 @@ import json
 import re
 import sys
 import textwrap
+import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -80,29 +81,37 @@ def test_credential_process_expiry_cuts_the_url_short(isolated_env, write_config
     assert _query(url)["X-Amz-Credential"].startswith("ASIAPROCESS/")
 
 
-def test_the_expiry_is_that_of_the_credentials_that_signed(isolated_env, write_config):
-    """botocore refreshes credentials with under 15 min left on every use, so the process runs
-    again between our expiry check and the signing: the URL carries the newer credentials,
-    and its expiry must be theirs."""
-    script = isolated_env / "counting_creds.py"
+def _counting_credential_process(home, *, key: str, token: str, expiration: str) -> None:
+    """AWS profile 'counting': a credential_process that counts its runs in ``home/runs``.
+    ``key``, ``token`` and ``expiration`` are Python expressions over ``run``, its run number."""
+    script = home / "counting_creds.py"
     script.write_text(
         textwrap.dedent(
             f"""
             import json, pathlib
             from datetime import datetime, timedelta, timezone
-            counter = pathlib.Path({str(isolated_env / "runs")!r})
+            counter = pathlib.Path({str(home / "runs")!r})
             run = int(counter.read_text()) + 1 if counter.exists() else 1
             counter.write_text(str(run))
-            expiration = datetime.now(timezone.utc) + timedelta(minutes=run)  # each run: a key, an expiry
-            print(json.dumps({{"Version": 1, "AccessKeyId": f"ASIARUN{{run}}", "SecretAccessKey": "s",
-                              "SessionToken": f"token-{{run}}", "Expiration": expiration.isoformat()}}))
+            print(json.dumps({{"Version": 1, "AccessKeyId": {key}, "SecretAccessKey": "s",
+                              "SessionToken": {token}, "Expiration": {expiration}}}))
             """
         )
     )
-    (isolated_env / ".aws").mkdir(exist_ok=True)
-    (isolated_env / ".aws" / "config").write_text(
+    (home / ".aws").mkdir(exist_ok=True)
+    (home / ".aws" / "config").write_text(
         f"[profile counting]\nregion = us-east-1\ncredential_process = {sys.executable} {script}\n"
     )
+
+
+def test_the_expiry_is_that_of_the_credentials_that_signed(isolated_env, write_config):
+    """botocore refreshes credentials with under 15 min left on every use, so the process runs
+    again between our expiry check and the signing: the URL carries the newer credentials,
+    and its expiry must be theirs."""
+    _counting_credential_process(  # each run: a new key, expiring a minute later than the last
+        isolated_env, key='f"ASIARUN{run}"', token='f"token-{run}"',
+        expiration="(datetime.now(timezone.utc) + timedelta(minutes=run)).isoformat()",
+    )  # fmt: skip
     _aws_profile(write_config, profile_name="counting")
     with pytest.warns(msc.CredentialExpiryWarning):
         url = msc.generate_presigned_url("msc://aws/k", signer_options={"expires_in": 7200})
@@ -293,3 +302,42 @@ def test_a_profile_session_has_exactly_botocore_s_own_handlers(isolated_env):
     ours.register("before-sign.s3", extra)  # a client's own handler stays in its session
     assert extra in _handlers(ours, "before-sign.s3") and extra not in _handlers(other, "before-sign.s3")
     assert extra not in _handlers(_new_session(None), "before-sign.s3")
+
+
+def test_a_source_with_nothing_new_is_not_asked_at_every_signing(isolated_env, write_config):
+    """Credentials with 10 minutes left are in botocore's refresh window: it would run the process
+    for every URL. Once it has answered the same twice, it is left alone (SAME_ANSWER_PAUSE)."""
+    expiration = _in(600)
+    _counting_credential_process(isolated_env, key='"ASIASAME"', token='"token"', expiration=repr(_iso(expiration)))
+    _aws_profile(write_config, profile_name="counting")
+    urls = [msc.generate_presigned_url(f"msc://aws/k{i}", warn=False) for i in range(6)]
+    assert int((isolated_env / "runs").read_text()) <= 3  # the load, then two refreshes: the same answer
+    assert all(_query(url)["X-Amz-Credential"].startswith("ASIASAME/") for url in urls)
+    assert {url.credential_expiry for url in urls} == {expiration}
+
+
+def test_a_source_with_new_credentials_is_asked_at_every_signing(isolated_env, write_config):
+    _counting_credential_process(isolated_env, key='f"ASIARUN{run}"', token='"token"',
+                                 expiration=repr(_iso(_in(600))))  # fmt: skip
+    _aws_profile(write_config, profile_name="counting")
+    keys = [_query(msc.generate_presigned_url(f"msc://aws/k{i}", warn=False))["X-Amz-Credential"] for i in range(4)]
+    assert len(set(keys)) == 4  # each URL signed with the newest credentials there are
+
+
+def test_the_pause_ends_in_time_and_never_outlives_the_answer(monkeypatch):
+    from msc_notebook.signing import credentials
+
+    monkeypatch.setattr(credentials, "SAME_ANSWER_PAUSE", 0.3)
+    asked = []
+    answer = {"access_key": "A", "secret_key": "s", "token": "t", "expiry_time": _iso(_in(600))}
+    refresh = credentials._SameAnswerPause(lambda: asked.append(1) or dict(answer))
+    for _ in range(5):
+        assert refresh() == answer
+    assert len(asked) == 2  # the second answer was the first one again: paused
+    time.sleep(0.35)
+    refresh()
+    assert len(asked) == 3  # asked again once the pause is over
+    later = times.utcnow() + timedelta(seconds=601)
+    monkeypatch.setattr(times, "utcnow", lambda: later)  # the answer has expired: it is never reused
+    refresh(), refresh(), refresh()
+    assert len(asked) == 6

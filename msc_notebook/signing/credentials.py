@@ -25,7 +25,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -188,8 +188,13 @@ class AWSCredentials:
 
     def _resolve(self):
         # Reading the AWS config (profile_name, credential_process, ...) happens here, within the bound.
+        from botocore.credentials import RefreshableCredentials
+
         self.session.register_component("credential_provider", _resolver(self.session, self._config, self._where))
-        return self.session.get_credentials()
+        credentials = self.session.get_credentials()
+        if isinstance(credentials, RefreshableCredentials):
+            credentials._refresh_using = _SameAnswerPause(credentials._refresh_using)
+        return credentials
 
     def _bounded(self, load):
         """``load()``, translated to our errors, given at most `credentials_timeout` seconds."""
@@ -278,6 +283,50 @@ _REFRESH_HINT = (
     "refresh them (e.g. `aws sso login`, a new STS session, or new keys in the config) and sign again"
 )
 _KILL_GRACE = 2.0  # seconds for a credential_process killed at the bound to be reported before the thread is abandoned
+
+
+SAME_ANSWER_PAUSE = 30.0  # seconds a source that answered the same credentials twice is not asked again
+
+
+class _SameAnswerPause:
+    """A refreshable credential's refresh function that does not ask a source with nothing new.
+
+    botocore refreshes credentials with under 15 minutes left on every use. A source that
+    serves a cache (a credential_process around ``aws configure export-credentials``, SSO)
+    answers the same credentials each time, and a credential_process takes 0.7–3 s here:
+    every URL signed in those 15 minutes would wait for it. Once two answers in a row are the
+    same, the source is not asked again for `SAME_ANSWER_PAUSE` seconds, unless that answer
+    has expired. A source with new credentials each time (STS AssumeRole) is asked every
+    time, so each URL still gets the longest life there is.
+    """
+
+    def __init__(self, refresh: Callable[[], dict[str, Any]]) -> None:
+        self._refresh = refresh
+        self._lock = threading.Lock()  # botocore refreshes under its own lock; this one guards our fields
+        self._last: dict[str, Any] | None = None
+        self._paused_until = 0.0
+
+    def __call__(self) -> dict[str, Any]:
+        with self._lock:
+            if self._last is not None and time.monotonic() < self._paused_until and not _answer_expired(self._last):
+                return self._last
+            answer = self._refresh()
+            self._paused_until = time.monotonic() + SAME_ANSWER_PAUSE if answer == self._last else 0.0
+            self._last = answer
+            return answer
+
+
+def _answer_expired(answer: Mapping[str, Any]) -> bool:
+    """Whether a refresh answer (botocore's metadata; ``expiry_time`` as text or a datetime) has
+    expired; one whose expiry cannot be read counts as expired, so the source is asked again."""
+    from botocore.utils import parse_timestamp
+
+    expiry = answer.get("expiry_time")
+    try:
+        moment = expiry if isinstance(expiry, datetime) else parse_timestamp(expiry)
+    except (TypeError, ValueError):
+        return True
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) <= times.utcnow()
 
 
 class _LoadBound:
