@@ -322,6 +322,12 @@ def test_a_source_with_new_credentials_is_asked_at_every_signing(isolated_env, w
     _aws_profile(write_config, profile_name="counting")
     keys = [_query(msc.generate_presigned_url(f"msc://aws/k{i}", warn=False))["X-Amz-Credential"] for i in range(4)]
     assert len(set(keys)) == 4  # each URL signed with the newest credentials there are
+    assert int((isolated_env / "runs").read_text()) == 1 + 4  # the load, then one run per URL, not two
+    # A thousand URLs at one instant: one run, and every URL carries the same credentials.
+    signer = msc.StorageClient(msc.StorageClientConfig.from_file("aws")).signer()
+    urls = signer.sign_many([f"k{i}" for i in range(1000)], expires_in=60, signed_at=times.utcnow().replace(microsecond=0))
+    assert int((isolated_env / "runs").read_text()) <= 1 + 4 + 2  # a new client: its load, then one refresh
+    assert len({_query(url)["X-Amz-Credential"] for url in urls}) == 1
 
 
 def test_the_pause_ends_in_time_and_never_outlives_the_answer(monkeypatch):

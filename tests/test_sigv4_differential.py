@@ -232,9 +232,11 @@ def _sigv4_config(options: dict, *, session_token: str | None = None) -> msc.Sto
     )  # fmt: skip
 
 
-def _count_botocore_presigns(client, monkeypatch) -> list[str]:
-    """Record each botocore presign the client makes, still making it."""
+def _count_botocore_presigns(signer, monkeypatch) -> list[str]:
+    """Record each botocore presign the signer's signing client makes (the probes and botocore's
+    URLs: it signs with the credentials of the load), still making it."""
     calls: list[str] = []
+    client = signer._signing_client(signer._credentials.current()[1])
     original = client.generate_presigned_url
 
     def counted(*args, **kwargs):
@@ -251,7 +253,7 @@ def test_the_s3_signer_signs_on_the_fast_path_once_proven(botocore_clock, monkey
                "endpoint_url": "https://s3.example.com:8443/gw", "s3": {"addressing_style": "path"}}  # fmt: skip
     storage = msc.StorageClient(_sigv4_config(options, session_token=session_token))
     signer = storage.signer()
-    botocore_presigns = _count_botocore_presigns(signer.client(), monkeypatch)
+    botocore_presigns = _count_botocore_presigns(signer, monkeypatch)
     monkeypatch.setattr(times, "utcnow", lambda: botocore_clock.aware.replace(microsecond=123456))
     first = storage.generate_presigned_url("a b/ünï.bin")
     assert len(botocore_presigns) == len(sigv4._PROBES)  # the probes that proved the fast path
@@ -280,7 +282,7 @@ def test_first_use_from_many_threads_probes_once(botocore_clock, monkeypatch):
     monkeypatch.setattr(times, "utcnow", lambda: botocore_clock.aware)
     storage = msc.StorageClient(_sigv4_config({"base_path": "my-bucket", "region_name": "us-west-2"}))
     signer = storage.signer()
-    botocore_presigns = _count_botocore_presigns(signer.client(), monkeypatch)
+    botocore_presigns = _count_botocore_presigns(signer, monkeypatch)
     paths = [f"t{i}/ü x" for i in range(16)]
     with ThreadPoolExecutor(8) as pool:
         urls = list(pool.map(storage.generate_presigned_url, paths))

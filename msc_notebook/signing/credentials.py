@@ -148,26 +148,6 @@ class AWSCredentials:
         method = getattr(credentials, "method", None) or ""
         return CredentialStatus(frozen.access_key, _SOURCE_NAMES.get(method, method or "unknown"), expiry), frozen
 
-    def signed_with(self, before: CredentialStatus, access_key: str, token: str | None) -> CredentialStatus:
-        """The status of the credentials a URL was actually signed with (``access_key``, ``token``).
-
-        ``before`` is ``status()`` just before signing. botocore refreshes credentials with
-        under 15 minutes left on every use, so the signing itself may have fetched newer ones
-        (a credential_process run again, a new STS session): the URL dies with those. Read
-        without triggering another refresh; the expiry first, since botocore sets it last.
-        If they are not the ones in the URL (another thread refreshed meanwhile), ``before``
-        stands, whose expiry is the earlier.
-        """
-        credentials = self._loaded
-        expiry = getattr(credentials, "_expiry_time", None)
-        if (
-            expiry is None
-            or getattr(credentials, "_access_key", None) != access_key
-            or (getattr(credentials, "_token", None) or None) != token
-        ):
-            return before
-        return CredentialStatus(access_key, before.source, expiry.astimezone(timezone.utc))
-
     def _load(self):
         from botocore.credentials import RefreshableCredentials
 

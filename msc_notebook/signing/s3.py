@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from . import times
 from .credentials import AWSCredentials, CredentialStatus
@@ -160,6 +160,7 @@ class S3URLSigner(URLSigner):
         self.location = S3Location.from_config(config.provider_type, config.provider_options, config.profile)
         self._credentials = AWSCredentials(config)
         self._client = None
+        self._signing_client_for: tuple[FrozenCredentials, Any] | None = None  # the last credentials' client
         self._client_lock = threading.Lock()
         self._presigner_lock = threading.Lock()
         self._presigner_decided = False
@@ -186,7 +187,7 @@ class S3URLSigner(URLSigner):
             if option in request.options
         }
         # One load gives the credentials and their expiry together (it refuses expired ones):
-        # the fast path signs with exactly those, so the expiry shown is theirs.
+        # both paths sign with exactly those, so the expiry shown is theirs.
         status, credentials = self._credentials.current()
         presigner = self._fast_presigner(credentials) if bucket == self.location.bucket else None
         if presigner is not None:
@@ -195,14 +196,13 @@ class S3URLSigner(URLSigner):
                 credentials, key, method=request.method, expires_in=expires_in, signed_at=signed_at, params=params
             )
         else:  # what the fast path does not cover, and buckets named in the path: botocore
-            url = self.client().generate_presigned_url(
+            url = self._signing_client(credentials).generate_presigned_url(
                 _CLIENT_METHODS[request.method],
                 Params={"Bucket": bucket, "Key": key, **params},
                 ExpiresIn=expires_in,
                 HttpMethod=request.method,
             )
             signed_at = _signing_time(url)
-            status = self._signing_status(url, status)  # botocore may have refreshed while signing
         return self.signed(
             url,
             request,
@@ -229,7 +229,7 @@ class S3URLSigner(URLSigner):
         if presigner is not None:
             keys = map(self.location.key, paths)
             return presigner.presign_many(credentials, keys, expires_in=expires_in, signed_at=signed_at)
-        client = self.client()
+        client = self._signing_client(credentials)
         return [
             client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in)
             for bucket, key in map(self.location.object, paths)
@@ -242,19 +242,13 @@ class S3URLSigner(URLSigner):
             return None
         with self._presigner_lock:
             if not self._presigner_decided:
-                self._presigner = BucketPresigner.for_client(self.client(), self.location.bucket, credentials)
+                client = self._signing_client(credentials)
+                self._presigner = BucketPresigner.for_client(client, self.location.bucket, credentials)
                 self._presigner_decided = True
             return self._presigner
 
     def credentials(self) -> CredentialStatus:
         return self._credentials.status()
-
-    def _signing_status(self, url: str, before: CredentialStatus) -> CredentialStatus:
-        """The credentials in ``url``'s X-Amz-Credential and token (botocore may have refreshed)."""
-        query = parse_qs(urlsplit(url).query)
-        access_key = query["X-Amz-Credential"][0].split("/", 1)[0]
-        token = query.get("X-Amz-Security-Token", [None])[0]
-        return self._credentials.signed_with(before, access_key, token)
 
     def client(self):
         """The botocore S3 client for this profile, made once (it costs ~50 ms).
@@ -264,15 +258,36 @@ class S3URLSigner(URLSigner):
         """
         with self._client_lock:
             if self._client is None:
-                from botocore.config import Config
-
                 self._credentials.resolve()  # the client signs with the profile's credentials: find them first
-                location = self.location
-                config = Config(signature_version="s3v4", s3=dict(location.s3_config) or None)
-                self._client = self._credentials.session.create_client(
-                    "s3", endpoint_url=location.endpoint_url, region_name=location.region_name, config=config
-                )
+                self._client = self._new_client()
             return self._client
+
+    def _signing_client(self, credentials: FrozenCredentials):
+        """A client made as `client` is, that signs with exactly ``credentials`` (fixed: botocore
+        cannot refresh them while it signs). botocore's URLs and the fast path's probes use it,
+        so every URL carries the credentials whose expiry `AWSCredentials.current` reported,
+        and a refresh costs no extra run of a credential_process. One for the last credentials."""
+        with self._client_lock:
+            if self._signing_client_for is None or self._signing_client_for[0] != credentials:
+                self._signing_client_for = (credentials, self._new_client(credentials))
+            return self._signing_client_for[1]
+
+    def _new_client(self, credentials: FrozenCredentials | None = None):
+        from botocore.config import Config
+
+        location = self.location
+        keys = {} if credentials is None else {
+            "aws_access_key_id": credentials.access_key,
+            "aws_secret_access_key": credentials.secret_key,
+            "aws_session_token": credentials.token,
+        }  # fmt: skip
+        return self._credentials.session.create_client(
+            "s3",
+            endpoint_url=location.endpoint_url,
+            region_name=location.region_name,
+            config=Config(signature_version="s3v4", s3=dict(location.s3_config) or None),
+            **keys,
+        )
 
     def list_page(self, prefix: str, *, delimiter: bool, page_size: int, token: str | None) -> ListingPage:
         import botocore.exceptions
