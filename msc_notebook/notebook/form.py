@@ -48,6 +48,9 @@ def _label_text(option: str) -> str:
     return re.sub(r"^Ip\b", "IP", option.replace("_", " ").capitalize())
 
 
+_GROW = {"width": "auto", "flex": "1 1 auto"}  # a field that takes the rest of its row
+
+
 class _Parts:
     """Makes the form's fields, error slots and rows. What never changes shares one Layout
     model (label column, input column, a field that takes the rest of its row): the browser
@@ -57,12 +60,12 @@ class _Parts:
         self.label = widgets.Layout(width=LABEL_WIDTH, flex=f"0 0 {LABEL_WIDTH}")
         self.inputs = widgets.Layout(flex="1 1 auto", align_items="center", min_width="0")
         self.column = widgets.Layout(flex="1 1 auto", min_width="0")
-        self.grow = widgets.Layout(width="auto", flex="1 1 auto")
+        self.grow = widgets.Layout(**_GROW)
         self.error = widgets.Layout()
 
     def text(self, placeholder: str, css: str, *, hideable: bool = False) -> widgets.Text:
         """A text field that takes the rest of its row; ``hideable`` ones get their own Layout."""
-        layout = widgets.Layout(width="auto", flex="1 1 auto") if hideable else self.grow
+        layout = widgets.Layout(**_GROW) if hideable else self.grow
         field = widgets.Text(placeholder=placeholder, layout=layout)
         field.add_class(css)
         return field

@@ -184,13 +184,11 @@ class AWSCredentials:
         outcome: dict[str, Any] = {}
 
         def run() -> None:
-            _current_load.bound = bound  # a credential_process started by this load ends at its deadline
+            _current_load.bound = bound  # this thread runs this load only: its credential_process ends at the deadline
             try:
                 outcome["value"] = load()
             except BaseException as exc:  # handed to the waiting thread below
                 outcome["error"] = exc
-            finally:
-                _current_load.bound = None
 
         # A daemon thread, so a wait that outlives the bound cannot keep the process alive;
         # botocore's own network calls end by themselves, a credential_process is killed.
@@ -297,16 +295,10 @@ class _SameAnswerPause:
 
 
 def _answer_expired(answer: Mapping[str, Any]) -> bool:
-    """Whether a refresh answer (botocore's metadata; ``expiry_time`` as text or a datetime) has
-    expired; one whose expiry cannot be read counts as expired, so the source is asked again."""
-    from botocore.utils import parse_timestamp
-
-    expiry = answer.get("expiry_time")
-    try:
-        moment = expiry if isinstance(expiry, datetime) else parse_timestamp(expiry)
-    except (TypeError, ValueError):
-        return True
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) <= times.utcnow()
+    """Whether a refresh answer (botocore's metadata, ``expiry_time``) has expired; one whose
+    expiry cannot be read counts as expired, so the source is asked again."""
+    expiry = times.parse_time(answer.get("expiry_time"))
+    return expiry is None or expiry <= times.utcnow()
 
 
 class _LoadBound:
