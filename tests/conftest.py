@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,6 +89,18 @@ def seaweed_profile(server: SeaweedFS, *, base_path: str = BUCKET, **credentials
         },
         "credentials_provider": {"type": "S3Credentials", "options": options},
     }
+
+
+def write_credential_process(home: Path, body: str, *, profile: str) -> Path:
+    """``body`` (Python, dedented) as the credential_process of AWS profile ``profile`` in ``home``'s
+    ~/.aws/config; returns the script."""
+    script = home / f"{profile}_creds.py"
+    script.write_text(textwrap.dedent(body))
+    (home / ".aws").mkdir(exist_ok=True)
+    (home / ".aws" / "config").write_text(
+        f"[profile {profile}]\nregion = us-east-1\ncredential_process = {sys.executable} {script}\n"
+    )
+    return script
 
 
 @pytest.fixture

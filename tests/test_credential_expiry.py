@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-import textwrap
 import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import write_credential_process
 
 import msc_notebook as msc
 from msc_notebook.signing import times
@@ -46,27 +45,29 @@ def _assert_sigv4_with_token(url: str) -> None:
     assert "Signature" not in query and "AWSAccessKeyId" not in query  # no SigV2
 
 
+def _credential_process(home, *, key: str, token: str, expiration: str) -> None:
+    """AWS profile 'process': a credential_process that counts its runs in ``home/runs``.
+    ``key``, ``token`` and ``expiration`` are Python expressions over ``run``, its run number."""
+    write_credential_process(home, f"""
+        import json, pathlib
+        from datetime import datetime, timedelta, timezone
+        counter = pathlib.Path({str(home / "runs")!r})
+        run = int(counter.read_text()) + 1 if counter.exists() else 1
+        counter.write_text(str(run))
+        print(json.dumps({{"Version": 1, "AccessKeyId": {key}, "SecretAccessKey": "s",
+                          "SessionToken": {token}, "Expiration": {expiration}}}))
+    """, profile="process")  # fmt: skip
+
+
 def _write_credential_process(home, expiration: datetime) -> None:
-    script = home / "creds.py"
-    script.write_text(
-        textwrap.dedent(
-            f"""
-            import json
-            print(json.dumps({{"Version": 1, "AccessKeyId": "ASIAPROCESS", "SecretAccessKey": "process-secret",
-                              "SessionToken": {TOKEN!r}, "Expiration": {_iso(expiration)!r}}}))
-            """
-        )
-    )
-    (home / ".aws").mkdir(exist_ok=True)
-    (home / ".aws" / "config").write_text(
-        f"[profile shortlived]\nregion = us-east-1\ncredential_process = {sys.executable} {script}\n"
-    )
+    """AWS profile 'process': the same credentials (ASIAPROCESS, TOKEN) each run, expiring at ``expiration``."""
+    _credential_process(home, key='"ASIAPROCESS"', token=repr(TOKEN), expiration=repr(_iso(expiration)))
 
 
 def test_credential_process_expiry_cuts_the_url_short(isolated_env, write_config):
     expiration = _in(1200)
     _write_credential_process(isolated_env, expiration)
-    _aws_profile(write_config, profile_name="shortlived")
+    _aws_profile(write_config, profile_name="process")
     with pytest.warns(msc.CredentialExpiryWarning, match="expire") as caught:
         url = msc.generate_presigned_url("msc://aws/data.bin", signer_options={"expires_in": 7200})
     assert caught[0].filename == __file__  # points at the caller's line, not the library's
@@ -81,38 +82,15 @@ def test_credential_process_expiry_cuts_the_url_short(isolated_env, write_config
     assert _query(url)["X-Amz-Credential"].startswith("ASIAPROCESS/")
 
 
-def _counting_credential_process(home, *, key: str, token: str, expiration: str) -> None:
-    """AWS profile 'counting': a credential_process that counts its runs in ``home/runs``.
-    ``key``, ``token`` and ``expiration`` are Python expressions over ``run``, its run number."""
-    script = home / "counting_creds.py"
-    script.write_text(
-        textwrap.dedent(
-            f"""
-            import json, pathlib
-            from datetime import datetime, timedelta, timezone
-            counter = pathlib.Path({str(home / "runs")!r})
-            run = int(counter.read_text()) + 1 if counter.exists() else 1
-            counter.write_text(str(run))
-            print(json.dumps({{"Version": 1, "AccessKeyId": {key}, "SecretAccessKey": "s",
-                              "SessionToken": {token}, "Expiration": {expiration}}}))
-            """
-        )
-    )
-    (home / ".aws").mkdir(exist_ok=True)
-    (home / ".aws" / "config").write_text(
-        f"[profile counting]\nregion = us-east-1\ncredential_process = {sys.executable} {script}\n"
-    )
-
-
 def test_the_expiry_is_that_of_the_credentials_that_signed(isolated_env, write_config):
     """botocore refreshes credentials with under 15 min left on every use, so the process runs
     again between our expiry check and the signing: the URL carries the newer credentials,
     and its expiry must be theirs."""
-    _counting_credential_process(  # each run: a new key, expiring a minute later than the last
+    _credential_process(  # each run: a new key, expiring a minute later than the last
         isolated_env, key='f"ASIARUN{run}"', token='f"token-{run}"',
         expiration="(datetime.now(timezone.utc) + timedelta(minutes=run)).isoformat()",
     )  # fmt: skip
-    _aws_profile(write_config, profile_name="counting")
+    _aws_profile(write_config, profile_name="process")
     with pytest.warns(msc.CredentialExpiryWarning):
         url = msc.generate_presigned_url("msc://aws/k", signer_options={"expires_in": 7200})
     runs = int((isolated_env / "runs").read_text())
@@ -154,7 +132,7 @@ def test_static_credentials_without_expiry_never_limit(isolated_env, write_confi
 
 def test_expired_credential_process_gives_no_url(isolated_env, write_config):
     _write_credential_process(isolated_env, _in(-60))
-    _aws_profile(write_config, profile_name="shortlived")
+    _aws_profile(write_config, profile_name="process")
     with pytest.raises(msc.CredentialsExpiredError, match="expired.*refresh them"):
         msc.generate_presigned_url("msc://aws/data.bin")
 
@@ -308,8 +286,8 @@ def test_a_source_with_nothing_new_is_not_asked_at_every_signing(isolated_env, w
     """Credentials with 10 minutes left are in botocore's refresh window: it would run the process
     for every URL. Once it has answered the same twice, it is left alone (SAME_ANSWER_PAUSE)."""
     expiration = _in(600)
-    _counting_credential_process(isolated_env, key='"ASIASAME"', token='"token"', expiration=repr(_iso(expiration)))
-    _aws_profile(write_config, profile_name="counting")
+    _credential_process(isolated_env, key='"ASIASAME"', token='"token"', expiration=repr(_iso(expiration)))
+    _aws_profile(write_config, profile_name="process")
     urls = [msc.generate_presigned_url(f"msc://aws/k{i}", warn=False) for i in range(6)]
     assert int((isolated_env / "runs").read_text()) <= 3  # the load, then two refreshes: the same answer
     assert all(_query(url)["X-Amz-Credential"].startswith("ASIASAME/") for url in urls)
@@ -317,9 +295,9 @@ def test_a_source_with_nothing_new_is_not_asked_at_every_signing(isolated_env, w
 
 
 def test_a_source_with_new_credentials_is_asked_at_every_signing(isolated_env, write_config):
-    _counting_credential_process(isolated_env, key='f"ASIARUN{run}"', token='"token"',
+    _credential_process(isolated_env, key='f"ASIARUN{run}"', token='"token"',
                                  expiration=repr(_iso(_in(600))))  # fmt: skip
-    _aws_profile(write_config, profile_name="counting")
+    _aws_profile(write_config, profile_name="process")
     keys = [_query(msc.generate_presigned_url(f"msc://aws/k{i}", warn=False))["X-Amz-Credential"] for i in range(4)]
     assert len(set(keys)) == 4  # each URL signed with the newest credentials there are
     assert int((isolated_env / "runs").read_text()) == 1 + 4  # the load, then one run per URL, not two

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cloudfront_helpers import DOMAIN, KEY_PAIR_ID, cloudfront_profile, verifier_for
-from conftest import BUCKET, seaweed_profile
+from conftest import BUCKET, seaweed_profile, write_credential_process
 from http_client import fetch
 from IPython.utils.capture import capture_output
 
@@ -98,14 +98,6 @@ def test_userinfo_in_an_endpoint_is_refused_without_repeating_it(isolated_env, m
 # -- every wait has a bound --------------------------------------------------------------------
 
 
-def _credential_process(home: Path, body: str) -> Path:
-    script = home / "creds.py"
-    script.write_text(textwrap.dedent(body))
-    (home / ".aws").mkdir(exist_ok=True)
-    (home / ".aws" / "config").write_text(f"[profile slow]\ncredential_process = {sys.executable} {script}\n")
-    return script
-
-
 def _aws_profile(write_config, seaweedfs) -> None:
     provider = seaweed_profile(seaweedfs)["storage_provider"]
     write_config({"aws": {"storage_provider": {**provider, "options": {**provider["options"], "profile_name": "slow"}}}})
@@ -113,13 +105,13 @@ def _aws_profile(write_config, seaweedfs) -> None:
 
 def test_a_hanging_credential_process_is_stopped_at_the_bound(isolated_env, write_config, seaweedfs, monkeypatch):
     pid_file = isolated_env / "pid"
-    _credential_process(isolated_env, f"""
+    write_credential_process(isolated_env, f"""
         import os, sys, time
         open({str(pid_file)!r}, "w").write(str(os.getpid()))
         print("{SECRET}", flush=True)
         print("{SECRET}", file=sys.stderr, flush=True)
         time.sleep(600)
-    """)
+    """, profile="slow")
     _aws_profile(write_config, seaweedfs)
     monkeypatch.setenv(msc.CREDENTIALS_TIMEOUT_ENV, "1")
     started = time.monotonic()
@@ -134,20 +126,20 @@ def test_a_hanging_credential_process_is_stopped_at_the_bound(isolated_env, writ
     with pytest.raises(ProcessLookupError):  # no process left running
         os.kill(pid, 0)
     # The profile is not broken: once the process answers, it signs.
-    _credential_process(isolated_env, """
+    write_credential_process(isolated_env, """
         import json
         print(json.dumps({"Version": 1, "AccessKeyId": "AKIAOK", "SecretAccessKey": "s"}))
-    """)
+    """, profile="slow")
     msc.clear_client_cache()
     assert "AKIAOK" in msc.generate_presigned_url("msc://aws/k.txt")
 
 
 def test_a_failing_credential_process_does_not_echo_its_output(isolated_env, write_config, seaweedfs):
-    _credential_process(isolated_env, f"""
+    write_credential_process(isolated_env, f"""
         import sys
         print("token={SECRET}", file=sys.stderr)
         sys.exit(3)
-    """)
+    """, profile="slow")
     _aws_profile(write_config, seaweedfs)
     with pytest.raises(msc.CredentialsError, match="not shown") as caught:
         msc.generate_presigned_url("msc://aws/k.txt")
@@ -156,7 +148,7 @@ def test_a_failing_credential_process_does_not_echo_its_output(isolated_env, wri
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon", "100000"])
 def test_the_bound_must_be_sane(isolated_env, write_config, seaweedfs, monkeypatch, value):
-    _credential_process(isolated_env, "print('{}')")
+    write_credential_process(isolated_env, "print('{}')", profile="slow")
     _aws_profile(write_config, seaweedfs)
     monkeypatch.setenv(msc.CREDENTIALS_TIMEOUT_ENV, value)
     with pytest.raises(msc.CredentialsError, match=msc.CREDENTIALS_TIMEOUT_ENV):
