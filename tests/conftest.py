@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from msc_notebook import clear_client_cache
 from msc_notebook.demo.seaweedfs import SeaweedFS
-from msc_notebook.signing import clear_client_cache
+from msc_notebook.testing import freeze_clock
 
 BUCKET = "msc-test-bucket"
 # A second identity on the test server that may read and list but not write.
@@ -170,13 +173,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def freeze_signing_clocks(monkeypatch: pytest.MonkeyPatch, naive_utc) -> None:
-    """Freeze botocore's SigV4 clock and ours (the fast path reads ours) at one instant."""
-    import datetime as dt
-
-    import botocore.auth
-
-    from msc_notebook.signing import times
-
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *args, **kwargs: naive_utc)
-    monkeypatch.setattr(times, "utcnow", lambda: naive_utc.replace(tzinfo=dt.timezone.utc))
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Any], None]]:
+    """``clock(when)`` freezes every signing clock at ``when`` (msc_notebook.testing.freeze_clock) for the
+    rest of the test. It depends on monkeypatch so that it is undone before monkeypatch's own undoing."""
+    with contextlib.ExitStack() as stack:
+        yield lambda when: stack.enter_context(freeze_clock(when))

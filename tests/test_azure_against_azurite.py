@@ -21,12 +21,11 @@ from azurite_support import AzuriteTokenCredential, azurite_executable, write_se
 from http_client import fetch
 
 import msc_notebook as msc
+from msc_notebook import ConfigError, CredentialExpiryWarning, summarize_profile
+from msc_notebook.azure import _credentials as azure_credentials
 from msc_notebook.demo.azurite import Azurite
-from msc_notebook.notebook.facts import curl_upload_command, result_facts
-from msc_notebook.notebook.profiles_table import time_left
-from msc_notebook.signing import azure_credentials, times
-from msc_notebook.signing.errors import ConfigError, CredentialExpiryWarning
-from msc_notebook.signing.profiles import summarize_profile
+from msc_notebook.frontends._facts import curl_upload_command, result_facts
+from msc_notebook.frontends._profiles_table import time_left
 
 pytestmark = pytest.mark.e2e  # slow: npm's Azurite server, and a delegation key that really expires
 
@@ -155,7 +154,7 @@ def test_awkward_blob_names_round_trip(az, name):
     assert f"awkward/{name}" in [entry.key for entry in listed.entries]
 
 
-def test_refused_when_tampered_expired_moved_or_misused(az, container, monkeypatch):
+def test_refused_when_tampered_expired_moved_or_misused(az, container, monkeypatch, clock):
     put(container, "guarded.txt", b"secret data")
     put(container, "other.txt", b"other data")
     good = az.generate_presigned_url("guarded.txt")
@@ -170,7 +169,7 @@ def test_refused_when_tampered_expired_moved_or_misused(az, container, monkeypat
     assert overwrite.status_code == 403  # a read URL does not write
     put_url = az.generate_presigned_url("guarded.txt", method="PUT")
     assert fetch(put_url).status_code == 403  # create/write does not read
-    monkeypatch.setattr(times, "utcnow", lambda: datetime.now(timezone.utc) - timedelta(hours=2))
+    clock(lambda: datetime.now(timezone.utc) - timedelta(hours=2))
     expired = az.generate_presigned_url("guarded.txt", signer_options={"expires_in": 60})
     assert fetch(expired).status_code == 403
     assert fetch(az.generate_presigned_url("guarded.txt")).status_code == 403  # signed "2 h ago", 1 h long
@@ -207,7 +206,7 @@ def test_unknown_container_is_refused_at_listing_and_signing(az):
 
 
 def test_profiles_summary(az, azurite):
-    from msc_notebook.signing.profiles import summarize_profiles
+    from msc_notebook import summarize_profiles
 
     _, summaries = summarize_profiles()
     summary = {s.name: s for s in summaries}["az"]
@@ -302,8 +301,8 @@ def test_the_form_browses_and_signs_an_azure_profile(az, container, ipython_shel
     the container listing, the methods, the result and the history; %presign_profiles too."""
     from IPython.utils.capture import capture_output
 
-    from msc_notebook.notebook.form import PresignForm
-    from msc_notebook.notebook.history import history
+    from msc_notebook.frontends.notebook._form import PresignForm
+    from msc_notebook.frontends.notebook._history import history
 
     put(container, "browse/one.txt", b"one")
     put(container, "browse/deeper/two.txt", b"two")

@@ -14,9 +14,9 @@ from http_client import fetch
 from test_notebooks import execute, problems, text_of
 
 import msc_notebook as msc
-from msc_notebook.cli import check_demo
 from msc_notebook.demo.azure_demo import AZURE_PROFILE, start_azure_demo
 from msc_notebook.demo.environment import SAMPLE_OBJECTS, DemoEnvironment
+from msc_notebook.frontends.terminal._cli import check_demo
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "quickstart.ipynb"
 

@@ -14,17 +14,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import msc_notebook as msc
-from msc_notebook.signing import azure_credentials, times
-from msc_notebook.signing.azure import AzureURLSigner, account_name_from_endpoint
-from msc_notebook.signing.azure_credentials import DelegationKeyCache
-from msc_notebook.signing.credentials import CredentialStatus
-from msc_notebook.signing.errors import (
+from msc_notebook import (
     ConfigParseError,
     CredentialsError,
+    CredentialStatus,
     SignerOptionError,
     UnsupportedProviderError,
 )
-from msc_notebook.signing.signer import signer_types_for
+from msc_notebook.azure import _credentials as azure_credentials
+from msc_notebook.azure._credentials import DelegationKeyCache
+from msc_notebook.azure._signer import AzureURLSigner, account_name_from_endpoint
+from msc_notebook.core._signer import signer_types_for
+from msc_notebook.testing import freeze_clock
 
 SECRET = "c2VjcmV0LWFjY291bnQta2V5LWZvci10ZXN0cw=="  # base64; must never be shown
 ENDPOINT = "http://127.0.0.1:9/acct"  # discard port: nothing answers, signing stays offline
@@ -64,8 +65,7 @@ def test_azure_is_the_native_signer_of_azure_profiles():
 
 def test_get_url_is_read_only_for_one_blob_until_expires_in():
     frozen = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(times, "utcnow", lambda: frozen)
+    with freeze_clock(frozen):
         url = sign(profile(), "dir/a b#.txt", signer_options={"expires_in": 900})
     assert str(url).startswith(f"{ENDPOINT}/data/pre/dir/a%20b%23.txt?")
     params = query(url)
@@ -94,7 +94,7 @@ def test_https_endpoint_signs_https_only_urls():
 
 
 def test_put_url_tells_the_upload_snippet_the_header_azure_needs():
-    from msc_notebook.notebook.facts import curl_upload_command
+    from msc_notebook.frontends._facts import curl_upload_command
 
     url = sign(profile(), "up/report.csv", method="PUT")
     assert "-H 'x-ms-blob-type: BlockBlob'" in curl_upload_command(url)

@@ -72,7 +72,7 @@ def test_verifier_refuses_tampering_expiry_and_other_keys(cf, rsa_private_key):
         verifier_for(rsa_private_key).verify(target.replace(params["Signature"], flipped), client_ip=CLIENT_IP)
     # A policy edited to cover more (a later expiry) no longer matches its signature.
     widened = json.dumps(_policy(url) | {}).replace(str(int(url.effective_expiry.timestamp())), "4102444800")
-    from msc_notebook.signing.cloudfront import _url_b64
+    from msc_notebook.cloudfront._signer import _url_b64
 
     with pytest.raises(AccessDenied, match="signature does not match"):
         verifier_for(rsa_private_key).verify(target.replace(params["Policy"], _url_b64(widened.encode())), client_ip=CLIENT_IP)
@@ -106,11 +106,11 @@ def test_not_before_and_ip_range_make_a_custom_policy(cf, rsa_private_key):
 
 
 @pytest.mark.parametrize("wildcard", [True, False])
-def test_signed_cookies_for_the_same_policies(cf, rsa_private_key, wildcard, monkeypatch):
-    from msc_notebook.signing import times
+def test_signed_cookies_for_the_same_policies(cf, rsa_private_key, wildcard, monkeypatch, clock):
+    from msc_notebook.core import _times as times
 
     now = times.utcnow()
-    monkeypatch.setattr(times, "utcnow", lambda: now)  # the URL below is signed in the same second
+    clock(now)  # the URL below is signed in the same second
     path = "results/experiment.zarr/*" if wildcard else "datasets/model.bin"
     cookies = cf.generate_signed_cookies(path, signer_options={"expires_in": 600})
     expected = {"CloudFront-Policy" if wildcard else "CloudFront-Expires", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}
@@ -306,7 +306,7 @@ def test_key_is_reloaded_when_the_file_changes(write_config, rsa_private_key, tm
 
 
 def test_key_is_loaded_once_per_file(cf, monkeypatch):
-    from msc_notebook.signing import cloudfront_key
+    from msc_notebook.cloudfront import _key as cloudfront_key
 
     sign(cf, "x")
     calls = []

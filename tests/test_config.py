@@ -11,7 +11,7 @@ import yaml
 from conftest import seaweed_profile
 
 import msc_notebook as msc
-from msc_notebook.signing import config_search_paths, find_config_file
+from msc_notebook import config_search_paths, find_config_file
 
 PROFILE = {
     "storage_provider": {"type": "s3", "options": {"base_path": "team-bucket", "region_name": "us-east-1"}},
@@ -300,7 +300,7 @@ def _every_message(call) -> list[str]:
 @pytest.mark.parametrize("loader", ["libyaml", "pure-python"])
 @pytest.mark.parametrize("case", list(HOSTILE_YAML))
 def test_yaml_errors_name_the_place_and_the_fix_never_the_text(write_config, monkeypatch, case, loader):
-    from msc_notebook.signing import config_files
+    from msc_notebook.core import _config_files as config_files
 
     if loader == "pure-python":  # the fallback where libyaml is missing; its messages quote values
         monkeypatch.setattr(config_files, "_yaml_loader", lambda: yaml.SafeLoader)

@@ -15,7 +15,7 @@ import pytest
 from conftest import write_credential_process
 
 import msc_notebook as msc
-from msc_notebook.signing import times
+from msc_notebook.core import _times as times
 
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN+/=="
 
@@ -264,7 +264,7 @@ def test_a_profile_session_has_exactly_botocore_s_own_handlers(isolated_env):
     import botocore.handlers
     import botocore.session
 
-    from msc_notebook.signing.credentials import _new_session
+    from msc_notebook.s3._credentials import _new_session
 
     ours, theirs, other = _new_session("work"), botocore.session.Session(profile="work"), _new_session(None)
     events = sorted({spec[0] for spec in botocore.handlers.BUILTIN_HANDLERS})
@@ -308,8 +308,8 @@ def test_a_source_with_new_credentials_is_asked_at_every_signing(isolated_env, w
     assert len({_query(url)["X-Amz-Credential"] for url in urls}) == 1
 
 
-def test_the_pause_ends_in_time_and_never_outlives_the_answer(monkeypatch):
-    from msc_notebook.signing import credentials
+def test_the_pause_ends_in_time_and_never_outlives_the_answer(monkeypatch, clock):
+    from msc_notebook.s3 import _credentials as credentials
 
     monkeypatch.setattr(credentials, "SAME_ANSWER_PAUSE", 0.3)
     asked = []
@@ -322,6 +322,6 @@ def test_the_pause_ends_in_time_and_never_outlives_the_answer(monkeypatch):
     refresh()
     assert len(asked) == 3  # asked again once the pause is over
     later = times.utcnow() + timedelta(seconds=601)
-    monkeypatch.setattr(times, "utcnow", lambda: later)  # the answer has expired: it is never reused
+    clock(later)  # the answer has expired: it is never reused
     refresh(), refresh(), refresh()
     assert len(asked) == 6

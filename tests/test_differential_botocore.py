@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 from botocore.config import Config
-from conftest import freeze_signing_clocks
 
 import msc_notebook as msc
 
@@ -15,9 +14,9 @@ FROZEN = datetime(2026, 3, 14, 15, 9, 26)  # botocore's SigV4 signer uses naive 
 
 
 @pytest.fixture
-def frozen_botocore(monkeypatch):
+def frozen_botocore(monkeypatch, clock):
     """botocore's clock and ours (the fast SigV4 path reads ours) stopped at FROZEN."""
-    freeze_signing_clocks(monkeypatch, FROZEN)
+    clock(FROZEN.replace(tzinfo=timezone.utc))
 
 
 CASES = [

@@ -11,8 +11,8 @@ from conftest import BUCKET, seaweed_profile
 from http_client import fetch
 
 import msc_notebook as msc
-from msc_notebook.notebook.form import PresignForm
-from msc_notebook.notebook.history import history
+from msc_notebook.frontends.notebook._form import PresignForm
+from msc_notebook.frontends.notebook._history import history
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from http_client import fetch
 from IPython.utils.capture import capture_output
 
 import msc_notebook as msc
-from msc_notebook.notebook.form import PresignForm
+from msc_notebook.frontends.notebook._form import PresignForm
 
 SECRET = "Zq9SECRETvalue/xyz+42"
 
@@ -291,7 +291,7 @@ def test_only_a_trailing_star_means_a_prefix(cf):
 
 def test_history_and_widget_state_never_hold_a_secret(ipython_shell, write_config, seaweedfs, cloudfront_key_file):
     """The request a widget keeps for Sign again stays in the kernel; its synced state has no key path."""
-    from msc_notebook.notebook.result_widget import PresignResultWidget
+    from msc_notebook.frontends.notebook._result_widget import PresignResultWidget
 
     write_config({"cf": cloudfront_profile(cloudfront_key_file, base_path=BUCKET)})
     request = msc.PresignRequest.from_inputs("msc://cf/a.txt", signer="cloudfront")

@@ -29,7 +29,7 @@ def test_load_ext_does_not_load_heavy_libraries():
         "from IPython.core.interactiveshell import InteractiveShell\n"
         "InteractiveShell.instance().run_line_magic('load_ext', 'msc_notebook')"
     )
-    assert "msc_notebook.notebook.magics" in loaded
+    assert "msc_notebook.frontends.notebook._magics" in loaded
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
 
 

@@ -13,8 +13,8 @@ from http_client import fetch
 from IPython.utils.capture import capture_output
 
 import msc_notebook as msc
-from msc_notebook.notebook.history import history
-from msc_notebook.signing import times
+from msc_notebook.core import _times as times
+from msc_notebook.frontends.notebook._history import history
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -154,9 +154,9 @@ def test_wildcard_display_shows_parameters_and_zarr_snippet(ip, demo):
         ("msc://demo/a/* -m PUT", "exactly one object"),
         ("msc://blob/k", "not implemented for storage provider type 'gcs'"),
         ("msc://cf/k --signer cloudfront -m PUT", "does not bind the HTTP method"),
-        ("msc://cf/k --signer s3 --domain x.org", "is a CloudFront option"),
+        ("msc://cf/k --signer s3 --domain x.org", "--signer 's3' cannot sign with CloudFront options (domain)"),
         ("msc://cf/k --signer cloudfront --download-as x.csv", "needs the S3 signer"),
-        ("msc://demo/k --cookies --signer s3", "--cookies needs the CloudFront signer"),
+        ("msc://demo/k --cookies --signer s3", "--signer 's3' cannot sign with signed cookies"),
         ("https://example.com/x", "not an object URL"),
         ("msc://demo/k --bogus", "unrecognized arguments: --bogus"),
         ('"msc://demo/a b', "cannot read the arguments: No closing quotation"),
@@ -239,7 +239,7 @@ def test_profiles_table_shows_expiring_credentials(ip, write_config, monkeypatch
     assert "have expired" in text or "expired at" in text
 
 
-def test_history_newest_first_and_clear(ip, demo, monkeypatch):
+def test_history_newest_first_and_clear(ip, demo, monkeypatch, clock):
     for key in ("first", "second", "third"):
         ip.run_line_magic("presign", f"msc://demo/{key} -q")
     _, captured = run(ip, "%presign_history")
@@ -247,7 +247,7 @@ def test_history_newest_first_and_clear(ip, demo, monkeypatch):
     assert sources == ["msc://demo/third", "msc://demo/second", "msc://demo/first"]
     ip.run_line_magic("presign", "msc://demo/brief -e 1 -q")
     later = times.utcnow() + timedelta(seconds=2)
-    monkeypatch.setattr(times, "utcnow", lambda: later)  # the 1 s URL has expired, the others not
+    clock(later)  # the 1 s URL has expired, the others not
     _, captured = run(ip, "%presign_history")
     assert "expired at" in captured.outputs[1].data["text/plain"]  # the newest, 1 s URL
     _, captured = run(ip, "%presign_history --clear")

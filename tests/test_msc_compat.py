@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+from datetime import datetime, timezone
 
 import msc_oracle
 import pytest
 import requests
 import yaml
-from conftest import BUCKET, freeze_signing_clocks, seaweed_profile
+from conftest import BUCKET, seaweed_profile
 
 import msc_notebook as msc
 
@@ -30,8 +30,8 @@ def _static(base_path: str, access_key: str = "AKIASTATIC", **options) -> dict:
 
 
 @pytest.fixture
-def frozen(monkeypatch):
-    freeze_signing_clocks(monkeypatch, FROZEN)
+def frozen(monkeypatch, clock):
+    clock(FROZEN.replace(tzinfo=timezone.utc))
 
 
 def _msc(jobs: list[dict]) -> list[dict]:

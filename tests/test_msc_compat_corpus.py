@@ -11,13 +11,12 @@ import json
 import os
 import re
 import warnings
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import msc_oracle
 import pytest
 import yaml
-from conftest import freeze_signing_clocks
 
 import msc_notebook as msc
 
@@ -103,14 +102,14 @@ def msc_results(corpus_env):
 
 
 @pytest.fixture
-def same_as_msc(monkeypatch, corpus_env):
+def same_as_msc(monkeypatch, corpus_env, clock):
     """Our side: the environment MSC had, and botocore's clock frozen at the same time."""
 
     for name in [n for n in os.environ if n.startswith(("AWS_", "MSC_", "AZURE_"))]:
         monkeypatch.delenv(name)
     for name, value in corpus_env.items():
         monkeypatch.setenv(name, value)
-    freeze_signing_clocks(monkeypatch, FROZEN)
+    clock(FROZEN.replace(tzinfo=timezone.utc))
 
 
 def _ours(config: dict, profile: str, paths_and_methods) -> dict:

@@ -15,14 +15,14 @@ import base64
 import json
 import time
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlparse
 
 import boto3
 import pytest
 from botocore.config import Config
 from cloudfront_helpers import DOMAIN, KEY_PAIR_ID
-from conftest import BUCKET, freeze_signing_clocks, seaweed_profile
+from conftest import BUCKET, seaweed_profile
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.hashes import SHA1
 
@@ -37,8 +37,8 @@ S3_PROFILE = {
 
 
 @pytest.fixture
-def frozen(monkeypatch):
-    freeze_signing_clocks(monkeypatch, FROZEN)
+def frozen(monkeypatch, clock):
+    clock(FROZEN.replace(tzinfo=timezone.utc))
 
 
 def _client(profile: dict = S3_PROFILE) -> StorageClient:

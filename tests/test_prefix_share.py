@@ -26,9 +26,11 @@ from conftest import BUCKET, READER_ACCESS_KEY, READER_SECRET_KEY, seaweed_profi
 from http_client import fetch
 
 import msc_notebook as msc
-from msc_notebook.notebook.facts import result_facts
-from msc_notebook.notebook.render import result_html, result_text
-from msc_notebook.signing import share_manifest, times
+from msc_notebook.core import _times as times
+from msc_notebook.frontends._facts import result_facts
+from msc_notebook.frontends.notebook._render import result_html, result_text
+from msc_notebook.shares import _manifest as share_manifest
+from msc_notebook.testing import freeze_clock
 
 PREFIX = "shares/ocean data.zarr"  # a space in the prefix itself
 SHARE = f"msc://demo/{PREFIX}/*"
@@ -213,13 +215,12 @@ def test_a_tampered_url_in_a_copied_manifest_is_refused(dataset, demo_profile, t
     assert fetch(manifest["refs"][chunk][0]).status_code == 403
 
 
-def test_an_expired_share_is_refused(dataset, demo_profile, monkeypatch):
+def test_an_expired_share_is_refused(dataset, demo_profile):
     # Signed "7.5 minutes ago" for one minute: the share is long dead, while the manifest's
     # own upload URL (UPLOAD_LIFETIME) still works so the share can be made at all.
     past = times.utcnow() - timedelta(seconds=share_manifest.UPLOAD_LIFETIME // 2)
-    monkeypatch.setattr(times, "utcnow", lambda: past)
-    share = msc.share_prefix(SHARE, expires_in=60)
-    monkeypatch.undo()
+    with freeze_clock(past):
+        share = msc.share_prefix(SHARE, expires_in=60)
     assert share.expired and share.seconds_left() < -300
     assert fetch(str(share)).status_code == 403
     assert fetch(share.urls["zarr.json"]).status_code == 403
@@ -238,7 +239,7 @@ def test_a_prefix_with_more_than_one_listing_page_is_shared_whole(many_objects, 
 
 def test_listing_pages_are_followed_to_the_end(some_objects, demo_profile, monkeypatch):
     """The same as above with pages of 50 (S3's are 1,000): the next-page token is followed."""
-    monkeypatch.setattr("msc_notebook.signing.client.LIST_PAGE_SIZE", 50)
+    monkeypatch.setattr("msc_notebook.core._client.LIST_PAGE_SIZE", 50)
     share = msc.share_prefix(f"msc://demo/{SOME_PREFIX}/*", progress=False)
     assert share.count == SOME and list(share.urls) == [key.split("/", 2)[2] for key in some_objects]
     for key in (some_objects[49], some_objects[50], some_objects[-1]):  # around a page break, and the last
@@ -370,7 +371,7 @@ def test_progress_bars_show_listing_and_signing_when_asked(some_objects, demo_pr
 
 
 def test_the_history_keeps_a_share_s_facts_not_its_urls(dataset, demo_profile):
-    from msc_notebook.notebook.history import history
+    from msc_notebook.frontends.notebook._history import history
 
     share = msc.share_prefix(SHARE, progress=False)
     urls, manifest = share.urls, share.manifest
@@ -443,9 +444,9 @@ def test_presign_manifest_options(ip, dataset, demo_profile, tmp_path):
         ("msc://demo/k.bin --list", "--list is for sharing a prefix"),
         ("msc://demo/k.bin --manifest msc://demo/m.json", "--manifest is for sharing a prefix"),
         ("msc://demo/a/* -m PUT --manifest-file m.json", "--manifest-file is for sharing a prefix"),
-        ("msc://demo/a/* --manifest msc://demo/m.json --manifest-file m.json", "not both"),
+        ("msc://demo/a/* --manifest msc://demo/m.json --manifest-file m.json", "give one of them"),
         ("msc://demo/a/* --signer cloudfront --list", "a CloudFront share is one wildcard URL"),
-        ("msc://demo/a/* --download-as x.csv", "cannot apply to a prefix share"),
+        ("msc://demo/a/* --download-as x.csv", "--download-as names one object; a prefix share cannot use it"),
     ],
 )
 def test_share_argument_errors_are_one_line(ip, demo_profile, line, message):
@@ -462,7 +463,7 @@ def test_history_shows_shares(ip, dataset, demo_profile):
 
 
 def test_widget_facts_of_a_share_and_sign_again(dataset, seaweedfs, demo_profile):
-    from msc_notebook.notebook.result_widget import PresignResultWidget
+    from msc_notebook.frontends.notebook._result_widget import PresignResultWidget
 
     request = msc.PresignRequest.from_inputs(SHARE, expires_in="15m")
     share = request.sign()

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from msc_notebook import cli
 from msc_notebook.demo.seaweedfs import SeaweedFSError, free_ports
+from msc_notebook.frontends.terminal import _cli as cli
 
 pytestmark = pytest.mark.e2e  # slow: browser, Jupyter, notebooks, the demo, Binder or npm
 
@@ -49,7 +49,7 @@ def _ports(output: str) -> list[int]:
 def test_demo_check_signs_urls_the_local_services_accept(tmp_path):
     demo_dir = tmp_path / "my demo"  # a space: commands the demo writes must quote paths
     result = subprocess.run(
-        [sys.executable, "-m", "msc_notebook.cli", "demo", "--check", "--dir", str(demo_dir)],
+        [sys.executable, "-m", "msc_notebook", "demo", "--check", "--dir", str(demo_dir)],
         capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -73,7 +73,7 @@ def test_demo_opens_jupyterlab_and_ctrl_c_stops_everything(tmp_path):
     lab_port = free_ports(1)[0]
     demo_dir = tmp_path / "demo"
     process = subprocess.Popen(
-        [sys.executable, "-m", "msc_notebook.cli", "demo", "--no-browser", "--port", str(lab_port),
+        [sys.executable, "-m", "msc_notebook", "demo", "--no-browser", "--port", str(lab_port),
          "--dir", str(demo_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "HOME": str(tmp_path)},
     )  # fmt: skip

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import BUCKET, freeze_signing_clocks, seaweed_profile
+from conftest import BUCKET, seaweed_profile
 from http_client import fetch
 
 import msc_notebook as msc
+from msc_notebook.testing import freeze_clock
 
 
 def test_get_returns_the_object(demo_profile, s3):
@@ -94,8 +95,7 @@ def test_signature_does_not_open_another_key(demo_profile, s3):
 def test_expired_url_is_refused(demo_profile, s3, monkeypatch):
     s3.put_object(Bucket=BUCKET, Key="brief.txt", Body=b"s")
     ten_seconds_ago = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=10)
-    with monkeypatch.context() as clocks:  # signed 10 s ago, for 2 s: expired 8 s ago
-        freeze_signing_clocks(clocks, ten_seconds_ago)
+    with freeze_clock(ten_seconds_ago.replace(tzinfo=timezone.utc)):  # signed 10 s ago, for 2 s: expired 8 s ago
         url = msc.generate_presigned_url("msc://demo/brief.txt", signer_options={"expires_in": 2})
         still_valid = msc.generate_presigned_url("msc://demo/brief.txt", signer_options={"expires_in": 60})
     assert url.expires_in == 2 and url.expired and not still_valid.expired

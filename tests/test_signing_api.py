@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import msc_notebook as msc
-from msc_notebook.signing import SigningRequest, URLSigner, register_signer
+from msc_notebook import SigningRequest, URLSigner, register_signer
 
 PROFILE = {
     "storage_provider": {"type": "s3", "options": {"base_path": "team-bucket", "region_name": "us-east-1"}},
@@ -175,10 +175,10 @@ class EchoSigner(URLSigner):
 
 
 def test_a_provider_type_can_be_given_a_signer_without_touching_the_core(monkeypatch):
-    from msc_notebook.signing import signer as registry
+    from msc_notebook.core import _signer as registry
 
-    monkeypatch.setattr(registry, "_signers_by_provider", dict(registry._signers_by_provider))
-    monkeypatch.setattr(registry, "_native_signer", dict(registry._native_signer))
+    monkeypatch.setattr(registry, "_registered", dict(registry._registered))
+    monkeypatch.setattr(registry, "_registered_native", dict(registry._registered_native))
     register_signer(EchoSigner, ["echo_store"], native=True)
     config = msc.StorageClientConfig.from_dict(
         {"profiles": {"e": {"storage_provider": {"type": "echo_store", "options": {}}}}}, "e"

@@ -12,7 +12,7 @@ from conftest import BUCKET
 from http_client import fetch
 
 import msc_notebook as msc
-from msc_notebook.signing import times
+from msc_notebook.core import _times as times
 
 # Keys the server stores and serves as they are, after a prefix of up to 7 bytes.
 # (SeaweedFS takes keys of up to 1,024 bytes in segments of up to 255, and stores a

@@ -22,8 +22,9 @@ from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 
 import msc_notebook as msc
-from msc_notebook.signing import sigv4, times
-from msc_notebook.signing.sigv4 import BucketPresigner
+from msc_notebook.core import _times as times
+from msc_notebook.s3 import _sigv4 as sigv4
+from msc_notebook.s3._sigv4 import BucketPresigner
 
 SEED = 20260314
 CASES_PER_CONFIG = 60  # x 48 configurations: 2,880 single URLs (each awkward key in each), plus 480 bulk
@@ -248,13 +249,13 @@ def _count_botocore_presigns(signer, monkeypatch) -> list[str]:
 
 
 @pytest.mark.parametrize("session_token", [None, "FwoGZXIvYXdzEJr//////////wEaDOPx+=="])
-def test_the_s3_signer_signs_on_the_fast_path_once_proven(botocore_clock, monkeypatch, session_token):
+def test_the_s3_signer_signs_on_the_fast_path_once_proven(botocore_clock, monkeypatch, session_token, clock):
     options = {"base_path": "my-bucket/pre fix", "region_name": "eu-central-1",
                "endpoint_url": "https://s3.example.com:8443/gw", "s3": {"addressing_style": "path"}}  # fmt: skip
     storage = msc.StorageClient(_sigv4_config(options, session_token=session_token))
     signer = storage.signer()
     botocore_presigns = _count_botocore_presigns(signer, monkeypatch)
-    monkeypatch.setattr(times, "utcnow", lambda: botocore_clock.aware.replace(microsecond=123456))
+    clock(lambda: botocore_clock.aware.replace(microsecond=123456))
     first = storage.generate_presigned_url("a b/ünï.bin")
     assert len(botocore_presigns) == len(sigv4._PROBES)  # the probes that proved the fast path
     urls = [
@@ -278,8 +279,8 @@ def test_the_s3_signer_signs_on_the_fast_path_once_proven(botocore_clock, monkey
         assert str(url) == theirs
 
 
-def test_first_use_from_many_threads_probes_once(botocore_clock, monkeypatch):
-    monkeypatch.setattr(times, "utcnow", lambda: botocore_clock.aware)
+def test_first_use_from_many_threads_probes_once(botocore_clock, monkeypatch, clock):
+    clock(lambda: botocore_clock.aware)
     storage = msc.StorageClient(_sigv4_config({"base_path": "my-bucket", "region_name": "us-west-2"}))
     signer = storage.signer()
     botocore_presigns = _count_botocore_presigns(signer, monkeypatch)
@@ -401,8 +402,8 @@ def test_a_url_botocore_makes_differently_turns_the_fast_path_off():
     assert BucketPresigner.for_client(client, "my-bucket", ReadOnlyCredentials("AK", "SK", None)) is None
 
 
-def test_the_s3_signer_falls_back_to_botocore(botocore_clock, monkeypatch):
-    monkeypatch.setattr(times, "utcnow", lambda: botocore_clock.aware)
+def test_the_s3_signer_falls_back_to_botocore(botocore_clock, monkeypatch, clock):
+    clock(lambda: botocore_clock.aware)
     options = {"base_path": "my-bucket/p", "region_name": "us-west-2", "s3": {"use_accelerate_endpoint": True}}
     storage = msc.StorageClient(_sigv4_config(options))
     url = storage.generate_presigned_url("a b.bin", method="PUT", signer_options={"content_type": "text/csv"})

@@ -15,7 +15,7 @@ import pytest
 from conftest import BUCKET, seaweed_profile
 from http_client import fetch
 
-from msc_notebook.cli import main
+from msc_notebook.frontends.terminal._cli import main
 
 COMMAND = Path(sys.executable).with_name("msc-notebook")
 

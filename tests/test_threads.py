@@ -15,7 +15,7 @@ from http_client import fetch
 from sigv4_verifier import verify_presigned_url
 
 import msc_notebook as msc
-from msc_notebook.signing.config import clear_config_cache
+from msc_notebook.core._config import clear_config_cache
 
 THREADS = 16
 PROFILES = ("t0", "t1", "t2", "t3")
@@ -132,7 +132,7 @@ def test_first_use_of_one_profile_from_many_threads_at_once(seaweedfs, s3, demo_
 
 def test_the_cache_sees_a_file_replaced_atomically(tmp_path):
     """One staleness rule: a file swapped in with os.replace (same size, same second) is seen."""
-    from msc_notebook.signing.cache import Built, FileCache, stamped
+    from msc_notebook.core._cache import Built, FileCache, stamped
 
     cache: FileCache[str] = FileCache()
     path = tmp_path / "f.txt"

@@ -25,7 +25,7 @@ from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 
 import msc_notebook as msc
-from msc_notebook.signing import times
+from msc_notebook.core import _times as times
 
 URLS = 10_000
 BOTO_URLS = 1_000  # the slow ones sign fewer per batch; the figure is per URL

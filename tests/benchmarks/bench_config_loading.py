@@ -18,8 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from msc_notebook.signing import config, config_files
-from msc_notebook.signing.config import StorageClientConfig
+from msc_notebook import StorageClientConfig
+from msc_notebook.core import _config as config
+from msc_notebook.core import _config_files as config_files
 
 
 def big_config(profiles: int) -> str:

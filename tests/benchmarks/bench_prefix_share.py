@@ -25,10 +25,10 @@ from pathlib import Path
 from bench_signing import bench_config
 
 import msc_notebook as msc
+from msc_notebook.core import _times as times
+from msc_notebook.core._listing import ObjectMetadata
 from msc_notebook.demo.seaweedfs import SeaweedFS
-from msc_notebook.signing import times
-from msc_notebook.signing.listing import ObjectMetadata
-from msc_notebook.signing.share_manifest import ManifestDestination
+from msc_notebook.shares._manifest import ManifestDestination
 
 BUCKET, PREFIX = "bench-bucket", "datasets/ocean.zarr"
 RUNS = 3

@@ -1,0 +1,171 @@
+"""From what a person typed to one signing call: the one place for cross-field rules.
+
+Every front end (the magic, the form, the command line) builds a `PresignRequest` with
+`PresignRequest.from_inputs`, so they accept and refuse the same things. Errors are in the
+library's words and name the input at fault (`PresignError.field`, a keyword of
+``from_inputs`` or a signer option); each front end says the field in its own words (a flag,
+a label). A path ending in ``/*`` read with GET shares the prefix (`share_prefix`): a signed
+manifest with the S3 signer, one wildcard URL with CloudFront.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._shortcuts import generate_presigned_url, generate_signed_cookies, share_prefix
+from .cloudfront._options import OPTION_HELP as CLOUDFRONT_OPTION_HELP
+from .core._errors import SignerOptionError
+from .core._keys import is_prefix_share
+from .core._options import SignerType, attachment_disposition, signer_type_name
+from .core._result import PresignedURL, SignedCookies
+from .core._storage_url import StorageURL, parse_storage_url
+from .core._times import parse_duration
+
+if TYPE_CHECKING:
+    from .shares._share import PrefixShare
+
+CLOUDFRONT_OPTIONS = tuple(CLOUDFRONT_OPTION_HELP)
+
+
+@dataclass(frozen=True)
+class PresignRequest:
+    """One checked request: what to sign, how, and with which signer options.
+
+    ``sign()`` signs it; signing it again later (a link that ran out) gives a new URL
+    for exactly the same request.
+    """
+
+    target: StorageURL
+    method: str = "GET"
+    signer_type: str | None = None  # None: the profile's own
+    options: Mapping[str, Any] = field(default_factory=dict)
+    cookies: bool = False  # CloudFront signed cookies instead of a URL
+    manifest_url: str | None = None  # a prefix share's manifest: msc://... or file:///... (None: the default)
+    url_list: bool = False  # a prefix share: the front end prints every object's URL, one a line
+
+    @classmethod
+    def from_inputs(
+        cls,
+        url: str | StorageURL,
+        *,
+        method: str | None = None,
+        expires_in: str | int | None = None,
+        signer: SignerType | str | None = None,
+        content_type: str | None = None,
+        download_as: str | None = None,
+        cookies: bool = False,
+        cloudfront: Mapping[str, str | None] | None = None,
+        manifest: str | None = None,
+        manifest_file: str | None = None,
+        url_list: bool = False,
+    ) -> PresignRequest:
+        """Check what was typed, field by field and across fields; errors name the field."""
+        target = url if isinstance(url, StorageURL) else parse_storage_url(url)
+        method = (method or "GET").strip().upper()  # the signer checks it, with its own hints
+        signer_type = signer_type_name(signer) if signer else None
+        options: dict[str, Any] = {}
+        if expires_in is not None:
+            options["expires_in"] = parse_duration(expires_in)
+        # An empty value counts: a cleared form field means "none", not "the profile's default".
+        given = {name: value for name, value in (cloudfront or {}).items() if value is not None}
+        unknown = sorted(set(given) - set(CLOUDFRONT_OPTIONS))
+        if unknown:
+            raise SignerOptionError(f"unknown CloudFront option {unknown[0]!r}", field=unknown[0])
+        if given or cookies:
+            if signer_type not in (None, SignerType.CLOUDFRONT.value):
+                what = f"CloudFront options ({', '.join(given)})" if given else "signed cookies (a CloudFront feature)"
+                raise SignerOptionError(
+                    f"signer_type {signer_type!r} cannot sign with {what}; choose the CloudFront signer",
+                    field="signer_type",
+                )
+            signer_type = SignerType.CLOUDFRONT.value
+            options.update({name: str(value).strip() for name, value in given.items()})
+        if cookies and method not in ("GET", "HEAD"):
+            raise SignerOptionError(f"signed cookies are for reading (GET); method {method} cannot use them", field="method")
+        if content_type is not None and content_type.strip():
+            options["content_type"] = content_type.strip()  # the S3 signer says it is for PUT only
+        if download_as is not None and download_as.strip():
+            if signer_type == SignerType.CLOUDFRONT.value:
+                raise SignerOptionError(
+                    "download_as needs the S3 signer: CloudFront URLs cannot set response headers",
+                    field="download_as",
+                )
+            options["content_disposition"] = attachment_disposition(download_as.strip(), field="download_as")
+        manifest_url = _prefix_share_rules(target, manifest, manifest_file, url_list, signer_type, method, options)
+        return cls(target, method, signer_type, options, cookies, manifest_url, url_list)
+
+    @property
+    def url(self) -> str:
+        """The object as the user named it (``msc://profile/path``)."""
+        return f"{self.target.scheme}://{self.target.profile}/{self.target.path}"
+
+    @property
+    def shares_prefix(self) -> bool:
+        """Whether signing it shares everything under a prefix (`share_prefix`)."""
+        return is_prefix_share(self.target.path) and self.method == "GET" and not self.cookies
+
+    def sign(self, *, warn: bool = False) -> PresignedURL | SignedCookies | PrefixShare:
+        """Sign it now. Front ends show the result's own warning, so ``warn`` is off by default."""
+        if self.cookies:
+            return generate_signed_cookies(self.target, signer_options=self.options, warn=warn)
+        if self.shares_prefix:
+            return share_prefix(
+                self.target,
+                signer_type=self.signer_type,
+                signer_options=self.options,
+                manifest_url=self.manifest_url,
+                warn=warn,
+            )
+        return generate_presigned_url(
+            self.target, method=self.method, signer_type=self.signer_type, signer_options=self.options, warn=warn
+        )
+
+    def output_text(self, result: PresignedURL | SignedCookies | PrefixShare) -> str:
+        """What a command line prints on stdout for the result: the URL (a share's link),
+        or with ``url_list`` every object's URL, one a line."""
+        url_list = getattr(result, "url_list", None)  # a share's, where it has one
+        if self.url_list and url_list is not None:
+            return str(url_list()).rstrip("\n")
+        return str(result)
+
+
+def _prefix_share_rules(
+    target: StorageURL,
+    manifest: str | None,
+    manifest_file: str | None,
+    url_list: bool,
+    signer_type: str | None,
+    method: str,
+    options: Mapping[str, Any],
+) -> str | None:
+    """Where a prefix share's manifest goes (None: the default), after the rules about prefix
+    shares, their manifests and URL lists."""
+    prefix = is_prefix_share(target.path)
+    if prefix and "content_disposition" in options:
+        raise SignerOptionError(
+            "download_as names one object; a prefix share cannot use it", field="download_as"
+        )
+    manifest = manifest.strip() if manifest and manifest.strip() else None
+    manifest_file = manifest_file.strip() if manifest_file and manifest_file.strip() else None
+    field = "manifest_url" if manifest else "manifest_file" if manifest_file else "url_list" if url_list else None
+    if field is None:
+        return None
+    if manifest and manifest_file:
+        raise SignerOptionError(
+            "manifest_url and manifest_file name two places for one manifest; give one of them", field=field
+        )
+    if not prefix or method != "GET":
+        raise SignerOptionError(
+            f"{field} is for sharing a prefix: a GET of a path ending in /*, e.g. msc://{target.profile}/data.zarr/*",
+            field=field,
+        )
+    if signer_type == SignerType.CLOUDFRONT.value:
+        raise SignerOptionError(
+            f"{field} is for S3 shares (a signed manifest); a CloudFront share is one wildcard URL", field=field
+        )
+    if manifest_file:
+        return Path(manifest_file).expanduser().absolute().as_uri()
+    return manifest

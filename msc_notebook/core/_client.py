@@ -1,0 +1,166 @@
+"""`StorageClient`: MSC's presign API for one profile, plus listing in MSC's `list` shape."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._config import StorageClientConfig
+from ._errors import CredentialExpiryWarning, InvalidStorageURLError, SignerOptionError
+from ._listing import ListingPage, ObjectMetadata
+from ._options import SignerType, check_method, check_option_names
+from ._result import ExpiryFacts, PresignedURL, SignedCookies
+from ._signer import SigningRequest, URLSigner, native_signer_class, signer_class
+from ._storage_url import object_path
+
+if TYPE_CHECKING:
+    from ..shares._share import PrefixShare
+
+LIST_PAGE_SIZE = 1000  # S3's own maximum per ListObjectsV2 call
+
+
+class StorageClient:
+    """Signs URLs for the objects of one profile. Signers (and their storage clients) are reused."""
+
+    def __init__(self, config: StorageClientConfig) -> None:
+        self._config = config
+        self._signers: dict[type[URLSigner], URLSigner] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def config(self) -> StorageClientConfig:
+        return self._config
+
+    @property
+    def profile(self) -> str:
+        return self._config.profile
+
+    def generate_presigned_url(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        signer_type: SignerType | str | None = None,
+        signer_options: Mapping[str, Any] | None = None,
+        warn: bool = True,
+    ) -> PresignedURL:
+        """Sign ``path`` (relative to the profile) for ``method``; see the README for options.
+
+        When the credentials expire before ``expires_in``, the result's
+        ``effective_expiry`` tells the real end and (``warn``) a CredentialExpiryWarning
+        says so; front ends that show the result's own warning pass ``warn=False``.
+        """
+        signer, request = self._prepare(path, method, signer_type, signer_options)
+        return warned(signer.sign(request), warn)
+
+    def generate_signed_cookies(
+        self, path: str, *, signer_options: Mapping[str, Any] | None = None, warn: bool = True
+    ) -> SignedCookies:
+        """CloudFront signed cookies for ``path`` (``*`` wildcards allowed); see the README."""
+        signer, request = self._prepare(path, "GET", SignerType.CLOUDFRONT, signer_options)
+        return warned(signer.sign_cookies(request), warn)
+
+    def share_prefix(
+        self,
+        path: str,
+        *,
+        expires_in: int | None = None,
+        signer_type: SignerType | str | None = None,
+        signer_options: Mapping[str, Any] | None = None,
+        manifest_url: str | None = None,
+        max_objects: int | None = None,
+        progress: bool | None = None,
+        warn: bool = True,
+    ) -> PrefixShare:
+        """Share everything under ``path`` (relative to the profile, ending in ``*``) with one link.
+
+        The S3 signer makes a signed manifest: every object listed, each signed for GET at
+        one instant, the URLs written to an fsspec reference manifest, and the link is a
+        presigned GET of it. ``manifest_url``: where the manifest goes (default:
+        ``.msc_notebook/shares/`` at the profile's root); ``msc://profile/path.json`` (a
+        path ending in ``/``: a new file in it), or ``file:///path/share.json`` to write it
+        locally and send it yourself. The CloudFront signer signs the prefix as one wildcard
+        URL. ``max_objects``: more objects than this is an error (default 100,000).
+        ``progress``: True always shows progress bars (tqdm), False never, None when the work
+        takes over a second. ``signer_options`` as for `generate_presigned_url`;
+        ``expires_in`` wins over the one in them.
+        """
+        # The share code is imported on first share, as backends are on first use.
+        from ..shares._share_prefix import DEFAULT_MAX_OBJECTS, share_prefix
+
+        share = share_prefix(
+            self,
+            object_path(path) if isinstance(path, str) else path,
+            expires_in=expires_in,
+            signer_type=signer_type,
+            signer_options=signer_options,
+            manifest_url=manifest_url,
+            max_objects=DEFAULT_MAX_OBJECTS if max_objects is None else max_objects,
+            progress=progress,
+        )
+        return warned(share, warn)
+
+    def list(self, path: str = "", *, include_directories: bool = False) -> Iterator[ObjectMetadata]:
+        """Every object under the prefix ``path`` (MSC's ``StorageClient.list``), page by page.
+
+        With ``include_directories`` it lists one level: objects directly under ``path``
+        and its sub-prefixes (``type == "directory"``, key ending in ``/``).
+        """
+        token = None
+        while True:
+            page = self.list_page(path, delimiter=include_directories, page_size=LIST_PAGE_SIZE, token=token)
+            yield from page.entries
+            token = page.next_token
+            if token is None:
+                return
+
+    def list_page(
+        self, path: str = "", *, delimiter: bool = True, page_size: int = 100, token: str | None = None
+    ) -> ListingPage:
+        """One page of `list` (for a UI that shows a page at a time); ``token`` from the previous page."""
+        signer = self._signer(native_signer_class(self._config))
+        return signer.list_page(path, delimiter=delimiter, page_size=page_size, token=token)
+
+    def _prepare(
+        self, path: str, method: str, signer_type: Any, signer_options: Mapping[str, Any] | None
+    ) -> tuple[URLSigner, SigningRequest]:
+        """The checks every signer gets: path, signer type, method, option names."""
+        self._config.check_signable()
+        path = object_path(path) if isinstance(path, str) else path  # "/x" is "x", as in MSC
+        if not isinstance(path, str) or not path:
+            raise InvalidStorageURLError("path must be a non-empty object path such as 'datasets/model.bin'")
+        signer_cls = signer_class(self._config, signer_type)
+        method = check_method(method, signer_cls.methods, signer_cls.signer_type, signer_cls.method_hints)
+        if signer_options is not None and not isinstance(signer_options, Mapping):
+            raise SignerOptionError(f"signer_options must be a mapping, got {type(signer_options).__name__}")
+        options = {**(self._config.presign.get(signer_cls.signer_type) or {}), **(signer_options or {})}
+        check_option_names(options, signer_cls.option_names, signer_cls.signer_type)
+        return self._signer(signer_cls), SigningRequest(path, method, options, self._config.source_url(path))
+
+    def signer(self, signer_type: SignerType | str | None = None) -> URLSigner:
+        """The (cached) signer of this profile for ``signer_type`` (None: the profile's native one)."""
+        return self._signer(signer_class(self._config, signer_type))
+
+    def _signer(self, signer_cls: type[URLSigner]) -> URLSigner:
+        with self._lock:
+            if signer_cls not in self._signers:
+                self._signers[signer_cls] = signer_cls(self._config)
+            return self._signers[signer_cls]
+
+    def __repr__(self) -> str:
+        return f"StorageClient(profile={self.profile!r}, provider={self._config.provider_type!r})"
+
+
+Signed = TypeVar("Signed", bound=ExpiryFacts)
+
+
+def warned(result: Signed, warn: bool) -> Signed:
+    """``result``, after a CredentialExpiryWarning if ``warn`` and its credentials cut it short.
+
+    Call it from the public function itself: the warning points at the caller's line.
+    """
+    if warn and result.warning:
+        warnings.warn(result.warning, CredentialExpiryWarning, stacklevel=3)
+    return result

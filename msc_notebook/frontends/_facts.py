@@ -1,0 +1,190 @@
+"""What a display shows about a signed result: one typed record, the only facts builder.
+
+The browser widget gets it as its synced state (`ResultFacts.state`, the keys the JS
+reads), the static HTML and text fallbacks read its attributes. Strings are raw here;
+each renderer escapes for its medium. Nothing secret is in it: URLs and cookies are
+what is handed out anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from msc_notebook import (
+    CloudFrontDetails,
+    PrefixShare,
+    PrefixShareDetails,
+    PresignedURL,
+    S3Details,
+    SignedCookies,
+    describe_duration,
+    fsspec_storage_options,
+    signed_query,
+    utc_text,
+)
+
+
+@dataclass(frozen=True)
+class ResultFacts:
+    kind: str  # "url", "cookies" or "share" (an S3 prefix share: a signed manifest)
+    url: str  # the signed URL, the Resource signed cookies authorize, or a share's link
+    method: str
+    source: str  # msc://profile/path
+    signer_type: str
+    signed_at_ms: int
+    effective_expiry_ms: int
+    effective_expiry_utc: str
+    expires_in_text: str
+    limited_by_credentials: bool
+    lifetime_lost_text: str
+    warning: str | None
+    clickable: bool  # a link only where following it does what was signed
+    not_before_utc: str | None = None
+    not_before_ms: int | None = None
+    ip_range: str | None = None
+    curl: str | None = None  # PUT: a ready-to-paste upload
+    wildcard_base: str | None = None  # a CloudFront prefix share: what it covers
+    query: str | None = None  # ... and the parameters to append to each object URL
+    zarr_snippet: str | None = None  # ... and how the recipient opens it
+    cookie_header: str | None = None
+    object_count: int | None = None  # an S3 prefix share: how many objects its manifest lists
+    total_size_text: str | None = None  # ... their total size
+    manifest_location: str | None = None  # ... where the manifest is
+    snapshot_note: str | None = None  # ... that it is a snapshot of the listing
+    url_list_note: str | None = None  # ... and how to get every object's URL
+
+    def state(self) -> dict[str, Any]:
+        """The JSON-able form the widget syncs to the browser."""
+        return asdict(self)
+
+
+def result_facts(result: PresignedURL | SignedCookies | PrefixShare) -> ResultFacts:
+    """The facts of a signed URL, signed cookies or a prefix share, for display.
+
+    A CloudFront prefix share is its wildcard URL and shows as one.
+    """
+    if isinstance(result, PrefixShare) and result.has_manifest:
+        return _share_facts(result)
+    is_cookies = isinstance(result, SignedCookies)
+    details = result.details
+    url = result.resource if is_cookies else str(result)
+    cloudfront = details if isinstance(details, CloudFrontDetails) else None
+    base = cloudfront.wildcard_base if cloudfront else None
+    return ResultFacts(
+        kind="cookies" if is_cookies else "url",
+        url=url,
+        **_signed_facts(result),
+        clickable=not is_cookies and result.method != "PUT" and not base and url.lower().startswith(("https://", "http://")),
+        not_before_utc=utc_text(cloudfront.not_before) if cloudfront and cloudfront.not_before else None,
+        not_before_ms=_ms(cloudfront.not_before) if cloudfront and cloudfront.not_before else None,
+        ip_range=cloudfront.ip_range if cloudfront else None,
+        curl=curl_upload_command(result) if not is_cookies and result.method == "PUT" else None,
+        wildcard_base=base,
+        query=signed_query(result) if base and not is_cookies else None,
+        zarr_snippet=zarr_snippet(base, fsspec_storage_options(result)) if base else None,
+        cookie_header=result.cookie_header() if is_cookies else None,
+    )
+
+
+SNAPSHOT_NOTE = "The listing is a snapshot: objects added under the prefix later are not in the share."
+URL_LIST_NOTE = "Every object's URL, one a line (wget -i, aria2c -i): share.url_list(), or %presign ... --list"
+
+
+def _share_facts(share: PrefixShare) -> ResultFacts:
+    details = share.details
+    link = str(share)
+    return ResultFacts(
+        kind="share",
+        url=link,
+        **_signed_facts(share),
+        clickable=link.lower().startswith(("https://", "http://")),
+        zarr_snippet=reference_snippet(share.storage_options()),
+        object_count=share.count,
+        total_size_text=describe_size(share.total_bytes),
+        manifest_location=details.manifest_location if isinstance(details, PrefixShareDetails) else None,
+        snapshot_note=SNAPSHOT_NOTE,
+        url_list_note=URL_LIST_NOTE,
+    )
+
+
+def _signed_facts(result: PresignedURL | SignedCookies | PrefixShare) -> dict[str, Any]:
+    """What every kind of result shows: what was signed, by which signer, and until when."""
+    return {
+        "method": result.method,
+        "source": result.source,
+        "signer_type": result.signer_type,
+        "signed_at_ms": _ms(result.signed_at),
+        "effective_expiry_ms": _ms(result.effective_expiry),
+        "effective_expiry_utc": utc_text(result.effective_expiry),
+        "expires_in_text": describe_duration(result.expires_in),
+        "limited_by_credentials": result.limited_by_credentials,
+        "lifetime_lost_text": describe_duration(result.lifetime_lost.total_seconds()),
+        "warning": result.warning,
+    }
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def curl_upload_command(url: PresignedURL) -> str:
+    """A ready-to-paste upload, with the signed Content-Type when one was signed."""
+    details = url.details
+    key = details.key if isinstance(details, S3Details) else url.source
+    filename = key.rstrip("/").rsplit("/", 1)[-1] or "FILE"
+    parts = ["curl", "--fail", "--upload-file", shlex.quote(filename)]
+    if isinstance(details, S3Details) and details.content_type:
+        parts += ["-H", shlex.quote(f"Content-Type: {details.content_type}")]
+    for name, value in getattr(details, "upload_headers", {}).items():  # e.g. Azure's x-ms-blob-type
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    parts.append(shlex.quote(str(url)))
+    return " ".join(parts)
+
+
+def zarr_snippet(base: str, storage_options: dict[str, Any]) -> str:
+    """What the recipient runs: zarr plus the share, no credentials and no msc_notebook."""
+    options = json.dumps(storage_options, indent=4)
+    return (
+        "import zarr  # needs zarr, fsspec and aiohttp\n\n"
+        f"group = zarr.open_group(\n    {base.rstrip('/')!r},\n    mode=\"r\",\n"
+        f"    storage_options={options.replace(chr(10), chr(10) + '    ')},\n)\nprint(group.tree())"
+    )
+
+
+def reference_snippet(storage_options: dict[str, Any]) -> str:
+    """What the recipient of an S3 prefix share runs: zarr through the manifest, nothing else.
+
+    fsspec's ReferenceFileSystem reads the manifest; zarr 3 needs it asynchronous.
+    """
+    link = str(storage_options["fo"])
+    sent = "" if link.startswith(("http://", "https://")) else "  # the manifest file you were sent"
+    return (
+        "import zarr  # needs zarr, fsspec and aiohttp\n\n"
+        "group = zarr.open_group(\n"
+        '    "reference://",\n'
+        '    mode="r",\n'
+        "    storage_options={\n"
+        f'        "fo": {json.dumps(link)},{sent}\n'
+        f'        "remote_protocol": {json.dumps(storage_options["remote_protocol"])},\n'
+        '        "asynchronous": True,\n'
+        '        "remote_options": {"asynchronous": True},\n'
+        "    },\n"
+        ")\n"
+        "print(group.tree())"
+    )
+
+
+def describe_size(size: int) -> str:
+    """``1536`` -> ``"1.5 KiB"``."""
+    if size < 1024:
+        return f"{size} byte{'s' if size != 1 else ''}"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.1f} {unit}"

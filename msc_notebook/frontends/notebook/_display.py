@@ -1,0 +1,68 @@
+"""Rich display of signed results in IPython, registered by %load_ext and removed by %unload_ext.
+
+The signer library stays free of IPython: instead of display methods on
+PresignedURL, this module registers display functions for its type with IPython.
+A result shown by %presign is not shown a second time when the same cell's
+value is the result (``%presign ...`` as the last line).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from msc_notebook import PresignedURL, PresignRequest, SignedCookies
+
+if TYPE_CHECKING:
+    from msc_notebook import PrefixShare
+
+_DISPLAYED_TYPES = (PresignedURL, SignedCookies)  # a PrefixShare is a PresignedURL
+_shown: dict[int, int] = {}  # id(result) -> execution count it was shown in
+
+
+def show(
+    result: PresignedURL | SignedCookies | PrefixShare, *, request: PresignRequest | None = None, compact: bool = False
+) -> None:
+    """Display the result widget (with its static HTML/text fallback); with the ``request``
+    that made it, the widget can sign it again once it runs out."""
+    from IPython.display import display
+
+    from ._result_widget import PresignResultWidget
+
+    display(PresignResultWidget.for_result(result, request=request, compact=compact))
+    mark_shown(result)
+
+
+def mark_shown(result: PresignedURL | SignedCookies | PrefixShare) -> None:
+    """Count ``result`` as shown in this cell (by the widget, or as text), so the cell's
+    value does not show it again."""
+    shell = _shell()
+    if shell is not None:
+        _shown[id(result)] = shell.execution_count
+
+
+def _ipython_display(result: Any) -> bool:
+    shell = _shell()
+    if shell is not None and _shown.get(id(result)) == shell.execution_count:
+        return True  # already shown in this cell by the magic; nothing more
+    _shown.clear()  # results of earlier cells may be shown again
+    show(result)
+    return True
+
+
+def register(shell) -> None:
+    formatter = shell.display_formatter.ipython_display_formatter
+    for kind in _DISPLAYED_TYPES:
+        formatter.for_type(kind, _ipython_display)
+
+
+def unregister(shell) -> None:
+    formatter = shell.display_formatter.ipython_display_formatter
+    for kind in _DISPLAYED_TYPES:
+        formatter.type_printers.pop(kind, None)
+    _shown.clear()
+
+
+def _shell():
+    from IPython import get_ipython
+
+    return get_ipython()

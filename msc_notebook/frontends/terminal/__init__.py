@@ -1,0 +1,5 @@
+"""The terminal front end: the ``msc-notebook`` command (``presign``, ``profiles``, ``demo``)."""
+
+from ._cli import main
+
+__all__ = ["main"]

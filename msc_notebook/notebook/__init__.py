@@ -1,1 +1,0 @@
-"""The notebook layer: magics, rich display and widgets over the signer library."""

@@ -1,0 +1,239 @@
+"""The S3 signer: SigV4 presigned URLs for s3, s8k, gcs_s3 and ais_s3.
+
+Always SigV4 (botocore would otherwise still presign SigV2 in us-east-1), with
+the profile's bucket/prefix, region, endpoint and addressing style. URLs come from
+the hand-written SigV4 path in `sigv4` where it reproduces botocore's exactly
+(about 100x faster), from botocore otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ..core import _times as times
+from ..core._errors import PresignError
+from ..core._keys import check_object_key, refuse_prefix_share
+from ..core._listing import ListingPage, ObjectMetadata
+from ..core._options import SignerType, check_expires_in, check_header_options
+from ..core._result import CredentialStatus, PresignedURL, SignerDetails
+from ..core._signer import SigningRequest, URLSigner
+from ._credentials import AWSCredentials
+from ._location import S3Location
+from ._sigv4 import BucketPresigner, FrozenCredentials
+
+_CLIENT_METHODS = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object"}
+_METHOD_OPTIONS = {  # signer option -> (boto3 parameter, methods it applies to)
+    "content_type": ("ContentType", ("PUT",)),
+    "content_disposition": ("ResponseContentDisposition", ("GET",)),
+    "response_content_type": ("ResponseContentType", ("GET",)),
+}
+
+
+@dataclass(frozen=True)
+class S3Details(SignerDetails):
+    """What an S3 presigned URL was made for, and with which credentials."""
+
+    bucket: str
+    key: str
+    credential_source: str
+    content_type: str | None = None  # PUT: the Content-Type the uploader must send
+
+
+class S3URLSigner(URLSigner):
+    """SigV4 presigned URLs for GET, PUT and HEAD (the fast path, else botocore), one or many;
+    and listing."""
+
+    signer_type = SignerType.S3.value
+    methods = ("GET", "PUT", "HEAD")
+    option_names = frozenset({"expires_in", *_METHOD_OPTIONS})
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.location = S3Location.from_config(config.provider_type, config.provider_options, config.profile)
+        self._credentials = AWSCredentials(config)
+        self._client = None
+        self._signing_client_for: tuple[FrozenCredentials, Any] | None = None  # the last credentials' client
+        self._client_lock = threading.Lock()
+        self._presigner_lock = threading.Lock()
+        self._presigner_decided = False
+        self._presigner: BucketPresigner | None = None
+
+    def _check(self, request: SigningRequest) -> int:
+        """Check the request's option values; return expires_in."""
+        refuse_prefix_share(
+            request.path,
+            request.source,
+            "an S3 presigned URL covers exactly one object, so a trailing '*' cannot be signed as one URL; share "
+            "everything under the prefix with share_prefix() (a signed manifest; %presign does it for GET) or "
+            "signer_type='cloudfront'",
+        )
+        check_object_key(self.location.key(request.path), request.source)
+        return check_header_options(request.options, request.method, _METHOD_OPTIONS)
+
+    def sign(self, request: SigningRequest) -> PresignedURL:
+        expires_in = self._check(request)
+        bucket, key = self.location.object(request.path)
+        params = {
+            parameter: request.options[option]
+            for option, (parameter, _) in _METHOD_OPTIONS.items()
+            if option in request.options
+        }
+        # One load gives the credentials and their expiry together (it refuses expired ones):
+        # both paths sign with exactly those, so the expiry shown is theirs.
+        status, credentials = self._credentials.current()
+        presigner = self._fast_presigner(credentials) if bucket == self.location.bucket else None
+        if presigner is not None:
+            signed_at = times.utcnow().replace(microsecond=0)  # X-Amz-Date has whole seconds
+            url = presigner.presign(
+                credentials, key, method=request.method, expires_in=expires_in, signed_at=signed_at, params=params
+            )
+        else:  # what the fast path does not cover, and buckets named in the path: botocore
+            url = self._signing_client(credentials).generate_presigned_url(
+                _CLIENT_METHODS[request.method],
+                Params={"Bucket": bucket, "Key": key, **params},
+                ExpiresIn=expires_in,
+                HttpMethod=request.method,
+            )
+            signed_at = _signing_time(url)
+        return self.signed(
+            url,
+            request,
+            signed_at=signed_at,
+            expires_in=expires_in,
+            credential_expiry=status.expiry,
+            details=S3Details(bucket, key, status.source, params.get("ContentType")),
+        )
+
+    def sign_many(self, paths: Iterable[str], *, expires_in: int, signed_at: datetime) -> list[str]:
+        """GET URLs for many objects, all signed at ``signed_at`` (timezone-aware) and valid
+        for ``expires_in`` seconds. ``paths`` are relative to the profile, as a listing
+        gives them, and taken literally (``*`` included).
+
+        Call `credentials` first for their expiry. Where the fast path does not cover
+        the profile, botocore signs each URL at its own clock's time, which is no
+        earlier than ``signed_at`` when that is now: those URLs never expire sooner.
+        """
+        if signed_at.tzinfo is None:
+            raise ValueError("signed_at must be timezone-aware (UTC)")
+        expires_in = check_expires_in(expires_in)
+        _, credentials = self._credentials.current()  # refuses expired credentials before any URL is made
+        presigner = self._fast_presigner(credentials)
+        if presigner is not None:
+            keys = map(self.location.key, paths)
+            return presigner.presign_many(credentials, keys, expires_in=expires_in, signed_at=signed_at)
+        client = self._signing_client(credentials)
+        return [
+            client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in)
+            for bucket, key in map(self.location.object, paths)
+        ]
+
+    def _fast_presigner(self, credentials: FrozenCredentials) -> BucketPresigner | None:
+        """The SigV4 fast path for this profile's bucket, decided on first use; None: botocore signs
+        (also for a profile whose paths name their bucket: the path is for one bucket)."""
+        if not self.location.bucket:
+            return None
+        with self._presigner_lock:
+            if not self._presigner_decided:
+                client = self._signing_client(credentials)
+                self._presigner = BucketPresigner.for_client(client, self.location.bucket, credentials)
+                self._presigner_decided = True
+            return self._presigner
+
+    def credentials(self) -> CredentialStatus:
+        return self._credentials.status()
+
+    def client(self):
+        """The botocore S3 client for this profile, made once (it costs ~50 ms).
+
+        botocore, not boto3: a boto3 Session wrapped around a shared botocore session
+        re-injects its methods and breaks under concurrent first use.
+        """
+        with self._client_lock:
+            if self._client is None:
+                self._credentials.resolve()  # the client signs with the profile's credentials: find them first
+                self._client = self._new_client()
+            return self._client
+
+    def _signing_client(self, credentials: FrozenCredentials):
+        """A client made as `client` is, that signs with exactly ``credentials`` (fixed: botocore
+        cannot refresh them while it signs). botocore's URLs and the fast path's probes use it,
+        so every URL carries the credentials whose expiry `AWSCredentials.current` reported,
+        and a refresh costs no extra run of a credential_process. One for the last credentials."""
+        with self._client_lock:
+            if self._signing_client_for is None or self._signing_client_for[0] != credentials:
+                self._signing_client_for = (credentials, self._new_client(credentials))
+            return self._signing_client_for[1]
+
+    def _new_client(self, credentials: FrozenCredentials | None = None):
+        from botocore.config import Config
+
+        location = self.location
+        keys = {} if credentials is None else {
+            "aws_access_key_id": credentials.access_key,
+            "aws_secret_access_key": credentials.secret_key,
+            "aws_session_token": credentials.token,
+        }  # fmt: skip
+        return self._credentials.session.create_client(
+            "s3",
+            endpoint_url=location.endpoint_url,
+            region_name=location.region_name,
+            config=Config(signature_version="s3v4", s3=dict(location.s3_config) or None),
+            **keys,
+        )
+
+    def list_page(self, prefix: str, *, delimiter: bool, page_size: int, token: str | None) -> ListingPage:
+        import botocore.exceptions
+
+        location = self.location
+        if location.bucket:
+            bucket, root, shown = location.bucket, f"{location.prefix}/" if location.prefix else "", ""
+            listed = root + prefix
+        else:  # a profile whose paths start with their bucket
+            bucket, _, listed = prefix.partition("/")
+            if not bucket:
+                raise PresignError(
+                    f"profile {self.config.profile!r} names no bucket in its base_path: type BUCKET/ to list a bucket",
+                    field="path",
+                )
+            root, shown = "", f"{bucket}/"
+        request = {"Bucket": bucket, "Prefix": listed, "MaxKeys": page_size}
+        if delimiter:
+            request["Delimiter"] = "/"
+        if token:
+            request["ContinuationToken"] = token
+        self.credentials()  # the same expiry check as signing: no listing with dead credentials
+        where = f"{prefix or 'the top level'!r} in profile {self.config.profile!r}"
+        try:
+            response = self.client().list_objects_v2(**request)
+        except botocore.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "error")
+            raise PresignError(f"cannot list {where}: {code}", field="path") from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise PresignError(f"cannot list {where}: {exc}", field="path") from None
+        entries = [
+            ObjectMetadata(shown + p["Prefix"][len(root) :], type="directory") for p in response.get("CommonPrefixes", [])
+        ]
+        entries += [
+            ObjectMetadata(shown + o["Key"][len(root) :], o.get("Size"), o.get("LastModified"))
+            for o in response.get("Contents", [])
+        ]
+        if delimiter:
+            entries.sort(key=lambda entry: entry.key)
+        return ListingPage(entries, response.get("NextContinuationToken") if response.get("IsTruncated") else None)
+
+
+_AMZ_DATE = re.compile(r"[?&]X-Amz-Date=(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
+
+
+def _signing_time(url: str) -> datetime:
+    """The X-Amz-Date the URL was signed at: S3 counts X-Amz-Expires from it."""
+    match = _AMZ_DATE.search(url)
+    if match is None:  # would mean botocore did not sign SigV4: never hand that out
+        raise RuntimeError("boto3 returned a URL without X-Amz-Date; refusing a non-SigV4 URL")
+    return datetime(*map(int, match.groups()), tzinfo=timezone.utc)
+

@@ -1,0 +1,206 @@
+"""Sharing everything under a prefix with one link: the work behind `StorageClient.share_prefix`.
+
+An S3 presigned URL covers exactly one object, so an S3 share is a *signed manifest*:
+every object under the prefix is listed (ListObjectsV2, paged) and gets a GET URL, all
+signed at one instant with one lifetime (`S3URLSigner.sign_many`, the bulk SigV4 path);
+the URLs go into an fsspec ReferenceFileSystem manifest (version 1, whole-object
+references), which is uploaded through our own presigned PUT and reached through one
+presigned GET: that GET is the link. A recipient opens the dataset with fsspec and
+zarr alone (`PrefixShare.storage_options`). The listing is a snapshot: objects added
+later are not in the share.
+
+The CloudFront signer needs no manifest: it signs the prefix as one wildcard policy, and
+`share_prefix` returns that URL, so ``msc://profile/data.zarr/*`` shares a prefix with
+either signer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
+
+from ..core import _times as times
+from ..core._client import StorageClient
+from ..core._errors import InvalidStorageURLError, PrefixShareError, SignerOptionError, UnsupportedProviderError
+from ..core._keys import check_object_key, is_prefix_share
+from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
+from ..core._result import CredentialStatus
+from ..core._signer import URLSigner
+from ._manifest import ManifestDestination, shares_dir
+from ._progress import progress_bar
+from ._share import PrefixShare, PrefixShareDetails
+
+DEFAULT_MAX_OBJECTS = 100_000
+SIGN_BATCH = 10_000  # URLs per sign_many call: the progress bar moves between batches
+COUNT_CAP = 10  # past max_objects, listing goes on to count up to this many times it, then stops
+
+
+@runtime_checkable
+class BulkSigner(Protocol):
+    """A signer that signs many GET URLs at one instant (the S3 signer does)."""
+
+    def credentials(self) -> CredentialStatus | None: ...
+
+    def sign_many(self, paths: Iterable[str], *, expires_in: int, signed_at: datetime) -> list[str]: ...
+
+
+def share_prefix(
+    client: StorageClient,
+    path: str,
+    *,
+    expires_in: int | None = None,
+    signer_type: SignerType | str | None = None,
+    signer_options: Mapping[str, Any] | None = None,
+    manifest_url: str | None = None,
+    max_objects: int = DEFAULT_MAX_OBJECTS,
+    progress: bool | None = None,
+) -> PrefixShare:
+    """Share everything under ``path`` (a profile path ending in ``*``) of ``client``'s profile:
+    what `StorageClient.share_prefix` does (see there)."""
+    source = client.config.source_url(path)
+    _check_arguments(path, source, client.profile, max_objects, signer_options)
+    options = {**(signer_options or {}), **({"expires_in": expires_in} if expires_in is not None else {})}
+    signer = client.signer(signer_type)
+    if signer.signer_type == SignerType.CLOUDFRONT.value:
+        return _wildcard_share(client, path, options, manifest_url)
+    lifetime = _manifest_share_lifetime(client, signer, source, options)
+    destination = ManifestDestination.resolve(manifest_url, path, client)  # a bad manifest_url fails before listing
+    prefix = path[:-1]  # "data.zarr/" or "" (the whole profile)
+    keys, total_bytes = _list_prefix(client, prefix, shares_dir(client, prefix), source, max_objects, progress)
+    return _publish(signer, destination, source, prefix, keys, total_bytes, lifetime, progress)
+
+
+def _check_arguments(
+    path: str, source: str, profile: str, max_objects: object, signer_options: Mapping[str, Any] | None
+) -> None:
+    """Refuse what no signer can share, before any storage is touched."""
+    if not is_prefix_share(path):
+        raise InvalidStorageURLError(
+            f"{source} names one object; to share everything under a prefix, end it with /* "
+            f"(e.g. msc://{profile}/datasets/ocean.zarr/*)"
+        )
+    if isinstance(max_objects, bool) or not isinstance(max_objects, int) or max_objects < 1:
+        raise SignerOptionError(
+            f"max_objects must be a positive whole number, got {max_objects!r}", field="max_objects"
+        )
+    if signer_options is not None and not isinstance(signer_options, Mapping):
+        raise SignerOptionError(f"signer_options must be a mapping, got {type(signer_options).__name__}")
+
+
+def _wildcard_share(
+    client: StorageClient, path: str, options: dict[str, Any], manifest_url: str | None
+) -> PrefixShare:
+    """The CloudFront share: the prefix signed as one wildcard policy, no manifest."""
+    if manifest_url is not None:
+        raise SignerOptionError(
+            "a CloudFront share is one wildcard URL and has no manifest; drop manifest_url, "
+            "or use the S3 signer for a manifest share",
+            field="manifest_url",
+        )
+    wildcard = client.generate_presigned_url(
+        path, signer_type=SignerType.CLOUDFRONT, signer_options=options, warn=False
+    )
+    return PrefixShare.from_wildcard(wildcard)
+
+
+def _manifest_share_lifetime(client: StorageClient, signer: URLSigner, source: str, options: dict[str, Any]) -> int:
+    """The URLs' lifetime for a manifest share, once the signer is known to sign in bulk."""
+    if not isinstance(signer, BulkSigner):
+        raise UnsupportedProviderError(
+            f"{source}: sharing a prefix is available with the S3 signer (a signed manifest) and the "
+            f"CloudFront signer (one wildcard URL), not with the {signer.signer_type} signer of "
+            f"{client.config.provider_type!r} storage; sign the objects one by one instead"
+        )
+    unknown = sorted(set(options) - {"expires_in"})
+    if unknown:
+        raise SignerOptionError(
+            f"a prefix share takes only expires_in as a signer option, not {unknown[0]!r}", field=unknown[0]
+        )
+    defaults = client.config.presign.get(signer.signer_type) or {}
+    return check_expires_in(options.get("expires_in", defaults.get("expires_in", DEFAULT_EXPIRES_IN)))
+
+
+def _list_prefix(
+    client: StorageClient, prefix: str, manifests: str, source: str, max_objects: int, progress: bool | None
+) -> tuple[list[str], int]:
+    """The keys under ``prefix`` (relative to the profile, in listing order) and their total size,
+    without folder markers and without the share manifests under ``manifests``."""
+    keys: list[str] = []
+    total_bytes = 0
+    count = 0
+    with progress_bar(progress, f"listing {source}", None, " objects") as bar:
+        for entry in client.list(prefix):
+            key = entry.key
+            if key.endswith("/") or key.startswith(manifests):
+                continue  # folder markers hold no data; other shares' manifests are not shared onward
+            count += 1
+            bar.update(1)
+            if count <= max_objects:
+                keys.append(check_object_key(key, client.config.source_url(key)))
+                total_bytes += entry.content_length or 0
+            elif count > max_objects * COUNT_CAP:
+                break  # far too many: stop listing, the count says enough
+    if count == 0:
+        raise PrefixShareError(f"there is nothing under {source} to share: listing it finds no objects", field="path")
+    if count > max_objects:
+        how_many = f"more than {max_objects * COUNT_CAP:,}" if count > max_objects * COUNT_CAP else f"{count:,}"
+        raise PrefixShareError(
+            f"{source} holds {how_many} objects, more than max_objects ({max_objects:,}) for one manifest. "
+            f"Share it through CloudFront instead (one wildcard URL: signer_type='cloudfront'), pack the "
+            f"data into fewer objects (zarr sharding), or raise max_objects",
+            field="path",
+        )
+    return keys, total_bytes
+
+
+def _publish(
+    signer: BulkSigner,
+    destination: ManifestDestination,
+    source: str,
+    prefix: str,
+    keys: list[str],
+    total_bytes: int,
+    expires_in: int,
+    progress: bool | None,
+) -> PrefixShare:
+    """Sign every key at one instant, write the manifest, and make the link to it."""
+    status = signer.credentials()  # refuses expired credentials before any URL is made
+    signed_at = times.utcnow().replace(microsecond=0)  # X-Amz-Date has whole seconds
+    urls: dict[str, str] = {}
+    with progress_bar(progress, f"signing {len(keys):,} URLs", len(keys), " URLs") as bar:
+        for start in range(0, len(keys), SIGN_BATCH):
+            batch = keys[start : start + SIGN_BATCH]
+            signed = signer.sign_many(batch, expires_in=expires_in, signed_at=signed_at)
+            urls.update(zip((key[len(prefix) :] for key in batch), signed, strict=True))
+            bar.update(len(batch))
+    expiries = [status.expiry] if status is not None and status.expiry is not None else []
+    manifest = {
+        "version": 1,
+        "refs": {key: [url] for key, url in urls.items()},
+        # fsspec reads only "version", "refs", "templates" and "gen"; this part is for people.
+        "msc_notebook": {
+            "source": source,
+            "created": signed_at.isoformat(),
+            "expires": min([signed_at + timedelta(seconds=expires_in), *expiries]).isoformat(),
+            "count": len(urls),
+            "total_bytes": total_bytes,
+        },
+    }
+    body = json.dumps(manifest, separators=(",", ":")).encode()  # ASCII: a compact str, whatever the keys
+    link, manifest_status = destination.write(body, expires_in=expires_in, signed_at=signed_at)
+    expiries += [manifest_status.expiry] if manifest_status is not None and manifest_status.expiry else []
+    return PrefixShare(
+        link,
+        source=source,
+        signer_type=SignerType.S3.value,
+        signed_at=signed_at,
+        expires_in=expires_in,
+        credential_expiry=min(expiries, default=None),
+        count=len(urls),
+        total_bytes=total_bytes,
+        urls=urls,
+        manifest=manifest,
+        details=PrefixShareDetails(destination.location, status.source if status else "none"),
+    )
