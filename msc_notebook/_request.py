@@ -45,6 +45,7 @@ class PresignRequest:
     cookies: bool = False  # CloudFront signed cookies instead of a URL
     manifest_url: str | None = None  # a prefix share's manifest: msc://... or file:///... (None: the default)
     url_list: bool = False  # a prefix share: the front end prints every object's URL, one a line
+    overwrite: bool = False  # a prefix share: replace a manifest that exists where it is written
 
     @classmethod
     def from_inputs(
@@ -61,6 +62,7 @@ class PresignRequest:
         manifest: str | None = None,
         manifest_file: str | None = None,
         url_list: bool = False,
+        overwrite: bool = False,
     ) -> PresignRequest:
         """Check what was typed, field by field and across fields; errors name the field."""
         target = url if isinstance(url, StorageURL) else parse_storage_url(url)
@@ -95,7 +97,12 @@ class PresignRequest:
                 )
             options["content_disposition"] = attachment_disposition(download_as.strip(), field="download_as")
         manifest_url = _prefix_share_rules(target, manifest, manifest_file, url_list, signer_type, method, options)
-        return cls(target, method, signer_type, options, cookies, manifest_url, url_list)
+        if overwrite and manifest_url is None:
+            raise SignerOptionError(
+                "overwrite replaces an existing manifest named by manifest_url or manifest_file; name one",
+                field="overwrite",
+            )
+        return cls(target, method, signer_type, options, cookies, manifest_url, url_list, overwrite)
 
     @property
     def url(self) -> str:
@@ -117,6 +124,7 @@ class PresignRequest:
                 signer_type=self.signer_type,
                 signer_options=self.options,
                 manifest_url=self.manifest_url,
+                overwrite=self.overwrite,
                 warn=warn,
             )
         return generate_presigned_url(

@@ -64,6 +64,7 @@ def share_prefix(
     manifest_url: str | None = None,
     max_objects: int | None = None,
     progress: bool | None = None,
+    overwrite: bool = False,
     warn: bool = True,
 ) -> PrefixShare:
     """Share everything under ``msc://profile/prefix/*`` with one link (`StorageClient.share_prefix`)."""
@@ -76,6 +77,7 @@ def share_prefix(
         manifest_url=manifest_url,
         max_objects=max_objects,
         progress=progress,
+        overwrite=overwrite,
         warn=False,
     )
     return warned(share, warn)

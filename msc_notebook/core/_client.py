@@ -72,6 +72,7 @@ class StorageClient:
         manifest_url: str | None = None,
         max_objects: int | None = None,
         progress: bool | None = None,
+        overwrite: bool = False,
         warn: bool = True,
     ) -> PrefixShare:
         """Share everything under ``path`` (relative to the profile, ending in ``*``) with one link.
@@ -84,7 +85,9 @@ class StorageClient:
         locally and send it yourself. The CloudFront signer signs the prefix as one wildcard
         URL. ``max_objects``: more objects than this is an error (default 100,000).
         ``progress``: True always shows progress bars (tqdm), False never, None when the work
-        takes over a second. ``signer_options`` as for `generate_presigned_url`;
+        takes over a second. ``overwrite``: replace a manifest that exists at ``manifest_url``
+        (never without it: an existing object or file is left as it is, and the share fails
+        before any link is handed out). ``signer_options`` as for `generate_presigned_url`;
         ``expires_in`` wins over the one in them.
         """
         # The share code is imported on first share, as backends are on first use.
@@ -99,6 +102,7 @@ class StorageClient:
             manifest_url=manifest_url,
             max_objects=DEFAULT_MAX_OBJECTS if max_objects is None else max_objects,
             progress=progress,
+            overwrite=overwrite,
         )
         return warned(share, warn)
 

@@ -72,6 +72,16 @@ class PrefixShareError(PresignError):
     manifest cannot be written where it should go."""
 
 
+class ObjectExistsError(PresignError, FileExistsError):
+    """Writing would replace an object or a file that exists: nothing was written. The library
+    never replaces what exists unless asked (``overwrite=True``)."""
+
+
+class StorageWriteError(PresignError):
+    """The storage did not take a write (after retrying what was transient); the message says
+    what it answered."""
+
+
 class CredentialsError(PresignError):
     """Credentials could not be found or loaded."""
 

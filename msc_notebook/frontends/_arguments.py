@@ -41,6 +41,8 @@ PRESIGN_ARGUMENTS: tuple[Argument, ...] = (
                                                          "(default: .msc_notebook/shares/ at the profile's root)"}),
     Argument(("--manifest-file",), {"metavar": "PATH", "help": "S3 prefix share: write the manifest to this local "
                                                                "file (credentials that cannot write); send it yourself"}),
+    Argument(("--overwrite",), {"action": "store_true", "help": "S3 prefix share: replace the manifest named by "
+                                                              "--manifest or --manifest-file if it exists"}),
     Argument(("--list",), {"action": "store_true", "dest": "url_list",
                            "help": "S3 prefix share: print every object's URL, one a line (for wget -i, aria2c -i)"}),
     *(
@@ -72,6 +74,7 @@ def request_from_arguments(
         manifest=args.manifest,
         manifest_file=args.manifest_file,
         url_list=args.url_list,
+        overwrite=args.overwrite,
     )
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..core import _times as times
+from ..core._bounds import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT
 from ..core._errors import PresignError
 from ..core._keys import check_object_key, refuse_prefix_share
 from ..core._listing import ListingPage, ObjectMetadata
@@ -25,6 +26,7 @@ from ..core._signer import SigningRequest, URLSigner
 from ._credentials import AWSCredentials
 from ._location import S3Location
 from ._sigv4 import BucketPresigner, FrozenCredentials
+from ._write import put_object
 
 _CLIENT_METHODS = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object"}
 _METHOD_OPTIONS = {  # signer option -> (boto3 parameter, methods it applies to)
@@ -144,6 +146,15 @@ class S3URLSigner(URLSigner):
                 self._presigner_decided = True
             return self._presigner
 
+    def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None:
+        """Write one object with the profile's credentials; unless ``overwrite``, only if its key is
+        free (an existing object raises ObjectExistsError and is left as it is)."""
+        bucket, key = self.location.object(path)
+        put_object(
+            self.client(), bucket, key, body, content_type=content_type, overwrite=overwrite,
+            location=self.config.source_url(path),
+        )  # fmt: skip
+
     def credentials(self) -> CredentialStatus:
         return self._credentials.status()
 
@@ -182,7 +193,7 @@ class S3URLSigner(URLSigner):
             "s3",
             endpoint_url=location.endpoint_url,
             region_name=location.region_name,
-            config=Config(signature_version="s3v4", s3=dict(location.s3_config) or None),
+            config=Config(signature_version="s3v4", s3=dict(location.s3_config) or None, **_io_settings(self.config)),
             **keys,
         )
 
@@ -237,3 +248,12 @@ def _signing_time(url: str) -> datetime:
         raise RuntimeError("boto3 returned a URL without X-Amz-Date; refusing a non-SigV4 URL")
     return datetime(*map(int, match.groups()), tzinfo=timezone.utc)
 
+
+def _io_settings(config: Any) -> dict[str, Any]:
+    """Bounds on every call to the storage: the profile's own (MSC's options), else ours."""
+    options = config.provider_options
+    return {
+        "connect_timeout": options.get("connect_timeout", CONNECT_TIMEOUT),
+        "read_timeout": options.get("read_timeout", READ_TIMEOUT),
+        "retries": options.get("retries") or {"mode": "standard", "max_attempts": ATTEMPTS},
+    }

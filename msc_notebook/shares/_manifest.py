@@ -2,17 +2,16 @@
 
 By default on the shared profile's own storage, under ``.msc_notebook/shares/`` at its root
 (outside any dataset, so readers listing a dataset never see it); or at another ``msc://``
-place; or in a local file the user sends themselves (credentials that cannot write). On
-storage it is uploaded through our own presigned PUT, which proves the whole stack before
-the link (a presigned GET with the share's expiry) is handed out.
+place; or in a local file the user sends themselves (credentials that cannot write). Nothing
+that exists is replaced unless the caller says ``overwrite=True``: on storage the write is
+create-only (``If-None-Match: *``), locally it takes a free name in one step
+(`write_new_file`). The link is a presigned GET with the share's expiry.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -21,12 +20,16 @@ from ..core import _times as times
 from ..core._client import StorageClient
 from ..core._config import StorageClientConfig
 from ..core._errors import (
+    CredentialsError,
     InvalidStorageURLError,
+    ObjectExistsError,
     PrefixShareError,
     PresignError,
     SignerOptionError,
+    StorageWriteError,
     UnsupportedProviderError,
 )
+from ..core._files import write_new_file
 from ..core._keys import is_prefix_share
 from ..core._options import SignerType
 from ..core._result import CredentialStatus
@@ -34,18 +37,20 @@ from ..core._storage_url import StorageURL, parse_storage_url
 
 SHARES_DIR = ".msc_notebook/shares/"  # at the profile's root: outside any dataset it shares
 MANIFEST_TYPE = "application/json"
-UPLOAD_LIFETIME = 900  # seconds the manifest's PUT URL lives: it is used at once
-UPLOAD_TIMEOUT = 120.0  # seconds any one network operation of the upload may wait
+NAME_TRIES = 3  # default names tried (each with a new random part) before giving up
 
 
 @dataclass(frozen=True)
 class ManifestDestination:
-    """Where the manifest goes: S3-style storage, through our own presigned PUT, or a local file."""
+    """Where the manifest goes: S3-style storage (written with the profile's client), or a local file."""
 
     location: str  # msc://profile/path or file:///path: how messages and displays name it
+    shared_path: str  # what the share covers (a profile path ending in '*'): default names come from it
+    profile: str  # ... and the shared profile
     client: StorageClient | None = None
     path: str | None = None  # under the client's profile
     local: Path | None = None
+    default_name: bool = True  # the library chose the file name: another may be chosen if it is taken
 
     @classmethod
     def resolve(cls, manifest_url: str | None, shared_path: str, client: StorageClient) -> ManifestDestination:
@@ -53,9 +58,10 @@ class ManifestDestination:
         ``manifest_url`` on another profile is written with a client of that profile, built
         from the same config file; every error in resolving it names ``manifest_url``."""
         name = _manifest_name(shared_path, client.profile)
+        shared = {"shared_path": shared_path, "profile": client.profile}
         if manifest_url is None:
             path = shares_dir(client, shared_path) + name
-            return cls(client.config.source_url(path), client, path)
+            return cls(client.config.source_url(path), client=client, path=path, **shared)
         if not isinstance(manifest_url, str) or not manifest_url.strip():
             raise SignerOptionError(
                 f"manifest_url must be msc://PROFILE/PATH.json or file:///PATH.json, got {manifest_url!r}",
@@ -63,14 +69,15 @@ class ManifestDestination:
             )
         if manifest_url[:7].lower() == "file://":
             local = local_path(manifest_url)
-            if manifest_url.endswith("/") or local.is_dir():
+            named = not (manifest_url.endswith("/") or local.is_dir())
+            if not named:
                 local = local / name
             if not local.parent.is_dir():
                 raise PrefixShareError(
                     f"cannot write the manifest to {local}: the folder {local.parent} does not exist",
                     field="manifest_url",
                 )
-            return cls(local.as_uri(), local=local)
+            return cls(local.as_uri(), local=local, default_name=not named, **shared)
         try:
             where = parse_storage_url(manifest_url)
         except InvalidStorageURLError as exc:
@@ -93,25 +100,68 @@ class ManifestDestination:
             ) from None
         except PresignError as exc:  # an unknown profile, a bad profile: the manifest_url is at fault
             raise type(exc)(f"manifest_url {manifest_url!r}: {exc}", field="manifest_url") from None
-        return cls(manifest_client.config.source_url(path), manifest_client, path)
+        location = manifest_client.config.source_url(path)
+        return cls(location, client=manifest_client, path=path, default_name=where.path.endswith("/"), **shared)
 
-    def write(self, body: bytes, *, expires_in: int, signed_at: datetime) -> tuple[str, CredentialStatus | None]:
-        """Write ``body``; return the link to it (a GET signed at ``signed_at``) and the
-        status of the credentials that signed the link (None for a local file)."""
-        if self.local is not None:
-            _write_private(self.local, body)
-            return self.location, None
-        put = self.client.generate_presigned_url(
-            self.path,
-            method="PUT",
-            signer_type=SignerType.S3,
-            signer_options={"expires_in": UPLOAD_LIFETIME, "content_type": MANIFEST_TYPE},
-            warn=False,
+    def write(
+        self, body: bytes, *, expires_in: int, signed_at: datetime, overwrite: bool = False
+    ) -> tuple[ManifestDestination, str, CredentialStatus | None]:
+        """Write ``body`` where nothing exists yet (or anywhere, with ``overwrite``); return where it
+        went, the link to it (a GET signed at ``signed_at``) and the status of the credentials that
+        signed the link (None for a local file). A default name that is taken gets a new random
+        part, a few times; a name the caller gave is never replaced unless ``overwrite``."""
+        destination = self
+        for _ in range(NAME_TRIES):
+            try:
+                return (destination, *destination._write_once(body, expires_in, signed_at, overwrite))
+            except ObjectExistsError as exc:
+                if not destination.default_name:
+                    raise ObjectExistsError(
+                        f"{exc}: the manifest was not written. Choose another manifest_url, or pass "
+                        f"overwrite=True to replace it",
+                        field="manifest_url",
+                    ) from None
+                destination = destination.renamed()
+        raise ObjectExistsError(
+            f"{NAME_TRIES} new manifest names next to {self.location} were all taken; nothing was written",
+            field="manifest_url",
         )
-        _upload(put, body, self.location, self.client.profile)
+
+    def _write_once(
+        self, body: bytes, expires_in: int, signed_at: datetime, overwrite: bool
+    ) -> tuple[str, CredentialStatus | None]:
+        if self.local is not None:
+            write_new_file(self.local, body, overwrite=overwrite, field="manifest_url")
+            return self.location, None
         signer = self.client.signer(SignerType.S3)
+        try:
+            signer.write_object(self.path, body, content_type=MANIFEST_TYPE, overwrite=overwrite)
+        except CredentialsError as exc:
+            raise PrefixShareError(
+                f"the credentials of profile {self.client.profile!r} cannot write the share's manifest to "
+                f"{self.location}: {exc}. "
+                f"Put it where they can write with manifest_url='msc://PROFILE/PATH.json', or write it to a "
+                f"local file with manifest_url='file:///PATH/share.json' and send that file yourself",
+                field="manifest_url",
+            ) from None
+        except StorageWriteError as exc:
+            raise PrefixShareError(
+                f"the share's manifest could not be written: {exc}; try again, or write it to a local file "
+                f"with manifest_url='file:///PATH/share.json'",
+                field="manifest_url",
+            ) from None
         status = signer.credentials()
         return signer.sign_many([self.path], expires_in=expires_in, signed_at=signed_at)[0], status
+
+    def renamed(self) -> ManifestDestination:
+        """The same place with a new default name (another random part)."""
+        name = _manifest_name(self.shared_path, self.profile)
+        if self.local is not None:
+            local = self.local.with_name(name)
+            return replace(self, location=local.as_uri(), local=local)
+        assert self.client is not None and self.path is not None
+        path = self.path.rsplit("/", 1)[0] + "/" + name if "/" in self.path else name
+        return replace(self, location=self.client.config.source_url(path), path=path)
 
 
 def _client_of(where: StorageURL, sharing: StorageClient) -> StorageClient:
@@ -146,44 +196,3 @@ def local_path(file_url: str) -> Path:
             field="manifest_url",
         )
     return Path(unquote(parts.path))
-
-
-def _write_private(path: Path, body: bytes) -> None:
-    """Write the manifest readable by its owner only: its URLs open the data to whoever holds them."""
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(body)
-    except OSError as exc:
-        raise PrefixShareError(f"cannot write the manifest to {path}: {exc.strerror}", field="manifest_url") from None
-
-
-_S3_ERROR_CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
-
-
-def _upload(put_url: str, body: bytes, location: str, profile: str) -> None:
-    """PUT the manifest through its presigned URL; a refusal says what to do instead."""
-    import urllib.error  # here: `import msc_notebook` stays cheap
-    import urllib.request
-
-    request = urllib.request.Request(put_url, data=body, method="PUT", headers={"Content-Type": MANIFEST_TYPE})
-    try:
-        with urllib.request.urlopen(request, timeout=UPLOAD_TIMEOUT) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        found = _S3_ERROR_CODE.search(exc.read(4096) or b"")
-        code = f"HTTP {exc.code}" + (f" {found.group(1).decode(errors='replace')}" if found else "")
-        raise PrefixShareError(
-            f"the credentials of profile {profile!r} cannot write the share's manifest to {location} ({code}). "
-            f"Put it where they can write with manifest_url='msc://PROFILE/PATH.json' (%presign --manifest), "
-            f"or write it to a local file with manifest_url='file:///PATH/share.json' (%presign "
-            f"--manifest-file PATH) and send that file yourself",
-            field="manifest_url",
-        ) from None
-    except OSError as exc:  # URLError, timeouts, refused connections
-        reason = getattr(exc, "reason", None) or exc
-        raise PrefixShareError(
-            f"could not upload the share's manifest to {location}: {reason}; try again, or write it to a "
-            f"local file with manifest_url='file:///PATH/share.json'",
-            field="manifest_url",
-        ) from None

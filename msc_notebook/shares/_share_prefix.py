@@ -56,11 +56,12 @@ def share_prefix(
     manifest_url: str | None = None,
     max_objects: int = DEFAULT_MAX_OBJECTS,
     progress: bool | None = None,
+    overwrite: bool = False,
 ) -> PrefixShare:
     """Share everything under ``path`` (a profile path ending in ``*``) of ``client``'s profile:
     what `StorageClient.share_prefix` does (see there)."""
     source = client.config.source_url(path)
-    _check_arguments(path, source, client.profile, max_objects, signer_options)
+    _check_arguments(path, source, client.profile, max_objects, signer_options, overwrite)
     options = {**(signer_options or {}), **({"expires_in": expires_in} if expires_in is not None else {})}
     signer = client.signer(signer_type)
     if signer.signer_type == SignerType.CLOUDFRONT.value:
@@ -69,11 +70,16 @@ def share_prefix(
     destination = ManifestDestination.resolve(manifest_url, path, client)  # a bad manifest_url fails before listing
     prefix = path[:-1]  # "data.zarr/" or "" (the whole profile)
     keys, total_bytes = _list_prefix(client, prefix, shares_dir(client, prefix), source, max_objects, progress)
-    return _publish(signer, destination, source, prefix, keys, total_bytes, lifetime, progress)
+    return _publish(signer, destination, source, prefix, keys, total_bytes, lifetime, progress, overwrite)
 
 
 def _check_arguments(
-    path: str, source: str, profile: str, max_objects: object, signer_options: Mapping[str, Any] | None
+    path: str,
+    source: str,
+    profile: str,
+    max_objects: object,
+    signer_options: Mapping[str, Any] | None,
+    overwrite: object,
 ) -> None:
     """Refuse what no signer can share, before any storage is touched."""
     if not is_prefix_share(path):
@@ -81,6 +87,8 @@ def _check_arguments(
             f"{source} names one object; to share everything under a prefix, end it with /* "
             f"(e.g. msc://{profile}/datasets/ocean.zarr/*)"
         )
+    if not isinstance(overwrite, bool):
+        raise SignerOptionError(f"overwrite must be True or False, got {overwrite!r}", field="overwrite")
     if isinstance(max_objects, bool) or not isinstance(max_objects, int) or max_objects < 1:
         raise SignerOptionError(
             f"max_objects must be a positive whole number, got {max_objects!r}", field="max_objects"
@@ -164,6 +172,7 @@ def _publish(
     total_bytes: int,
     expires_in: int,
     progress: bool | None,
+    overwrite: bool,
 ) -> PrefixShare:
     """Sign every key at one instant, write the manifest, and make the link to it."""
     status = signer.credentials()  # refuses expired credentials before any URL is made
@@ -189,7 +198,9 @@ def _publish(
         },
     }
     body = json.dumps(manifest, separators=(",", ":")).encode()  # ASCII: a compact str, whatever the keys
-    link, manifest_status = destination.write(body, expires_in=expires_in, signed_at=signed_at)
+    destination, link, manifest_status = destination.write(
+        body, expires_in=expires_in, signed_at=signed_at, overwrite=overwrite
+    )
     expiries += [manifest_status.expiry] if manifest_status is not None and manifest_status.expiry else []
     return PrefixShare(
         link,
