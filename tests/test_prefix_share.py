@@ -29,7 +29,6 @@ import msc_notebook as msc
 from msc_notebook.core import _times as times
 from msc_notebook.frontends._facts import result_facts
 from msc_notebook.frontends.notebook._render import result_html, result_text
-from msc_notebook.shares import _manifest as share_manifest
 from msc_notebook.testing import freeze_clock
 
 PREFIX = "shares/ocean data.zarr"  # a space in the prefix itself

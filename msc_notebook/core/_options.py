@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
 import threading
@@ -148,6 +147,8 @@ def warn_unknown_options(profile: str, options: Mapping[str, Any], known: set[st
                 continue
             _warned.add((profile, option))
         if isinstance(option, str) and _OPTION_NAME.fullmatch(option):
+            import difflib  # only for a warning: not on every import
+
             close = difflib.get_close_matches(option, shaping, n=1)
             named = f"option {option!r}" + (f" (did you mean {close[0]}?)" if close else "")
         else:  # "secret_key SECRET" from a typo in a flow mapping: the name may hold a value
