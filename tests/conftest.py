@@ -161,6 +161,26 @@ def ipython_shell():
     return TerminalInteractiveShell.instance()
 
 
+@pytest.fixture
+def ip(ipython_shell):
+    """The test shell with the extension loaded and an empty %presign_history; unloaded after."""
+    from msc_notebook.frontends.notebook._history import history
+
+    ipython_shell.run_line_magic("load_ext", "msc_notebook")
+    history.clear()
+    yield ipython_shell
+    ipython_shell.run_line_magic("unload_ext", "msc_notebook")
+
+
+def run_cell(shell, cell: str):
+    """Run ``cell`` as a kernel would (a new execution count): its ExecutionResult and captured output."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        result = shell.run_cell(cell, store_history=True)
+    return result, captured
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under CI (CI=true) a skipped test fails the run: a skip there means a missing install step.
 

@@ -30,14 +30,20 @@ def wildcard_prefix(resource: str) -> str | None:
     return resource[:-1] if resource.endswith("*") else None
 
 
-def check_object_key(key: str, source: str) -> str:
-    """``key`` if a URL for it can work; otherwise an error that says why (``source``: the user's name for it)."""
-    segments = key.split("/")
-    if any(segment in (".", "..") for segment in segments):
+def check_url_segments(key: str, source: str) -> str:
+    """``key`` unless a URL naming it would be rewritten before it is sent (a '.' or '..' segment).
+    Enough for a key a listing returned: the storage holds it, so its length is the storage's own."""
+    if any(segment in (".", "..") for segment in key.split("/")):
         raise InvalidStorageURLError(
             f"{source}: a key with a '.' or '..' segment cannot be shared through a URL: browsers, curl and "
             f"requests resolve those segments before sending, so the URL would reach another key or fail"
         )
+    return key
+
+
+def check_object_key(key: str, source: str) -> str:
+    """``key`` if a URL for it can work; otherwise an error that says why (``source``: the user's name for it)."""
+    check_url_segments(key, source)
     try:
         size = len(key.encode("utf-8"))
     except UnicodeEncodeError:  # a lone surrogate, e.g. from a mis-decoded file name

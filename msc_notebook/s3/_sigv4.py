@@ -13,7 +13,7 @@ derived (once per date, region and service), is one SHA-256 and one HMAC per URL
 The URLs are byte-identical to botocore's ``generate_presigned_url`` with
 ``signature_version="s3v4"``:
 
-* ``tests/test_sigv4_differential.py`` compares over 10,000 generated cases (keys,
+* ``tests/s3/test_sigv4_differential.py`` compares over 10,000 generated cases (keys,
   addressing styles, endpoints, regions, session tokens, methods, options) with
   botocore's clock frozen;
 * at run time :meth:`BucketPresigner.for_client` decides up front whether it covers a

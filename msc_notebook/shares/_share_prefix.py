@@ -24,7 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..core import _times as times
 from ..core._client import StorageClient
 from ..core._errors import InvalidStorageURLError, PrefixShareError, SignerOptionError, UnsupportedProviderError
-from ..core._keys import check_object_key, is_prefix_share
+from ..core._keys import check_url_segments, is_prefix_share
 from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
 from ..core._result import CredentialStatus
 from ..core._signer import URLSigner
@@ -87,6 +87,7 @@ def _check_arguments(
             f"{source} names one object; to share everything under a prefix, end it with /* "
             f"(e.g. msc://{profile}/datasets/ocean.zarr/*)"
         )
+    check_url_segments(path[:-1], source)  # "data/../x/*" would list nothing and say only that
     if not isinstance(overwrite, bool):
         raise SignerOptionError(f"overwrite must be True or False, got {overwrite!r}", field="overwrite")
     if isinstance(max_objects, bool) or not isinstance(max_objects, int) or max_objects < 1:
@@ -146,7 +147,7 @@ def _list_prefix(
             count += 1
             bar.update(1)
             if count <= max_objects:
-                keys.append(check_object_key(key, client.config.source_url(key)))
+                keys.append(check_url_segments(key, client.config.source_url(key)))
                 total_bytes += entry.content_length or 0
             elif count > max_objects * COUNT_CAP:
                 break  # far too many: stop listing, the count says enough
