@@ -77,9 +77,19 @@ class ObjectExistsError(PresignError, FileExistsError):
     never replaces what exists unless asked (``overwrite=True``)."""
 
 
-class StorageWriteError(PresignError):
-    """The storage did not take a write (after retrying what was transient); the message says
-    what it answered."""
+class StorageError(PresignError):
+    """A call to the storage failed after retrying what was transient; the message says what the
+    storage answered (its status and error code) and how many times it was tried."""
+
+
+class StorageWriteError(StorageError):
+    """The storage did not take a write; the message says what it answered, and where a
+    partial result may lie if the call could not tell."""
+
+
+class StorageTimeoutError(StorageError, TimeoutError):
+    """The storage did not answer within the bounds (to connect, for each answer, attempts):
+    the message says what did not answer and how long it was waited for."""
 
 
 class CredentialsError(PresignError):

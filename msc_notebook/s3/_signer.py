@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from ..core import _times as times
-from ..core._bounds import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT
+from ..core._bounds import StorageBounds
 from ..core._errors import PresignError
 from ..core._keys import check_object_key, refuse_prefix_share
 from ..core._listing import ListingPage, ObjectMetadata
 from ..core._options import SignerType, check_expires_in, check_header_options
 from ..core._result import CredentialStatus, PresignedURL, SignerDetails
 from ..core._signer import SigningRequest, URLSigner
+from ._answers import no_answer, refusal
 from ._credentials import AWSCredentials
 from ._location import S3Location
 from ._sigv4 import BucketPresigner, FrozenCredentials
@@ -58,6 +60,7 @@ class S3URLSigner(URLSigner):
         super().__init__(config)
         self.location = S3Location.from_config(config.provider_type, config.provider_options, config.profile)
         self._credentials = AWSCredentials(config)
+        self.bounds = StorageBounds.from_options(config.provider_options, f"profile {config.profile!r}")
         self._client = None
         self._signing_client_for: tuple[FrozenCredentials, Any] | None = None  # the last credentials' client
         self._client_lock = threading.Lock()
@@ -152,7 +155,7 @@ class S3URLSigner(URLSigner):
         bucket, key = self.location.object(path)
         put_object(
             self.client(), bucket, key, body, content_type=content_type, overwrite=overwrite,
-            location=self.config.source_url(path),
+            location=self.config.source_url(path), where=f"profile {self.config.profile!r}", bounds=self.bounds,
         )  # fmt: skip
 
     def credentials(self) -> CredentialStatus:
@@ -193,7 +196,7 @@ class S3URLSigner(URLSigner):
             "s3",
             endpoint_url=location.endpoint_url,
             region_name=location.region_name,
-            config=Config(signature_version="s3v4", s3=dict(location.s3_config) or None, **_io_settings(self.config)),
+            config=Config(signature_version="s3v4", s3=dict(location.s3_config) or None, **_botocore_bounds(self.bounds)),
             **keys,
         )
 
@@ -218,14 +221,17 @@ class S3URLSigner(URLSigner):
         if token:
             request["ContinuationToken"] = token
         self.credentials()  # the same expiry check as signing: no listing with dead credentials
-        where = f"{prefix or 'the top level'!r} in profile {self.config.profile!r}"
+        what = f"the listing of {prefix or 'the top level'!r} in profile {self.config.profile!r}"
+        client = self.client()
+        started = time.monotonic()
         try:
-            response = self.client().list_objects_v2(**request)
+            response = client.list_objects_v2(**request)
         except botocore.exceptions.ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "error")
-            raise PresignError(f"cannot list {where}: {code}", field="path") from None
-        except botocore.exceptions.BotoCoreError as exc:
-            raise PresignError(f"cannot list {where}: {exc}", field="path") from None
+            raise refusal(exc, what, where=f"profile {self.config.profile!r}", field="path") from None
+        except botocore.exceptions.BotoCoreError as exc:  # no answer, after every attempt
+            raise no_answer(
+                exc, what, endpoint=client.meta.endpoint_url, bounds=self.bounds, waited=time.monotonic() - started
+            ) from None
         entries = [
             ObjectMetadata(shown + p["Prefix"][len(root) :], type="directory") for p in response.get("CommonPrefixes", [])
         ]
@@ -249,11 +255,10 @@ def _signing_time(url: str) -> datetime:
     return datetime(*map(int, match.groups()), tzinfo=timezone.utc)
 
 
-def _io_settings(config: Any) -> dict[str, Any]:
-    """Bounds on every call to the storage: the profile's own (MSC's options), else ours."""
-    options = config.provider_options
+def _botocore_bounds(bounds: StorageBounds) -> dict[str, Any]:
+    """``bounds`` as botocore's Config arguments (its retries count the first try in total_max_attempts)."""
     return {
-        "connect_timeout": options.get("connect_timeout", CONNECT_TIMEOUT),
-        "read_timeout": options.get("read_timeout", READ_TIMEOUT),
-        "retries": options.get("retries") or {"mode": "standard", "max_attempts": ATTEMPTS},
+        "connect_timeout": bounds.connect_timeout,
+        "read_timeout": bounds.read_timeout,
+        "retries": {"mode": bounds.retry_mode, "total_max_attempts": bounds.attempts},
     }

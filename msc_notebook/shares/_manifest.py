@@ -26,7 +26,7 @@ from ..core._errors import (
     PrefixShareError,
     PresignError,
     SignerOptionError,
-    StorageWriteError,
+    StorageError,
     UnsupportedProviderError,
 )
 from ..core._files import write_new_file
@@ -144,9 +144,9 @@ class ManifestDestination:
                 f"local file with manifest_url='file:///PATH/share.json' and send that file yourself",
                 field="manifest_url",
             ) from None
-        except StorageWriteError as exc:
-            raise PrefixShareError(
-                f"the share's manifest could not be written: {exc}; try again, or write it to a local file "
+        except StorageError as exc:  # after the retries: the storage's own answer, kept as its type
+            raise type(exc)(
+                f"the share's manifest could not be written: {exc}. Try again, or write it to a local file "
                 f"with manifest_url='file:///PATH/share.json'",
                 field="manifest_url",
             ) from None

@@ -17,6 +17,7 @@ from conftest import BUCKET, seaweed_profile
 from support.http_client import fetch
 
 import msc_notebook as msc
+from msc_notebook.core._bounds import StorageBounds
 from msc_notebook.core._files import write_new_file
 from msc_notebook.s3._write import put_object
 from msc_notebook.shares import _manifest
@@ -122,7 +123,8 @@ def test_a_retried_write_that_meets_its_own_first_attempt_succeeds(seaweedfs, de
     # A create-only PUT whose answer was lost is retried and finds the object: the same bytes
     # (ETag = MD5) count as written, other bytes are someone else's object.
     client = seaweedfs.client()
-    args = {"content_type": "application/json", "overwrite": False, "location": "msc://demo/retried.json"}
+    args = {"content_type": "application/json", "overwrite": False, "location": "msc://demo/retried.json",
+            "where": "profile 'demo'", "bounds": StorageBounds()}  # fmt: skip
     put_object(client, BUCKET, "retried.json", b'{"a": 1}', **args)
     put_object(client, BUCKET, "retried.json", b'{"a": 1}', **args)  # "its own first attempt": no error
     with pytest.raises(msc.ObjectExistsError):
