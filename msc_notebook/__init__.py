@@ -8,7 +8,7 @@ API: the front ends use nothing else.
 The layout: ``core/`` (config, the client, results, errors, time, the cache, the signer
 registry), one package per backend (``s3/``, ``cloudfront/``, ``azure/``), ``shares/``
 (one link to a whole prefix) and ``frontends/`` (the notebook and the terminal). Each
-backend and the share code are imported on first use, so importing this module and
+name is imported from its module on first use (`_PUBLIC`), so importing this module and
 ``%load_ext`` stay cheap.
 """
 
@@ -17,72 +17,122 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._profiles import ProfileSummary
-from ._request import PresignRequest
-from ._shortcuts import (
-    clear_client_cache,
-    generate_presigned_url,
-    generate_signed_cookies,
-    resolve_storage_client,
-    share_prefix,
-    storage_client,
-    summarize_profile,
-    summarize_profiles,
-)
-from .cloudfront._options import OPTION_HELP as CLOUDFRONT_OPTION_HELP
-from .core._bounds import CREDENTIALS_TIMEOUT_ENV
-from .core._client import StorageClient
-from .core._config import StorageClientConfig
-from .core._config_files import config_search_paths, find_config_file
-from .core._errors import (
-    ConfigError,
-    ConfigNotFoundError,
-    ConfigParseError,
-    CredentialExpiryWarning,
-    CredentialsError,
-    CredentialsExpiredError,
-    IgnoredOptionWarning,
-    InvalidStorageURLError,
-    MissingEnvironmentVariableError,
-    ObjectExistsError,
-    PrefixShareError,
-    PresignError,
-    PrivateKeyError,
-    SignerOptionError,
-    StorageError,
-    StorageTimeoutError,
-    StorageWriteError,
-    UnknownProfileError,
-    UnsupportedProviderError,
-)
-from .core._listing import ObjectMetadata
-from .core._options import SignerType
-from .core._result import CredentialStatus, PresignedURL, SignedCookies, SignerDetails
-from .core._signer import SigningRequest, URLSigner, register_signer
-from .core._storage_url import StorageURL, parse_storage_url
-from .core._times import describe_duration, utc_text, utcnow
-
-# Names whose modules load on first use: a backend's, the share code's, the form's (ipywidgets).
-_LAZY = {
-    "S3Details": "msc_notebook.s3._signer",
-    "CloudFrontDetails": "msc_notebook.cloudfront._signer",
+# Every public name, and the module it comes from ("module:attribute" where it is renamed).
+_PUBLIC = {
+    "ProfileSummary": "msc_notebook._profiles",
+    "PresignRequest": "msc_notebook._request",
+    "clear_client_cache": "msc_notebook._shortcuts",
+    "generate_presigned_url": "msc_notebook._shortcuts",
+    "generate_signed_cookies": "msc_notebook._shortcuts",
+    "resolve_storage_client": "msc_notebook._shortcuts",
+    "share_prefix": "msc_notebook._shortcuts",
+    "storage_client": "msc_notebook._shortcuts",
+    "summarize_profile": "msc_notebook._shortcuts",
+    "summarize_profiles": "msc_notebook._shortcuts",
     "AzureDetails": "msc_notebook.azure._signer",
-    "PrefixShare": "msc_notebook.shares._share",
-    "PrefixShareDetails": "msc_notebook.shares._share",
+    "CLOUDFRONT_OPTION_HELP": "msc_notebook.cloudfront._options:OPTION_HELP",
+    "CloudFrontDetails": "msc_notebook.cloudfront._signer",
+    "CREDENTIALS_TIMEOUT_ENV": "msc_notebook.core._bounds",
+    "StorageClient": "msc_notebook.core._client",
+    "StorageClientConfig": "msc_notebook.core._config",
+    "config_search_paths": "msc_notebook.core._config_files",
+    "find_config_file": "msc_notebook.core._config_files",
+    "ConfigError": "msc_notebook.core._errors",
+    "ConfigNotFoundError": "msc_notebook.core._errors",
+    "ConfigParseError": "msc_notebook.core._errors",
+    "CredentialExpiryWarning": "msc_notebook.core._errors",
+    "CredentialsError": "msc_notebook.core._errors",
+    "CredentialsExpiredError": "msc_notebook.core._errors",
+    "IgnoredOptionWarning": "msc_notebook.core._errors",
+    "InvalidStorageURLError": "msc_notebook.core._errors",
+    "MissingEnvironmentVariableError": "msc_notebook.core._errors",
+    "ObjectExistsError": "msc_notebook.core._errors",
+    "PrefixShareError": "msc_notebook.core._errors",
+    "PresignError": "msc_notebook.core._errors",
+    "PrivateKeyError": "msc_notebook.core._errors",
+    "SignerOptionError": "msc_notebook.core._errors",
+    "StorageError": "msc_notebook.core._errors",
+    "StorageTimeoutError": "msc_notebook.core._errors",
+    "StorageWriteError": "msc_notebook.core._errors",
+    "UnknownProfileError": "msc_notebook.core._errors",
+    "UnsupportedProviderError": "msc_notebook.core._errors",
+    "ObjectMetadata": "msc_notebook.core._listing",
+    "SignerType": "msc_notebook.core._options",
+    "CredentialStatus": "msc_notebook.core._result",
+    "PresignedURL": "msc_notebook.core._result",
+    "SignedCookies": "msc_notebook.core._result",
+    "SignerDetails": "msc_notebook.core._result",
+    "register_signer": "msc_notebook.core._signer",
+    "SigningRequest": "msc_notebook.core._signer",
+    "URLSigner": "msc_notebook.core._signer",
+    "parse_storage_url": "msc_notebook.core._storage_url",
+    "StorageURL": "msc_notebook.core._storage_url",
+    "describe_duration": "msc_notebook.core._times",
+    "utc_text": "msc_notebook.core._times",
+    "utcnow": "msc_notebook.core._times",
+    "PresignForm": "msc_notebook.frontends.notebook._form",
+    "S3Details": "msc_notebook.s3._signer",
     "fsspec_storage_options": "msc_notebook.shares._recipient",
     "object_url": "msc_notebook.shares._recipient",
     "signed_parameters": "msc_notebook.shares._recipient",
     "signed_query": "msc_notebook.shares._recipient",
     "wildcard_base": "msc_notebook.shares._recipient",
-    "PresignForm": "msc_notebook.frontends.notebook._form",
+    "ManifestShare": "msc_notebook.shares._share",
+    "PrefixShare": "msc_notebook.shares._share",
+    "PrefixShareDetails": "msc_notebook.shares._share",
+    "WildcardShare": "msc_notebook.shares._share",
 }
 if TYPE_CHECKING:  # what the table above names, for type checkers and editors
+    from ._profiles import ProfileSummary
+    from ._request import PresignRequest
+    from ._shortcuts import (
+        clear_client_cache,
+        generate_presigned_url,
+        generate_signed_cookies,
+        resolve_storage_client,
+        share_prefix,
+        storage_client,
+        summarize_profile,
+        summarize_profiles,
+    )
     from .azure._signer import AzureDetails
+    from .cloudfront._options import OPTION_HELP as CLOUDFRONT_OPTION_HELP
     from .cloudfront._signer import CloudFrontDetails
+    from .core._bounds import CREDENTIALS_TIMEOUT_ENV
+    from .core._client import StorageClient
+    from .core._config import StorageClientConfig
+    from .core._config_files import config_search_paths, find_config_file
+    from .core._errors import (
+        ConfigError,
+        ConfigNotFoundError,
+        ConfigParseError,
+        CredentialExpiryWarning,
+        CredentialsError,
+        CredentialsExpiredError,
+        IgnoredOptionWarning,
+        InvalidStorageURLError,
+        MissingEnvironmentVariableError,
+        ObjectExistsError,
+        PrefixShareError,
+        PresignError,
+        PrivateKeyError,
+        SignerOptionError,
+        StorageError,
+        StorageTimeoutError,
+        StorageWriteError,
+        UnknownProfileError,
+        UnsupportedProviderError,
+    )
+    from .core._listing import ObjectMetadata
+    from .core._options import SignerType
+    from .core._result import CredentialStatus, PresignedURL, SignedCookies, SignerDetails
+    from .core._signer import SigningRequest, URLSigner, register_signer
+    from .core._storage_url import StorageURL, parse_storage_url
+    from .core._times import describe_duration, utc_text, utcnow
     from .frontends.notebook._form import PresignForm
     from .s3._signer import S3Details
     from .shares._recipient import fsspec_storage_options, object_url, signed_parameters, signed_query, wildcard_base
-    from .shares._share import PrefixShare, PrefixShareDetails
+    from .shares._share import ManifestShare, PrefixShare, PrefixShareDetails, WildcardShare
 
 __version__: str
 
@@ -100,6 +150,7 @@ __all__ = [
     "CredentialsExpiredError",
     "IgnoredOptionWarning",
     "InvalidStorageURLError",
+    "ManifestShare",
     "MissingEnvironmentVariableError",
     "ObjectExistsError",
     "ObjectMetadata",
@@ -120,13 +171,14 @@ __all__ = [
     "SigningRequest",
     "StorageClient",
     "StorageClientConfig",
-    "StorageURL",
     "StorageError",
     "StorageTimeoutError",
+    "StorageURL",
     "StorageWriteError",
     "URLSigner",
     "UnknownProfileError",
     "UnsupportedProviderError",
+    "WildcardShare",
     "__version__",
     "clear_client_cache",
     "config_search_paths",
@@ -152,8 +204,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _PUBLIC:
+        module, _, attribute = _PUBLIC[name].partition(":")
+        value = getattr(importlib.import_module(module), attribute or name)
     elif name == "__version__":
         value = _version()
     else:

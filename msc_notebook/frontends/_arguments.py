@@ -12,9 +12,12 @@ import argparse
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from msc_notebook import CLOUDFRONT_OPTION_HELP, PresignError, PresignRequest
+from msc_notebook import CLOUDFRONT_OPTION_HELP, PresignError
+
+if TYPE_CHECKING:
+    from msc_notebook import PresignRequest
 
 CLOUDFRONT_OPTIONS = tuple(CLOUDFRONT_OPTION_HELP)
 
@@ -62,6 +65,8 @@ def request_from_arguments(
     args: argparse.Namespace, *, method: str | None = None, expires_in: int | None = None, signer: str | None = None
 ) -> PresignRequest:
     """The request parsed arguments describe; ``method``, ``expires_in``, ``signer``: defaults."""
+    from msc_notebook import PresignRequest  # the library's request (and its imports) on first use
+
     return PresignRequest.from_inputs(
         args.url,
         method=args.method or method,

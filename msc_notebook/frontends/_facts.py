@@ -1,9 +1,9 @@
 """What a display shows about a signed result: one typed record, the only facts builder.
 
 The browser widget gets it as its synced state (`ResultFacts.state`, the keys the JS
-reads), the static HTML and text fallbacks read its attributes. Strings are raw here;
-each renderer escapes for its medium. Nothing secret is in it: URLs and cookies are
-what is handed out anyway.
+reads), the static HTML and text fallbacks read its attributes, and ``msc-notebook presign
+--json`` prints it. Strings are raw here; each renderer escapes for its medium. Nothing
+secret is in it: URLs and cookies are what is handed out anyway.
 """
 
 from __future__ import annotations
@@ -30,11 +30,16 @@ from msc_notebook import (
 
 @dataclass(frozen=True)
 class ResultFacts:
-    kind: str  # "url", "cookies" or "share" (an S3 prefix share: a signed manifest)
+    kind: str  # "url", "cookies" or "share" (a share that lists its objects: a signed manifest)
     url: str  # the signed URL, the Resource signed cookies authorize, or a share's link
     method: str
     source: str  # msc://profile/path
     signer_type: str
+    signed_at: str  # ISO-8601 UTC, as are the expiries
+    expires_in: int  # seconds, as requested
+    requested_expiry: str
+    credential_expiry: str | None  # None: the credentials do not expire (or say nothing)
+    effective_expiry: str
     signed_at_ms: int
     effective_expiry_ms: int
     effective_expiry_utc: str
@@ -43,6 +48,7 @@ class ResultFacts:
     lifetime_lost_text: str
     warning: str | None
     clickable: bool  # a link only where following it does what was signed
+    details: dict[str, Any]  # the signer's details (bucket and key, distribution, ...), JSON-able
     not_before_utc: str | None = None
     not_before_ms: int | None = None
     ip_range: str | None = None
@@ -51,8 +57,10 @@ class ResultFacts:
     query: str | None = None  # ... and the parameters to append to each object URL
     zarr_snippet: str | None = None  # ... and how the recipient opens it
     cookie_header: str | None = None
-    object_count: int | None = None  # an S3 prefix share: how many objects its manifest lists
-    total_size_text: str | None = None  # ... their total size
+    cookies: dict[str, str] | None = None  # ... and the cookies themselves
+    object_count: int | None = None  # a share that lists its objects: how many
+    total_bytes: int | None = None  # ... their total size in bytes
+    total_size_text: str | None = None  # ... and in words
     manifest_location: str | None = None  # ... where the manifest is
     snapshot_note: str | None = None  # ... that it is a snapshot of the listing
     url_list_note: str | None = None  # ... and how to get every object's URL
@@ -65,9 +73,9 @@ class ResultFacts:
 def result_facts(result: PresignedURL | SignedCookies | PrefixShare) -> ResultFacts:
     """The facts of a signed URL, signed cookies or a prefix share, for display.
 
-    A CloudFront prefix share is its wildcard URL and shows as one.
+    A share that lists nothing (a CloudFront wildcard) is its wildcard URL and shows as one.
     """
-    if isinstance(result, PrefixShare) and result.has_manifest:
+    if isinstance(result, PrefixShare) and result.count is not None:
         return _share_facts(result)
     is_cookies = isinstance(result, SignedCookies)
     details = result.details
@@ -87,6 +95,7 @@ def result_facts(result: PresignedURL | SignedCookies | PrefixShare) -> ResultFa
         query=signed_query(result) if base and not is_cookies else None,
         zarr_snippet=zarr_snippet(base, fsspec_storage_options(result)) if base else None,
         cookie_header=result.cookie_header() if is_cookies else None,
+        cookies=dict(result) if is_cookies else None,
     )
 
 
@@ -102,9 +111,10 @@ def _share_facts(share: PrefixShare) -> ResultFacts:
         url=link,
         **_signed_facts(share),
         clickable=link.lower().startswith(("https://", "http://")),
-        zarr_snippet=reference_snippet(share.storage_options()),
+        zarr_snippet=zarr_snippet(share.fsspec_url, share.storage_options()),
         object_count=share.count,
-        total_size_text=describe_size(share.total_bytes),
+        total_bytes=share.total_bytes,
+        total_size_text=None if share.total_bytes is None else describe_size(share.total_bytes),
         manifest_location=details.manifest_location if isinstance(details, PrefixShareDetails) else None,
         snapshot_note=SNAPSHOT_NOTE,
         url_list_note=URL_LIST_NOTE,
@@ -113,10 +123,17 @@ def _share_facts(share: PrefixShare) -> ResultFacts:
 
 def _signed_facts(result: PresignedURL | SignedCookies | PrefixShare) -> dict[str, Any]:
     """What every kind of result shows: what was signed, by which signer, and until when."""
+    credential_expiry = result.credential_expiry
     return {
         "method": result.method,
         "source": result.source,
         "signer_type": result.signer_type,
+        "signed_at": result.signed_at.isoformat(),
+        "expires_in": result.expires_in,
+        "requested_expiry": result.requested_expiry.isoformat(),
+        "credential_expiry": credential_expiry.isoformat() if credential_expiry else None,
+        "effective_expiry": result.effective_expiry.isoformat(),
+        "details": json.loads(json.dumps(asdict(result.details), default=str)),  # datetimes inside become text
         "signed_at_ms": _ms(result.signed_at),
         "effective_expiry_ms": _ms(result.effective_expiry),
         "effective_expiry_utc": utc_text(result.effective_expiry),
@@ -145,37 +162,26 @@ def curl_upload_command(url: PresignedURL) -> str:
     return " ".join(parts)
 
 
-def zarr_snippet(base: str, storage_options: dict[str, Any]) -> str:
-    """What the recipient runs: zarr plus the share, no credentials and no msc_notebook."""
-    options = json.dumps(storage_options, indent=4)
+def zarr_snippet(fsspec_url: str, storage_options: dict[str, Any]) -> str:
+    """What the recipient runs: zarr and fsspec with what was sent, no credentials and no msc_notebook."""
+    link = storage_options.get("fo")
+    sent = "  # the manifest file you were sent" if isinstance(link, str) and "://" not in link else ""
+    options = _python_literal(storage_options, "    ").replace(f"{json.dumps(link)},", f"{json.dumps(link)},{sent}", 1)
+    url = fsspec_url if fsspec_url.endswith("://") else fsspec_url.rstrip("/")
     return (
         "import zarr  # needs zarr, fsspec and aiohttp\n\n"
-        f"group = zarr.open_group(\n    {base.rstrip('/')!r},\n    mode=\"r\",\n"
-        f"    storage_options={options.replace(chr(10), chr(10) + '    ')},\n)\nprint(group.tree())"
-    )
-
-
-def reference_snippet(storage_options: dict[str, Any]) -> str:
-    """What the recipient of an S3 prefix share runs: zarr through the manifest, nothing else.
-
-    fsspec's ReferenceFileSystem reads the manifest; zarr 3 needs it asynchronous.
-    """
-    link = str(storage_options["fo"])
-    sent = "" if link.startswith(("http://", "https://")) else "  # the manifest file you were sent"
-    return (
-        "import zarr  # needs zarr, fsspec and aiohttp\n\n"
-        "group = zarr.open_group(\n"
-        '    "reference://",\n'
-        '    mode="r",\n'
-        "    storage_options={\n"
-        f'        "fo": {json.dumps(link)},{sent}\n'
-        f'        "remote_protocol": {json.dumps(storage_options["remote_protocol"])},\n'
-        '        "asynchronous": True,\n'
-        '        "remote_options": {"asynchronous": True},\n'
-        "    },\n"
-        ")\n"
+        f"group = zarr.open_group(\n    {json.dumps(url)},\n    mode=\"r\",\n    storage_options={options},\n)\n"
         "print(group.tree())"
     )
+
+
+def _python_literal(value: Any, indent: str) -> str:
+    """``value`` (JSON-able) as Python source, one key a line: strings double-quoted, True/False/None."""
+    if isinstance(value, dict) and value:
+        inner = indent + "    "
+        items = ",\n".join(f"{inner}{json.dumps(k)}: {_python_literal(v, inner)}" for k, v in value.items())
+        return "{\n" + items + ",\n" + indent + "}"
+    return json.dumps(value) if isinstance(value, str | dict) else repr(value)
 
 
 def describe_size(size: int) -> str:

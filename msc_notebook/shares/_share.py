@@ -1,107 +1,154 @@
-"""`PrefixShare`: one link to everything under a prefix, and what it covers."""
+"""What a prefix share is: one link to everything under a prefix, and the protocol every share answers.
+
+Every share is a `PrefixShare`: the link itself (a GET `PresignedURL`, with its expiry facts)
+plus what a recipient and a display need, whatever made it:
+
+- ``fsspec_url`` and ``storage_options()``: what the recipient opens with fsspec or zarr
+  (JSON-able, secret-free: the signatures are what is handed out anyway);
+- ``count`` and ``total_bytes``: what the share lists, or None when it lists nothing and
+  covers whatever is under the prefix when it is used;
+- ``url_list()``, ``urls`` and ``manifest``: every listed object's URL, read back from the
+  share's own manifest when asked (a share never keeps them in memory until then).
+
+Two kinds answer it: `ManifestShare` (a signed manifest: S3) and `WildcardShare` (one
+wildcard policy: CloudFront). Code outside this module asks the protocol, never the kind.
+"""
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from ..core._errors import SignerOptionError
+from ..core._errors import PrefixShareError, SignerOptionError
+from ..core._fetch import read_url
 from ..core._result import PresignedURL, SignerDetails
+from ..core._times import utc_text
 from ._manifest import local_path
 from ._recipient import fsspec_storage_options, wildcard_base
 
 
 @dataclass(frozen=True)
 class PrefixShareDetails(SignerDetails):
-    """Where an S3 share's manifest is, and which credentials signed its URLs."""
+    """Where a manifest share's manifest is, and which credentials signed its URLs."""
 
     manifest_location: str  # msc://profile/.msc_notebook/shares/NAME.json, or file:///path
     credential_source: str
 
 
 class PrefixShare(PresignedURL):
-    """One link to everything under a prefix (a `PresignedURL` for GET: the link), with what it covers.
+    """One link to everything under a prefix (the protocol above; a `PresignedURL` for GET: the link)."""
 
-    S3: the link is a presigned GET of the manifest; ``urls`` maps each key (relative to
-    the prefix, in listing order) to its presigned URL and ``manifest`` is the manifest
-    itself. CloudFront: the link is the wildcard-policy URL; ``count``, ``total_bytes``,
-    ``urls`` and ``manifest`` are None, since it covers whatever is under the prefix when
-    it is used. The expiry facts are `PresignedURL`'s: ``effective_expiry`` is capped by
-    the signing credentials.
-    """
-
-    def __new__(
-        cls,
-        link: str,
-        *,
-        count: int | None = None,
-        total_bytes: int | None = None,
-        urls: dict[str, str] | None = None,
-        manifest: dict[str, Any] | None = None,
-        **signed: Any,
-    ) -> PrefixShare:
-        """``signed``: `PresignedURL`'s keywords (``method`` is GET unless given)."""
-        self = super().__new__(cls, link, **{"method": "GET", **signed})
-        self.count = count
-        self.total_bytes = total_bytes
-        self.urls = urls
-        self.manifest = manifest
-        return self
-
-    @classmethod
-    def from_wildcard(cls, url: PresignedURL) -> PrefixShare:
-        """The share a CloudFront wildcard-policy URL makes."""
-        return cls(str(url), **url._fields())
-
-    def _fields(self) -> dict[str, Any]:
-        return {**super()._fields(), "count": self.count, "total_bytes": self.total_bytes,
-                "urls": self.urls, "manifest": self.manifest}  # fmt: skip
-
-    @property
-    def has_manifest(self) -> bool:
-        return self.manifest is not None
+    count: int | None = None
+    total_bytes: int | None = None
 
     @property
     def fsspec_url(self) -> str:
         """What to open with fsspec or zarr, with `storage_options`."""
-        return "reference://" if self.has_manifest else wildcard_base(self)
+        raise NotImplementedError
 
     def storage_options(self) -> dict[str, Any]:
-        """fsspec storage options that open the share with nothing but the link.
+        """fsspec storage options that open the share with nothing but what was sent."""
+        raise NotImplementedError
 
-        S3: fsspec's ReferenceFileSystem reads the manifest; zarr 3 needs the async flags.
-        A manifest written to a local file is named by its path (send the file along).
-        """
-        if not self.has_manifest:
-            return fsspec_storage_options(self)
-        first = next(iter(self.urls.values()))
-        link = str(self)
-        if link.startswith("file://"):
-            link = local_path(link).name  # the recipient has the file they were sent, not this path
-        return {
-            "fo": link,
-            "remote_protocol": urlsplit(first).scheme,
-            "asynchronous": True,
-            "remote_options": {"asynchronous": True},
-        }
+    @property
+    def urls(self) -> dict[str, str] | None:
+        """Each listed key (relative to the prefix, in listing order) and its URL; None if nothing is listed."""
+        return None
+
+    @property
+    def manifest(self) -> dict[str, Any] | None:
+        """The share's manifest (fsspec's reference format); None if it has none."""
+        return None
 
     def url_list(self, *, aria2c: bool = False) -> str:
         """Every object's URL, one a line, for ``wget -i`` or ``curl``; with ``aria2c``,
         aria2c's input format, where each URL is followed by the path to save it as."""
-        if self.urls is None:
+        urls = self.urls
+        if urls is None:
             raise SignerOptionError(
-                "a CloudFront share is one wildcard URL, not a list of URLs; append its query "
-                "string to each object URL (msc_notebook.object_url)",
+                f"{self.source} is shared as one URL that covers the prefix, not as a list of URLs; append its "
+                f"query string to each object URL (msc_notebook.object_url)",
                 field="signer_type",
             )
         if aria2c:
-            return "".join(f"{url}\n  out={key}\n" for key, url in self.urls.items())
-        return "".join(f"{url}\n" for url in self.urls.values())
+            return "".join(f"{url}\n  out={key}\n" for key, url in urls.items())
+        return "".join(f"{url}\n" for url in urls.values())
 
     def __repr__(self) -> str:
-        what = f"count={self.count}, total_bytes={self.total_bytes}, " if self.has_manifest else ""
+        listed = f"count={self.count}, total_bytes={self.total_bytes}, " if self.count is not None else ""
         return (
-            f"PrefixShare({str(self)!r}, source={self.source!r}, signer_type={self.signer_type!r}, "
-            f"{what}effective_expiry={self.effective_expiry.isoformat()!r})"
+            f"{type(self).__name__}({str(self)!r}, source={self.source!r}, signer_type={self.signer_type!r}, "
+            f"{listed}effective_expiry={self.effective_expiry.isoformat()!r})"
         )
+
+
+class ManifestShare(PrefixShare):
+    """A signed manifest: the link is a presigned GET of an fsspec reference manifest that holds
+    a presigned URL for every object listed. ``urls`` and ``manifest`` are read back through the
+    link (as the recipient reads them) the first time they are asked for."""
+
+    def __new__(cls, link: str, *, count: int, total_bytes: int, remote_protocol: str, **signed: Any) -> ManifestShare:
+        """``signed``: `PresignedURL`'s keywords (``method`` is GET unless given)."""
+        self = super().__new__(cls, link, **{"method": "GET", **signed})
+        self.count = count
+        self.total_bytes = total_bytes
+        self.remote_protocol = remote_protocol  # the scheme of the listed URLs, for fsspec
+        self._manifest: dict[str, Any] | None = None
+        self._load_lock = threading.Lock()
+        return self
+
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "count": self.count, "total_bytes": self.total_bytes,
+                "remote_protocol": self.remote_protocol}  # fmt: skip
+
+    @property
+    def fsspec_url(self) -> str:
+        return "reference://"
+
+    def storage_options(self) -> dict[str, Any]:
+        """fsspec's ReferenceFileSystem reads the manifest; zarr 3 needs the async flags. A manifest
+        written to a local file is named by its file name (the recipient has the file they were sent)."""
+        link = str(self)
+        return {
+            "fo": local_path(link).name if link.startswith("file://") else link,
+            "remote_protocol": self.remote_protocol,
+            "asynchronous": True,
+            "remote_options": {"asynchronous": True},
+        }
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        with self._load_lock:
+            if self._manifest is None:
+                if self.expired:  # its link is refused now, and so would every URL in it be
+                    raise PrefixShareError(
+                        f"the share of {self.source} expired at {utc_text(self.effective_expiry)}: its manifest "
+                        f"and URLs no longer open; share the prefix again",
+                    )
+                body = read_url(str(self), what=f"the manifest of the share of {self.source}")
+                self._manifest = json.loads(body)
+            return self._manifest
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {key: reference[0] for key, reference in self.manifest["refs"].items()}
+
+
+class WildcardShare(PrefixShare):
+    """One wildcard policy (CloudFront): the link covers whatever is under the prefix when it
+    is used, so nothing is listed (``count`` is None); each object's URL is its own URL plus the
+    link's query string."""
+
+    @classmethod
+    def from_url(cls, url: PresignedURL) -> WildcardShare:
+        """The share a wildcard-policy URL makes."""
+        return cls(str(url), **url._fields())
+
+    @property
+    def fsspec_url(self) -> str:
+        return wildcard_base(self)
+
+    def storage_options(self) -> dict[str, Any]:
+        return fsspec_storage_options(self)

@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from ..core import _times as times
 from ..core._client import StorageClient
@@ -30,7 +31,7 @@ from ..core._result import CredentialStatus
 from ..core._signer import URLSigner
 from ._manifest import ManifestDestination, shares_dir
 from ._progress import progress_bar
-from ._share import PrefixShare, PrefixShareDetails
+from ._share import ManifestShare, PrefixShare, PrefixShareDetails, WildcardShare
 
 DEFAULT_MAX_OBJECTS = 100_000
 SIGN_BATCH = 10_000  # URLs per sign_many call: the progress bar moves between batches
@@ -111,7 +112,7 @@ def _wildcard_share(
     wildcard = client.generate_presigned_url(
         path, signer_type=SignerType.CLOUDFRONT, signer_options=options, warn=False
     )
-    return PrefixShare.from_wildcard(wildcard)
+    return WildcardShare.from_url(wildcard)
 
 
 def _manifest_share_lifetime(client: StorageClient, signer: URLSigner, source: str, options: dict[str, Any]) -> int:
@@ -203,7 +204,7 @@ def _publish(
         body, expires_in=expires_in, signed_at=signed_at, overwrite=overwrite
     )
     expiries += [manifest_status.expiry] if manifest_status is not None and manifest_status.expiry else []
-    return PrefixShare(
+    return ManifestShare(
         link,
         source=source,
         signer_type=SignerType.S3.value,
@@ -212,7 +213,6 @@ def _publish(
         credential_expiry=min(expiries, default=None),
         count=len(urls),
         total_bytes=total_bytes,
-        urls=urls,
-        manifest=manifest,
+        remote_protocol=urlsplit(next(iter(urls.values()))).scheme,
         details=PrefixShareDetails(destination.location, status.source if status else "none"),
-    )
+    )  # the URLs are not kept: the share reads them back from its manifest when asked

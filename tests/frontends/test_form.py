@@ -174,7 +174,7 @@ def test_browse_lists_folders_and_objects_page_by_page(form, s3):
     assert sorted(values) == sorted([f"browse/item-{i}.bin" for i in range(7)] + ["browse/sub/"])
     assert form.more_row.layout.display == "none"
     labels = dict((v, k) for k, v in form.listing.options)
-    assert labels["browse/sub/"] == "📁 sub/" and labels["browse/item-2.bin"] == "item-2.bin  (1.2 KB)"
+    assert labels["browse/sub/"] == "📁 sub/" and labels["browse/item-2.bin"] == "item-2.bin  (1.2 KiB)"
     form.listing.value = "browse/sub/"  # a folder: goes in
     assert form.path.value == "browse/sub/" and [v for _, v in form.listing.options] == ["browse/sub/deep.txt"]
     form.listing.value = "browse/sub/deep.txt"  # an object: picked

@@ -224,7 +224,8 @@ def test_an_expired_share_is_refused(dataset, demo_profile):
         share = msc.share_prefix(SHARE, expires_in=60)
     assert share.expired and share.seconds_left() < -200
     assert fetch(str(share)).status_code == 403
-    assert fetch(share.urls["zarr.json"]).status_code == 403
+    with pytest.raises(msc.PrefixShareError, match="expired at .*: its manifest and URLs no longer open"):
+        share.url_list()  # a share reads its URLs back through its link: a dead link, no URLs
 
 
 @pytest.mark.e2e  # slow: 1,234 objects on the server
@@ -345,7 +346,7 @@ def test_cloudfront_shares_the_prefix_as_its_one_wildcard_url(write_config, clou
     assert share.details.policy == "custom" and share.expires_in == 7200 and share.count is None
     assert share.fsspec_url == f"https://{DOMAIN}/results/experiment.zarr/"
     assert share.storage_options() == msc.fsspec_storage_options(str(share))
-    with pytest.raises(msc.SignerOptionError, match="one wildcard URL, not a list"):
+    with pytest.raises(msc.SignerOptionError, match="shared as one URL that covers the prefix, not as a list"):
         share.url_list()
     with pytest.raises(msc.SignerOptionError, match="has no manifest"):
         msc.share_prefix("msc://cf/x/*", signer_type="cloudfront", manifest_url="file:///tmp/m.json")
@@ -500,7 +501,7 @@ def test_the_command_line_prints_the_link_alone_or_the_url_list(dataset, demo_pr
     lines = listed.stdout.splitlines()
     assert len(lines) == len(dataset[1]) and fetch(lines[0]).status_code == 200
     facts = json.loads(run_cli("presign", SHARE, "--json").stdout)
-    assert facts["count"] == len(dataset[1]) and facts["details"]["manifest_location"].startswith("msc://demo/")
+    assert facts["object_count"] == len(dataset[1]) and len(facts["urls"]) == len(dataset[1]) and facts["details"]["manifest_location"].startswith("msc://demo/")
     refused = run_cli("presign", "msc://demo/no/such/*")
     assert refused.returncode == 1 and refused.stdout == "" and "nothing under" in refused.stderr
 
@@ -581,3 +582,16 @@ def test_shares_made_at_once_from_threads_each_get_their_own_manifest(dataset, d
     assert len({share.details.manifest_location for share in shares}) == 4
     for share in shares:
         assert fetch(str(share)).json()["refs"] == share.manifest["refs"]
+
+
+def test_a_share_reads_its_urls_back_through_its_link_only_when_asked(dataset, demo_profile, s3):
+    share = msc.share_prefix(SHARE, progress=False)
+    assert share._manifest is None  # nothing listed is kept in memory by the call itself
+    assert isinstance(share, msc.ManifestShare) and share.count == len(share.urls) == len(dataset[1])
+    key = share.details.manifest_location.removeprefix("msc://demo/")
+    s3.delete_object(Bucket=BUCKET, Key=key)
+    assert share.manifest["msc_notebook"]["count"] == share.count  # read once, then kept
+    gone = msc.share_prefix(SHARE, progress=False)
+    s3.delete_object(Bucket=BUCKET, Key=gone.details.manifest_location.removeprefix("msc://demo/"))
+    with pytest.raises(msc.StorageError, match="cannot read the manifest of the share of .*: the storage answered 404"):
+        gone.url_list()

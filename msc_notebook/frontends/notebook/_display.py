@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from msc_notebook import PresignedURL, PresignRequest, SignedCookies
-
 if TYPE_CHECKING:
-    from msc_notebook import PrefixShare
+    from msc_notebook import PrefixShare, PresignedURL, PresignRequest, SignedCookies
 
-_DISPLAYED_TYPES = (PresignedURL, SignedCookies)  # a PrefixShare is a PresignedURL
+# Registered by module and name, so %load_ext imports none of the library; a share is a PresignedURL.
+_DISPLAYED_TYPES = (("msc_notebook.core._result", "PresignedURL"), ("msc_notebook.core._result", "SignedCookies"))
 _shown: dict[int, int] = {}  # id(result) -> execution count it was shown in
 
 
@@ -51,14 +50,16 @@ def _ipython_display(result: Any) -> bool:
 
 def register(shell) -> None:
     formatter = shell.display_formatter.ipython_display_formatter
-    for kind in _DISPLAYED_TYPES:
-        formatter.for_type(kind, _ipython_display)
+    for module, name in _DISPLAYED_TYPES:
+        formatter.for_type_by_name(module, name, _ipython_display)
 
 
 def unregister(shell) -> None:
     formatter = shell.display_formatter.ipython_display_formatter
-    for kind in _DISPLAYED_TYPES:
-        formatter.type_printers.pop(kind, None)
+    for module, name in _DISPLAYED_TYPES:
+        formatter.deferred_printers.pop((module, name), None)
+        for kind in [kind for kind in formatter.type_printers if (kind.__module__, kind.__name__) == (module, name)]:
+            formatter.type_printers.pop(kind)  # moved here when the first result of the kind was shown
     _shown.clear()
 
 

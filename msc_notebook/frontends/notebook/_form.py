@@ -32,6 +32,7 @@ from msc_notebook import (
     summarize_profiles,
 )
 
+from .._facts import describe_size
 from .._profiles_table import time_left
 from ._history import history
 from ._result_widget import PresignResultWidget
@@ -381,8 +382,4 @@ def _entry_label(path: str, is_prefix: bool, size: int | None) -> str:
     name = path.rstrip("/").rsplit("/", 1)[-1] + ("/" if is_prefix else "")
     if is_prefix or size is None:
         return f"📁 {name}"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{name}  ({size:.0f} {unit})" if unit == "B" else f"{name}  ({size:.1f} {unit})"
-        size /= 1024
-    return name
+    return f"{name}  ({describe_size(size)})"

@@ -78,7 +78,7 @@ def run_presign(args: argparse.Namespace) -> int:
         print(result.cookie_header() if isinstance(result, SignedCookies) else text)
     lifetime = describe_duration((result.effective_expiry - result.signed_at).total_seconds())
     what = f"{result.method} {result.source}"
-    if isinstance(result, PrefixShare) and result.has_manifest:
+    if isinstance(result, PrefixShare) and result.count is not None:
         what = f"share of {result.source} ({result.count:,} objects, {result.total_bytes:,} bytes; a snapshot)"
     print(f"{what}: valid for {lifetime}, until {utc_text(result.effective_expiry)}", file=sys.stderr)
     if result.warning:
@@ -87,26 +87,14 @@ def run_presign(args: argparse.Namespace) -> int:
 
 
 def result_json(result: PresignedURL | SignedCookies | PrefixShare) -> dict[str, Any]:
-    """Every fact of a signed result, JSON-able (times as ISO-8601 UTC)."""
-    facts: dict[str, Any] = {
-        "url": result.resource if isinstance(result, SignedCookies) else str(result),
-        "method": result.method,
-        "source": result.source,
-        "signer_type": result.signer_type,
-        "signed_at": result.signed_at.isoformat(),
-        "expires_in": result.expires_in,
-        "requested_expiry": result.requested_expiry.isoformat(),
-        "credential_expiry": result.credential_expiry.isoformat() if result.credential_expiry else None,
-        "effective_expiry": result.effective_expiry.isoformat(),
-        "limited_by_credentials": result.limited_by_credentials,
-        "warning": result.warning,
-        "details": asdict(result.details),
-    }
-    if isinstance(result, SignedCookies):
-        facts["cookies"] = dict(result)
-    if isinstance(result, PrefixShare) and result.has_manifest:
-        facts.update(count=result.count, total_bytes=result.total_bytes, urls=result.urls)
-    return json.loads(json.dumps(facts, default=str))  # datetimes inside details become strings
+    """Every fact of a signed result (`ResultFacts`, times as ISO-8601 UTC), and for a share that
+    lists its objects, every object's URL (``urls``)."""
+    from .._facts import result_facts
+
+    facts = result_facts(result).state()
+    if isinstance(result, PrefixShare) and result.count is not None:
+        facts["urls"] = result.urls
+    return facts
 
 
 def run_profiles(args: argparse.Namespace) -> int:
