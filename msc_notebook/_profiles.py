@@ -44,10 +44,9 @@ def profile_summary(
         raw = expand_env_vars(raw, f"profiles.{name}")
     except MissingEnvironmentVariableError:
         pass  # shown as written; the credentials check below reports the missing variable
-    provider = raw.get("storage_provider") if isinstance(raw, dict) else None
-    provider = provider if isinstance(provider, dict) else {}
+    provider = _section(raw.get("storage_provider") if isinstance(raw, dict) else None)
     provider_type = str(provider.get("type") or "?")
-    options = provider.get("options") if isinstance(provider.get("options"), dict) else {}
+    options = _section(provider.get("options"))
     supported = presign_supported(provider_type)
     source = expiry = problem = None
     if supported and credentials_of is not None:
@@ -68,6 +67,11 @@ def profile_summary(
         credential_expiry=expiry,
         problem=problem if supported else f"presigning is not implemented for {provider_type!r} storage",
     )
+
+
+def _section(value: object) -> dict[str, Any]:
+    """A section of the profile as written, or an empty one where it is not a mapping."""
+    return value if isinstance(value, dict) else {}
 
 
 def signing_credentials(client: StorageClient) -> CredentialStatus | None:

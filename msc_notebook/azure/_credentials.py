@@ -20,10 +20,15 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core._errors import ConfigParseError, CredentialsError, CredentialsExpiredError, UnsupportedProviderError
 from ..core._result import CredentialStatus
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AzureNamedKeyCredential, TokenCredential
+    from azure.core.exceptions import HttpResponseError
+    from azure.storage.blob import BlobServiceClient, UserDelegationKey
 
 CONNECTION_CREDENTIALS = "AzureCredentials"
 DEFAULT_CREDENTIALS = "DefaultAzureCredentials"
@@ -107,7 +112,7 @@ class AccountKeyCredentials:
     def status(self, now: datetime, until: datetime) -> CredentialStatus:
         return CredentialStatus(self.account_name, self.source, None)
 
-    def service_credential(self) -> Any:
+    def service_credential(self) -> AzureNamedKeyCredential:
         """What azure-storage-blob clients authenticate with (Shared Key)."""
         from azure.core.credentials import AzureNamedKeyCredential
 
@@ -129,7 +134,7 @@ def _check_base64_key(key: str, where: str) -> None:
         ) from None
 
 
-def make_token_credential(options: Mapping[str, Any]) -> Any:
+def make_token_credential(options: Mapping[str, Any]) -> TokenCredential:
     """azure-identity's DefaultAzureCredential with the profile's options, as MSC makes it.
 
     The one seam tests replace: everything after it (key requests, caching, signing)
@@ -156,14 +161,14 @@ class DelegationKeyCredentials:
             raise ConfigParseError(
                 f"{where}: {exc}; options are passed to azure-identity's DefaultAzureCredential"
             ) from None
-        self._service: Any = None
+        self._service: BlobServiceClient | None = None
         self.keys = DelegationKeyCache(self._fetch_key)
 
-    def bind(self, service_client: Any) -> None:
+    def bind(self, service_client: BlobServiceClient) -> None:
         """The BlobServiceClient (made with `service_credential`) that requests keys."""
         self._service = service_client
 
-    def service_credential(self) -> Any:
+    def service_credential(self) -> TokenCredential:
         return self._token_credential
 
     def signing_key(self, now: datetime, until: datetime) -> SigningKey:
@@ -179,9 +184,11 @@ class DelegationKeyCredentials:
         """The key a URL signed at ``now`` that must work until ``until`` would get."""
         return CredentialStatus(self.account_name, self.source, self.signing_key(now, until).expiry)
 
-    def _fetch_key(self, start: datetime, expiry: datetime) -> Any:
+    def _fetch_key(self, start: datetime, expiry: datetime) -> UserDelegationKey:
         from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
 
+        if self._service is None:  # AzureURLSigner binds its client as it is made
+            raise CredentialsError(f"{self._where}: no BlobServiceClient bound to request user delegation keys")
         try:
             return self._service.get_user_delegation_key(key_start_time=start, key_expiry_time=expiry)
         except ClientAuthenticationError as exc:
@@ -197,7 +204,7 @@ class DelegationKeyCredentials:
         except AzureError as exc:
             raise CredentialsError(f"{self._where}: cannot get a user delegation key: {_first_line(exc)}") from None
 
-    def _refused(self, exc: Any) -> CredentialsError:
+    def _refused(self, exc: HttpResponseError) -> CredentialsError:
         code = getattr(exc, "error_code", None) or exc.reason or "error"
         hint = (
             "; the signed-in identity needs a role that may request user delegation keys on the account "
@@ -229,23 +236,28 @@ class DelegationKeyCache:
     Thread-safe: concurrent signers wait for one request rather than each making one.
     """
 
-    def __init__(self, fetch: Callable[[datetime, datetime], Any]) -> None:
+    def __init__(self, fetch: Callable[[datetime, datetime], UserDelegationKey]) -> None:
         self._fetch = fetch
         self._lock = threading.Lock()
-        self._key: Any = None
-        self._expiry: datetime | None = None
-        self._fetched_at: datetime | None = None
+        self._held: _HeldKey | None = None
 
-    def key_for(self, now: datetime, until: datetime) -> tuple[Any, datetime]:
+    def key_for(self, now: datetime, until: datetime) -> tuple[UserDelegationKey, datetime]:
         """A key (and its expiry) for a SAS signed at ``now`` that should work until ``until``."""
         with self._lock:
-            if self._expiry is None or (self._expiry < until and now - self._fetched_at >= _REFETCH_GAIN):
+            held = self._held
+            if held is None or (held.expiry < until and now - held.fetched_at >= _REFETCH_GAIN):
                 key = self._fetch(now - DELEGATION_KEY_BACKDATE, now + DELEGATION_KEY_LIFETIME)
-                self._key, self._expiry, self._fetched_at = key, _key_expiry(key), now
-            return self._key, self._expiry
+                held = self._held = _HeldKey(key, _key_expiry(key), now)
+            return held.key, held.expiry
 
 
-def _key_expiry(key: Any) -> datetime:
+class _HeldKey(NamedTuple):
+    key: UserDelegationKey
+    expiry: datetime
+    fetched_at: datetime
+
+
+def _key_expiry(key: UserDelegationKey) -> datetime:
     """The key's ``signed_expiry`` (an ISO string from the service) as aware UTC."""
     value = key.signed_expiry
     if isinstance(value, datetime):

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit
 
 from ..core import _times as times
@@ -32,6 +32,13 @@ from ._credentials import (
     DelegationKeyCredentials,
     require_azure_sdk,
 )
+
+if TYPE_CHECKING:
+    from azure.core.exceptions import HttpResponseError
+    from azure.core.paging import PageIterator
+    from azure.storage.blob import BlobPrefix, BlobProperties, BlobServiceClient, ContainerClient
+
+    from ..core._config import StorageClientConfig
 
 _USED_OPTIONS = {"endpoint_url", "base_path"}
 # MSC's azure provider options about transfers and retries: they do not change a URL.
@@ -131,7 +138,9 @@ def _is_local(host: str) -> bool:
     return True
 
 
-def signing_credentials(config, location: AzureLocation) -> AccountKeyCredentials | DelegationKeyCredentials:
+def signing_credentials(
+    config: StorageClientConfig, location: AzureLocation
+) -> AccountKeyCredentials | DelegationKeyCredentials:
     """The profile's credentials_provider as Azure signing credentials."""
     where = f"profile {config.profile!r} credentials_provider"
     kind = config.credentials_type
@@ -187,13 +196,13 @@ class AzureURLSigner(URLSigner):
     methods = ("GET", "PUT", "HEAD")
     option_names = frozenset({"expires_in", *_METHOD_OPTIONS})
 
-    def __init__(self, config) -> None:
+    def __init__(self, config: StorageClientConfig) -> None:
         super().__init__(config)
         require_azure_sdk()
         self.location = AzureLocation.from_config(config.provider_options, config.profile)
         self._credentials = signing_credentials(config, self.location)
         self._lock = threading.Lock()
-        self._service: Any = None
+        self._service: BlobServiceClient | None = None
         self._container_known = False
         if isinstance(self._credentials, DelegationKeyCredentials):
             self._credentials.bind(self.service_client())
@@ -261,7 +270,7 @@ class AzureURLSigner(URLSigner):
         now = times.utcnow().replace(microsecond=0)
         return self._credentials.status(now, now + timedelta(seconds=DEFAULT_EXPIRES_IN))
 
-    def service_client(self) -> Any:
+    def service_client(self) -> BlobServiceClient:
         """The BlobServiceClient for this profile's account (made once), with bounded waits."""
         with self._lock:
             if self._service is None:
@@ -315,24 +324,16 @@ class AzureURLSigner(URLSigner):
         container = self.service_client().get_container_client(self.location.container)
         where = f"profile {self.config.profile!r}"
         try:
-            if delimiter:
-                paged = container.walk_blobs(name_starts_with=root + prefix, delimiter="/", results_per_page=page_size)
-            else:
-                paged = container.list_blobs(name_starts_with=root + prefix, results_per_page=page_size)
-            pages = paged.by_page(continuation_token=token)
+            pages = _blob_pages(container, root + prefix, delimiter=delimiter, page_size=page_size, token=token)
             items = list(next(pages, []))
             next_token = pages.continuation_token or None
         except ResourceNotFoundError:
             raise self._no_container() from None
         except ClientAuthenticationError as exc:
-            raise CredentialsError(
-                f"{where}: the service refused to list: {exc.status_code} {exc.error_code}"
-            ) from None
+            raise CredentialsError(f"{where}: the service refused to list: {_answer(exc)}") from None
         except HttpResponseError as exc:
-            raise PresignError(
-                f"cannot list {prefix or 'the top level'!r} in {where}: {exc.status_code} {exc.error_code or exc.reason}",
-                field="path",
-            ) from None
+            what = prefix or "the top level"
+            raise PresignError(f"cannot list {what!r} in {where}: {_answer(exc)}", field="path") from None
         except AzureError as exc:
             raise PresignError(f"cannot reach the storage of {where}: {type(exc).__name__}", field="path") from None
         entries = []
@@ -344,6 +345,30 @@ class AzureURLSigner(URLSigner):
                 entries.append(ObjectMetadata(key, content_length=item.size, last_modified=item.last_modified))
         entries.sort(key=lambda entry: entry.key)  # the SDK puts a page's sub-prefixes before its blobs
         return ListingPage(entries, next_token)
+
+
+def _blob_pages(
+    container: ContainerClient, name_prefix: str, *, delimiter: bool, page_size: int, token: str | None
+) -> PageIterator[BlobProperties | BlobPrefix]:
+    """The pages of blobs (and, with ``delimiter``, sub-prefixes) from ``token`` on."""
+    if delimiter:
+        paged = container.walk_blobs(name_starts_with=name_prefix, delimiter="/", results_per_page=page_size)
+        pages = paged.by_page(continuation_token=token)
+    else:
+        listed = container.list_blobs(name_starts_with=name_prefix, results_per_page=page_size)
+        pages = listed.by_page(continuation_token=token)
+    # ItemPaged.by_page is declared to return an Iterator; it is the SDK's PageIterator, with the next token.
+    return cast("PageIterator[BlobProperties | BlobPrefix]", pages)
+
+
+def _answer(exc: HttpResponseError) -> str:
+    """The status and error code of a refused call, as far as the exception has them.
+
+    azure-storage-blob sets ``error_code`` on the errors it raises; azure-identity's
+    ClientAuthenticationError (no usable credentials) has neither a code nor a status.
+    """
+    code = getattr(exc, "error_code", None) or exc.reason
+    return " ".join(str(part) for part in (exc.status_code, code) if part) or type(exc).__name__
 
 
 def _client_settings(options: Mapping[str, Any]) -> dict[str, Any]:

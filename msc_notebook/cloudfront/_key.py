@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core._cache import Built, FileCache, stamped, unless_changed
 from ..core._errors import PrivateKeyError
 
-_keys: FileCache[object] = FileCache()
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+_keys: FileCache[RSAPrivateKey] = FileCache()
 
 
 def rsa_signer(private_key_path: str) -> Callable[[bytes], bytes]:
@@ -28,7 +32,7 @@ def rsa_signer(private_key_path: str) -> Callable[[bytes], bytes]:
     return sign
 
 
-def load_private_key(private_key_path: str):
+def load_private_key(private_key_path: str) -> RSAPrivateKey:
     """The RSA private key in a PEM file, cached until the file changes."""
     if "PRIVATE KEY" in private_key_path or len(private_key_path) > 1024:
         # The key itself was passed (e.g. from an environment variable): never echo it.
@@ -37,7 +41,7 @@ def load_private_key(private_key_path: str):
     return _keys.get(path, lambda: _load(path))
 
 
-def _load(path: Path) -> Built[object]:
+def _load(path: Path) -> Built[RSAPrivateKey]:
     file = stamped(path)  # before reading: a key rotated during the read is loaded again next time
     try:
         path.stat()
@@ -48,7 +52,7 @@ def _load(path: Path) -> Built[object]:
     return Built(_parse(path), [unless_changed(file)])
 
 
-def _parse(path: Path):
+def _parse(path: Path) -> RSAPrivateKey:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -76,7 +80,7 @@ def _parse(path: Path):
     return key
 
 
-def _kind(key) -> str:
+def _kind(key: object) -> str:
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519
 
     kinds = {ec.EllipticCurvePrivateKey: "EC", ed25519.Ed25519PrivateKey: "Ed25519",

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from ..core import _times as times
@@ -26,6 +27,11 @@ from ..core._signer import SigningRequest, URLSigner
 from ..s3._location import S3Location
 from . import _key as cloudfront_key
 from ._options import REQUIRED_OPTIONS
+
+if TYPE_CHECKING:
+    from botocore.signers import CloudFrontSigner
+
+    from ..core._config import StorageClientConfig
 
 MAX_CLOUDFRONT_EXPIRES_IN = 365 * 24 * 3600  # CloudFront sets no limit; a year is a sane cap
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -66,7 +72,7 @@ class CloudFrontPlan:
     expires_in: int
     not_before: datetime | None
     ip_range: str | None
-    rsa_signer: Any
+    rsa_signer: Callable[[bytes], bytes]
     key_pair_id: str
 
     @property
@@ -92,7 +98,7 @@ class CloudFrontURLSigner(URLSigner):
         {*REQUIRED_OPTIONS, "expires_in", "origin_path", "not_before", "ip_range"}
     )
 
-    def __init__(self, config) -> None:
+    def __init__(self, config: StorageClientConfig) -> None:
         super().__init__(config)
         self.location = S3Location.from_config(config.provider_type, config.provider_options, config.profile)
 
@@ -119,7 +125,7 @@ class CloudFrontURLSigner(URLSigner):
             cookies, source=request.source, resource=plan.resource, domain=plan.domain, **plan.facts()
         )
 
-    def _begin(self, request: SigningRequest):
+    def _begin(self, request: SigningRequest) -> tuple[CloudFrontPlan, CloudFrontSigner]:
         """The checked plan, and botocore's CloudFrontSigner over the plan's key."""
         from botocore.signers import CloudFrontSigner
 
@@ -182,7 +188,7 @@ class CloudFrontURLSigner(URLSigner):
         return key[len(prefix) + 1 :]
 
     @staticmethod
-    def _policy(signer, plan: CloudFrontPlan) -> str:
+    def _policy(signer: CloudFrontSigner, plan: CloudFrontPlan) -> str:
         return signer.build_policy(
             plan.resource, plan.expires_at, date_greater_than=plan.not_before, ip_address=plan.ip_range
         )

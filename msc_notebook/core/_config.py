@@ -144,7 +144,8 @@ class StorageClientConfig:
                 )
             raise ConfigParseError(f"{where} has no 'storage_provider' (type and options)")
         provider_type, provider_options = _typed_section(raw["storage_provider"], f"{where} storage_provider")
-        credentials_type, credentials_options = None, {}
+        credentials_type: str | None = None
+        credentials_options: dict[str, Any] = {}
         if raw.get("credentials_provider") is not None:
             credentials_type, credentials_options = _typed_section(
                 raw["credentials_provider"], f"{where} credentials_provider"

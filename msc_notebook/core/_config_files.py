@@ -12,9 +12,12 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigNotFoundError, ConfigParseError, MissingEnvironmentVariableError
+
+if TYPE_CHECKING:
+    from yaml import CSafeLoader, SafeLoader
 
 CONFIG_ENV_VAR = "MSC_CONFIG"
 _SUFFIXES = (".yaml", ".json")
@@ -108,7 +111,7 @@ def parse_config_text(text: str, syntax: str, where: str) -> dict[str, Any]:
     return data
 
 
-def _yaml_loader():
+def _yaml_loader() -> type[SafeLoader | CSafeLoader]:
     """libyaml's safe loader where it is installed (2.5x faster on large configs), else pyyaml's own."""
     import yaml
 
@@ -137,9 +140,10 @@ def _yaml_place(exc: Exception, text: str) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if mark is not None:
         return f" at line {mark.line + 1}, column {mark.column + 1}"
-    if isinstance(getattr(exc, "position", None), int):  # a ReaderError: a character YAML does not allow
-        before = text[: exc.position]
-        return f" at line {before.count(chr(10)) + 1}, column {exc.position - before.rfind(chr(10))}"
+    position = getattr(exc, "position", None)
+    if isinstance(position, int):  # a ReaderError: a character YAML does not allow
+        before = text[:position]
+        return f" at line {before.count(chr(10)) + 1}, column {position - before.rfind(chr(10))}"
     return ""
 
 

@@ -11,9 +11,13 @@ import os
 import shutil
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .local_server import LocalServer
 from .seaweedfs import free_ports
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobServiceClient
 
 # Azurite's development account: the name and key Microsoft publishes for emulators.
 ACCOUNT_NAME = "devstoreaccount1"
@@ -93,7 +97,7 @@ class Azurite(LocalServer):
         self.launch(command, self.service_client().get_service_properties)  # an authenticated call
         return self
 
-    def service_client(self, **kwargs):
+    def service_client(self, **kwargs: Any) -> BlobServiceClient:
         """An azure-storage-blob BlobServiceClient on the development account's key."""
         from azure.storage.blob import BlobServiceClient
 
@@ -107,5 +111,5 @@ class Azurite(LocalServer):
     def __enter__(self) -> Azurite:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

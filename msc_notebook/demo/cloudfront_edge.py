@@ -27,7 +27,11 @@ import time
 from collections.abc import Callable, Mapping
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 SIGNING_PARAMETERS = ("Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm")
 
@@ -62,7 +66,7 @@ def _wildcard_match(pattern: str, text: str) -> bool:
 class CloudFrontVerifier:
     """Checks a request the way CloudFront does for a distribution with trusted key groups."""
 
-    def __init__(self, public_keys: Mapping[str, object], clock: Callable[[], float] = time.time):
+    def __init__(self, public_keys: Mapping[str, RSAPublicKey], clock: Callable[[], float] = time.time) -> None:
         self.public_keys = dict(public_keys)  # Key-Pair-Id -> cryptography RSA public key
         self.clock = clock
 
@@ -96,7 +100,7 @@ class CloudFrontVerifier:
             ).encode()
         else:
             try:
-                policy_bytes = _url_b64decode(source["Policy"])
+                policy_bytes = _url_b64decode(source["Policy"] or "")  # set: Expires is not
             except ValueError:
                 raise AccessDenied("Policy is not CloudFront base64") from None
         self._check_signature(key, policy_bytes, source["Signature"], hash_name)
@@ -107,7 +111,7 @@ class CloudFrontVerifier:
         self._check_policy(policy, resource_url, client_ip)
 
     @staticmethod
-    def _check_signature(key, policy: bytes, signature: str, hash_name: str) -> None:
+    def _check_signature(key: RSAPublicKey, policy: bytes, signature: str, hash_name: str) -> None:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
@@ -144,6 +148,8 @@ class CloudFrontVerifier:
             raise AccessDenied("not yet valid: the policy's DateGreaterThan is in the future")
         if "IpAddress" in condition:
             source_ip = (condition["IpAddress"] or {}).get("AWS:SourceIp")
+            if not isinstance(source_ip, str):
+                raise AccessDenied("IpAddress is not a valid CIDR range")
             try:
                 allowed = ipaddress.ip_address(client_ip) in ipaddress.ip_network(source_ip)
             except (TypeError, ValueError):
@@ -159,12 +165,14 @@ class CloudFrontVerifier:
         return epoch
 
 
-def s3_origin(client, bucket: str) -> Callable[[str], bytes | None]:
-    """An origin for the edge: objects of ``bucket`` through a boto3 S3 ``client``."""
+def s3_origin(client: Any, bucket: str) -> Callable[[str], bytes | None]:
+    """An origin for the edge: objects of ``bucket`` through a boto3 S3 ``client`` (botocore
+    makes its methods at run time, hence Any)."""
 
     def fetch(key: str) -> bytes | None:
         try:
-            return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            data: bytes = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            return data
         except client.exceptions.NoSuchKey:
             return None
 
@@ -178,7 +186,9 @@ class CloudFrontEdge:
     ``origin_path`` is prepended to the request path to form the origin key.
     """
 
-    def __init__(self, verifier: CloudFrontVerifier, fetch_origin: Callable[[str], bytes | None], origin_path: str = ""):
+    def __init__(
+        self, verifier: CloudFrontVerifier, fetch_origin: Callable[[str], bytes | None], origin_path: str = ""
+    ) -> None:
         self.verifier = verifier
         self.fetch_origin = fetch_origin
         self.origin_path = origin_path.strip("/")
@@ -188,6 +198,8 @@ class CloudFrontEdge:
 
     @property
     def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the CloudFront edge has no URL until it is started")
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> CloudFrontEdge:
@@ -200,7 +212,7 @@ class CloudFrontEdge:
             def do_HEAD(self) -> None:  # noqa: N802
                 edge._serve(self, body=False)
 
-            def log_message(self, *args) -> None:
+            def log_message(self, *args: object) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -218,7 +230,7 @@ class CloudFrontEdge:
     def __enter__(self) -> CloudFrontEdge:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def _serve(self, handler: BaseHTTPRequestHandler, *, body: bool) -> None:
@@ -238,7 +250,9 @@ class CloudFrontEdge:
         else:
             self._respond(handler, 200, data, body, path, "ok")
 
-    def _respond(self, handler, status: int, data: bytes, body: bool, path: str, reason: str) -> None:
+    def _respond(
+        self, handler: BaseHTTPRequestHandler, status: int, data: bytes, body: bool, path: str, reason: str
+    ) -> None:
         self.log.append((handler.command, path, status, reason))
         handler.send_response(status)
         handler.send_header("Content-Length", str(len(data)))

@@ -21,16 +21,22 @@ import secrets
 import shlex
 import sys
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .azure_demo import AZURE_PROFILE, azure_profile, start_azure_demo
 from .azurite import Azurite
 from .cloudfront_edge import CloudFrontEdge, CloudFrontVerifier, s3_origin
+from .local_server import Progress
 from .seaweedfs import SeaweedFS, write_private
 from .sts import WRITER_ROLE
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 DEMO_BUCKET = "msc-demo"
 DEMO_PROFILE = "demo"
@@ -62,7 +68,7 @@ class DemoEnvironment:
     stopped: bool = field(default=False)
 
     @classmethod
-    def start(cls, directory: str | os.PathLike, *, progress=lambda message: None) -> DemoEnvironment:
+    def start(cls, directory: str | os.PathLike[str], *, progress: Progress = lambda message: None) -> DemoEnvironment:
         directory = Path(directory).absolute()
         directory.mkdir(parents=True, exist_ok=True)
         progress("Starting a local S3 server (SeaweedFS, 127.0.0.1 only) ...")
@@ -92,7 +98,7 @@ class DemoEnvironment:
         """Environment variables for processes (Jupyter, kernels) that should use the demo."""
         return {"MSC_CONFIG": str(self.config_path), "AWS_CONFIG_FILE": str(self.aws_config_path)}
 
-    def stop(self, *, progress=lambda message: None) -> None:
+    def stop(self, *, progress: Progress = lambda message: None) -> None:
         if not self.stopped:
             progress("  the CloudFront-style edge ...")
             self.edge.stop()
@@ -106,7 +112,7 @@ class DemoEnvironment:
     def __enter__(self) -> DemoEnvironment:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -146,7 +152,7 @@ def write_zarr_dataset(server: SeaweedFS) -> None:
             client.put_object(Bucket=DEMO_BUCKET, Key=key, Body=path.read_bytes())
 
 
-def make_cloudfront_key(directory: Path):
+def make_cloudfront_key(directory: Path) -> tuple[str, Path, RSAPublicKey]:
     """An RSA key pair like a CloudFront key group's, made for this demo only."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -159,7 +165,7 @@ def make_cloudfront_key(directory: Path):
     return "KDEMO" + secrets.token_hex(5).upper(), path, key.public_key()
 
 
-def start_edge(server: SeaweedFS, public_keys) -> CloudFrontEdge:
+def start_edge(server: SeaweedFS, public_keys: Mapping[str, RSAPublicKey]) -> CloudFrontEdge:
     return CloudFrontEdge(CloudFrontVerifier(public_keys), s3_origin(server.client(), DEMO_BUCKET)).start()
 
 
@@ -177,15 +183,13 @@ def write_demo_config(
     directory: Path, server: SeaweedFS, edge: CloudFrontEdge, key_pair_id: str, key_path: Path, azurite: Azurite | None = None
 ) -> Path:
     """The demo's MSC config (readable by MSC itself too, apart from our presign keys)."""
-    provider = {
-        "type": "s3",
-        "options": {
-            "base_path": DEMO_BUCKET,
-            "endpoint_url": server.endpoint_url,
-            "region_name": "us-east-1",
-            "s3": {"addressing_style": "path"},
-        },
+    options: dict[str, Any] = {
+        "base_path": DEMO_BUCKET,
+        "endpoint_url": server.endpoint_url,
+        "region_name": "us-east-1",
+        "s3": {"addressing_style": "path"},
     }
+    provider = {"type": "s3", "options": options}
     keys = {"type": "S3Credentials", "options": {"access_key": server.access_key, "secret_key": server.secret_key}}
     config = {
         "profiles": {
@@ -196,7 +200,7 @@ def write_demo_config(
             },
             STS_PROFILE: {
                 "comment": f"the same bucket through STS credentials that expire {STS_LIFETIME_SECONDS} s after they are issued",
-                "storage_provider": {**provider, "options": {**provider["options"], "profile_name": AWS_PROFILE_FOR_STS}},
+                "storage_provider": {**provider, "options": {**options, "profile_name": AWS_PROFILE_FOR_STS}},
             },
             CDN_PROFILE: {
                 "comment": "the same bucket behind a local CloudFront-style edge",

@@ -49,7 +49,7 @@ class DemoLab(LocalServer):
     stop_timeout = STOP_TIMEOUT
     log_name = "jupyterlab.log"
 
-    def __init__(self, directory: Path, port: int, notebooks: Path):
+    def __init__(self, directory: Path, port: int, notebooks: Path) -> None:
         super().__init__(directory, port)
         self.notebooks = notebooks
         self.token = secrets.token_hex(24)
@@ -82,6 +82,9 @@ class DemoLab(LocalServer):
         return self
 
     def wait(self) -> int:
+        """Until Lab ends: its exit code."""
+        if self.process is None:
+            raise JupyterLabError("JupyterLab was not started (or was stopped)")
         return self.process.wait()
 
 

@@ -31,7 +31,7 @@ class LocalServer:
     stop_signal: signal.Signals = signal.SIGTERM
     stop_timeout: float = 10.0
 
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     def __init__(self, directory: str | os.PathLike, port: int | None = None) -> None:
         self.directory = Path(directory)
@@ -51,21 +51,21 @@ class LocalServer:
     ) -> None:
         """Start ``command`` and wait until ``answers()`` returns without raising; stop it if it never does."""
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
+            self.process = process = subprocess.Popen(
                 list(command), cwd=cwd, env=None if env is None else dict(env), stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         try:
-            self._wait_ready(answers)
+            self._wait_ready(process, answers)
         except BaseException:
             self.stop()
             raise
 
-    def _wait_ready(self, answers: Callable[[], object]) -> None:
+    def _wait_ready(self, process: subprocess.Popen[bytes], answers: Callable[[], object]) -> None:
         deadline = time.monotonic() + self.ready_timeout
         while True:
-            if self.process.poll() is not None:
-                raise self.error(f"{self.name} exited with code {self.process.returncode}:\n{self.log_tail()}")
+            if process.poll() is not None:
+                raise self.error(f"{self.name} exited with code {process.returncode}:\n{self.log_tail()}")
             try:
                 answers()
                 return

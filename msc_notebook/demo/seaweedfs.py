@@ -19,9 +19,10 @@ import sysconfig
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import sts
-from .local_server import LocalServer
+from .local_server import LocalServer, Progress
 
 PORTS_FREE_TIMEOUT = 10.0
 _PORT_FLAGS = (  # each port weed mini opens; all pinned so two servers never collide
@@ -147,13 +148,13 @@ class SeaweedFS(LocalServer):
         write_private(path, json.dumps(sts.iam_config(self.sts_token_seconds)))  # holds the token signing key
         return [f"-s3.iam.config={path}"]
 
-    def assume_role(self, role: sts.Role = sts.READER_ROLE, session_name: str = "msc-notebook") -> dict:
+    def assume_role(self, role: sts.Role = sts.READER_ROLE, session_name: str = "msc-notebook") -> dict[str, Any]:
         """Temporary credentials for ``role`` (credential_process JSON), from this server's STS."""
         if self.sts_token_seconds is None:
             raise SeaweedFSError("this SeaweedFS was started without sts_token_seconds: it has no STS")
         return sts.assume_role(self.endpoint_url, self.access_key, self.secret_key, role, session_name)
 
-    def client(self):
+    def client(self) -> Any:  # botocore makes a client's methods at run time
         """A boto3 S3 client for this server (path style, SigV4)."""
         import boto3
         from botocore.config import Config
@@ -167,7 +168,7 @@ class SeaweedFS(LocalServer):
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
         )
 
-    def stop(self, *, progress=lambda message: None) -> None:
+    def stop(self, *, progress: Progress = lambda message: None) -> None:
         """Stop weed and every process it started (its process group); ``progress`` hears a late stop."""
         self.stop_process(progress)
         wait_until_closed(list(self._ports.values()))
@@ -186,7 +187,7 @@ class SeaweedFS(LocalServer):
     def __enter__(self) -> SeaweedFS:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 

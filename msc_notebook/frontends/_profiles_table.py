@@ -10,10 +10,10 @@ from msc_notebook import ProfileSummary, describe_duration, utc_text
 
 def time_left(summary: ProfileSummary) -> str:
     """How long the profile's credentials have left, in words."""
-    left = summary.credentials_left()
-    if left is None:
+    left, expiry = summary.credentials_left(), summary.credential_expiry
+    if left is None or expiry is None:  # both or neither
         return "does not expire" if summary.credentials_source else ""
-    when = utc_text(summary.credential_expiry)
+    when = utc_text(expiry)
     return f"expired at {when}" if left <= 0 else f"{describe_duration(left)} (until {when})"
 
 

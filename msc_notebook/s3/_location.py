@@ -103,15 +103,20 @@ class S3Location:
 
 
 def _check_endpoint(endpoint: Any, where: str) -> None:
-    parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
-    try:
-        valid = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
-        valid = valid and "@" not in endpoint and parts.port != 0 and not parts.query and not parts.fragment
-    except ValueError:  # a port that is not a number
-        valid = False
-    if not valid:
+    if not (isinstance(endpoint, str) and _is_endpoint_url(endpoint)):
         shown = f"{endpoint!r}" if isinstance(endpoint, str) and "@" not in endpoint else "the value given"
         raise ConfigParseError(
             f"{where}: endpoint_url must be an http(s) URL with a host and no user name, such as "
             f"https://s3.example.com or http://127.0.0.1:8333; got {shown}"
         )
+
+
+def _is_endpoint_url(text: str) -> bool:
+    """An http(s) URL with a host and a port other than 0; no user name, query or fragment."""
+    try:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname or "@" in text:
+            return False
+        return parts.port != 0 and not parts.query and not parts.fragment
+    except ValueError:  # a port that is not a number, an unclosed '[' (which urlsplit itself refuses)
+        return False

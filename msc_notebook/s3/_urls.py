@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import ParseResult, urlparse
 
 from ..core._config import implicit_profile, load_config, profile_entry, profiles_of
 from ..core._config_files import find_config_file
@@ -38,8 +38,9 @@ class ProfileSource:
 
 def resolve_s3_url(bucket: str, key: str) -> ProfileSource:
     """The profile and path that sign ``s3://bucket/key``, through path_mapping first."""
+    config_path: Path | None
     try:
-        config_path: Path | None = find_config_file()
+        config_path = find_config_file()
         data = load_config(config_path)
     except ConfigNotFoundError:
         config_path, data = None, {}
@@ -91,7 +92,7 @@ def _check_entry(source: Any, destination: Any, where: str) -> None:
         )
 
 
-def _full_path(url: str, parsed: Any) -> str:
+def _full_path(url: str, parsed: ParseResult) -> str:
     """The path of a parsed URL with the ``?`` and ``#`` parts put back (MSC's build_full_path)."""
     path = parsed.path
     if parsed.query:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
     from msc_notebook import PrefixShare, PresignedURL, PresignRequest, SignedCookies
 
 # Registered by module and name, so %load_ext imports none of the library; a share is a PresignedURL.
@@ -48,14 +50,14 @@ def _ipython_display(result: Any) -> bool:
     return True
 
 
-def register(shell) -> None:
-    formatter = shell.display_formatter.ipython_display_formatter
+def register(shell: InteractiveShell) -> None:
+    formatter = _display_formatter(shell)
     for module, name in _DISPLAYED_TYPES:
         formatter.for_type_by_name(module, name, _ipython_display)
 
 
-def unregister(shell) -> None:
-    formatter = shell.display_formatter.ipython_display_formatter
+def unregister(shell: InteractiveShell) -> None:
+    formatter = _display_formatter(shell)
     for module, name in _DISPLAYED_TYPES:
         formatter.deferred_printers.pop((module, name), None)
         for kind in [kind for kind in formatter.type_printers if (kind.__module__, kind.__name__) == (module, name)]:
@@ -63,7 +65,15 @@ def unregister(shell) -> None:
     _shown.clear()
 
 
-def _shell():
-    from IPython import get_ipython
+def _display_formatter(shell: InteractiveShell) -> Any:
+    """The shell's formatter of ``_ipython_display_`` functions (IPython declares it a trait of
+    any formatter type, hence Any). Every shell has a DisplayFormatter; the trait allows None."""
+    if shell.display_formatter is None:
+        raise RuntimeError("this IPython shell has no display formatter to register msc_notebook's displays with")
+    return shell.display_formatter.ipython_display_formatter
+
+
+def _shell() -> InteractiveShell | None:
+    from IPython.core.getipython import get_ipython  # the typed module: IPython's own name for it is lazy
 
     return get_ipython()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
 _MAGIC_NAMES = ("presign", "presign_profiles", "presign_history", "presign_form")
 
 
-def load_ipython_extension(shell) -> None:
+def load_ipython_extension(shell: InteractiveShell) -> None:
     from . import _display as display
     from ._magics import PresignMagics
 
@@ -17,7 +22,7 @@ def load_ipython_extension(shell) -> None:
     display.register(shell)
 
 
-def unload_ipython_extension(shell) -> None:
+def unload_ipython_extension(shell: InteractiveShell) -> None:
     from . import _display as display
     from ._magics import PresignMagics
 

@@ -6,7 +6,10 @@ Every failure the user can fix is one short message (a UsageError), never a trac
 
 from __future__ import annotations
 
+import argparse
 import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -19,8 +22,22 @@ from msc_notebook import PresignError
 from .._arguments import PRESIGN_ARGUMENTS, in_flag_words, request_from_arguments, unquoted_spaces_hint
 from ._history import history
 
+if TYPE_CHECKING:
+    from traitlets.utils.bunch import Bunch
 
-def _parse(magic, line: str, command: str):
+    from msc_notebook import PrefixShare, PresignedURL, SignedCookies
+
+_T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _ArgumentMagic(Protocol):
+    """A magic decorated with ``@magic_arguments()``, which gives it its ``parser``."""
+
+    parser: argparse.ArgumentParser
+
+
+def _parse(magic: _ArgumentMagic, line: str, command: str) -> argparse.Namespace:
     """Shell-like parsing with quotes removed: "msc://p/a b.txt" is one argument, without quotes.
 
     (IPython's parse_argstring keeps the quote characters.)
@@ -35,18 +52,18 @@ def _parse(magic, line: str, command: str):
     return args
 
 
-def _presign_arguments(magic):
+def _presign_arguments(magic: _F) -> _F:
     """The arguments %presign shares with ``msc-notebook presign``, in their order."""
     for spec in reversed(PRESIGN_ARGUMENTS):
         magic = argument(*spec.flags, **spec.options)(magic)
     return magic
 
 
-def _friendly_errors(magic):
+def _friendly_errors(magic: Callable[[PresignMagics, str], _T]) -> Callable[[PresignMagics, str], _T]:
     """Turn library errors into one-line UsageErrors: the user sees what to fix, not a traceback."""
 
     @functools.wraps(magic)
-    def wrapper(self, line: str = ""):
+    def wrapper(self: PresignMagics, line: str = "") -> _T:
         try:
             return magic(self, line)
         except PresignError as exc:
@@ -69,22 +86,23 @@ class PresignMagics(Magics):
     show_widget = Bool(True, help="display each result; False: only return it").tag(config=True)
 
     @validate("default_method")
-    def _check_method(self, proposal):
-        method = proposal["value"].upper()
+    def _check_method(self, proposal: Bunch) -> str:
+        value: str = proposal["value"]  # the trait's own check (Unicode) comes first
+        method = value.upper()
         if method not in ("GET", "PUT", "HEAD"):
-            raise TraitError(f"default_method must be GET, PUT or HEAD, not {proposal['value']!r}")
+            raise TraitError(f"default_method must be GET, PUT or HEAD, not {value!r}")
         return method
 
     @validate("default_signer")
-    def _check_signer(self, proposal):
-        signer = proposal["value"]
+    def _check_signer(self, proposal: Bunch) -> str | None:
+        signer: str | None = proposal["value"]
         if signer is not None and signer.lower() not in ("s3", "cloudfront"):
             raise TraitError(f"default_signer must be 's3', 'cloudfront' or None, not {signer!r}")
         return signer.lower() if signer else signer
 
     @validate("default_expires_in")
-    def _check_expires_in(self, proposal):
-        value = proposal["value"]
+    def _check_expires_in(self, proposal: Bunch) -> int | None:
+        value: int | None = proposal["value"]
         if value is not None and value < 1:
             raise TraitError("default_expires_in must be a positive number of seconds")
         return value
@@ -94,7 +112,7 @@ class PresignMagics(Magics):
     @argument("-q", "--quiet", action="store_true", help="do not display; just return the result")
     @line_magic
     @_friendly_errors
-    def presign(self, line: str = ""):
+    def presign(self, line: str = "") -> PresignedURL | SignedCookies | PrefixShare:
         """Sign a URL for an msc:// object, show it with a live countdown, and return it.
 
         Examples::
@@ -138,7 +156,7 @@ class PresignMagics(Magics):
     @argument("--config", metavar="PATH", help="read this MSC config instead of the one MSC would find")
     @line_magic
     @_friendly_errors
-    def presign_profiles(self, line: str = ""):
+    def presign_profiles(self, line: str = "") -> None:
         """Show the config's profiles: provider, bucket, whether they can presign, where their
         credentials come from and how long those have left (it limits every URL)."""
         from pathlib import Path
@@ -157,7 +175,7 @@ class PresignMagics(Magics):
     @argument("--clear", action="store_true", help="forget every URL signed so far")
     @line_magic
     @_friendly_errors
-    def presign_history(self, line: str = ""):
+    def presign_history(self, line: str = "") -> None:
         """Every URL signed in this session, newest first, each with its own live countdown."""
         from IPython.display import display
 
@@ -178,7 +196,7 @@ class PresignMagics(Magics):
 
     @line_magic
     @_friendly_errors
-    def presign_form(self, line: str = ""):
+    def presign_form(self, line: str = "") -> None:
         """A form to pick a profile and an object, choose method, expiry and signer, and sign.
 
         The same as ``msc_notebook.PresignForm()`` in code.

@@ -57,14 +57,14 @@ def result_html(facts: ResultFacts) -> str:
     if facts.ip_range:
         rows.append(f"<div>Only from {escape(facts.ip_range)}</div>")
     if facts.kind == "share":
-        rows.append(f"<div>{escape(_contents(facts))}. {escape(facts.snapshot_note)}</div>")
+        rows.append(f"<div>{escape(_contents(facts))}. {escape(facts.snapshot_note or '')}</div>")
     if facts.kind in ("url", "share"):
         rows.append(_code(url))
     if facts.curl:
         rows.append("<div>Upload with:</div>" + _code(facts.curl))
     if facts.query:
         rows.append(
-            f"<div>Covers everything under <code>{escape(facts.wildcard_base)}</code>: "
+            f"<div>Covers everything under <code>{escape(facts.wildcard_base or '')}</code>: "
             f"append this to each object URL:</div>" + _code("?" + facts.query)
         )
     if facts.cookie_header:
@@ -72,7 +72,9 @@ def result_html(facts: ResultFacts) -> str:
     if facts.zarr_snippet:
         rows.append("<div>The recipient opens the dataset with:</div>" + _code(facts.zarr_snippet))
     if facts.manifest_location:
-        rows.append(f"<div>Manifest: <code>{escape(facts.manifest_location)}</code>. {escape(facts.url_list_note)}</div>")
+        rows.append(
+            f"<div>Manifest: <code>{escape(facts.manifest_location)}</code>. {escape(facts.url_list_note or '')}</div>"
+        )
     return f'<div class="msc-presign-static">{"".join(rows)}</div>'
 
 

@@ -73,8 +73,11 @@ class PresignResultWidget(anywidget.AnyWidget):
         if isinstance(content, dict) and content.get("event") == "sign-again":
             self.sign_again()
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        data, metadata = super()._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:  # anywidget's: a widget without a view has no bundle
+            return None
+        data, metadata = bundle
         facts = ResultFacts(**self.facts)
         data["text/html"] = result_html(facts)
         data["text/plain"] = result_text(facts)
