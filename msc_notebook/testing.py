@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 
 from .core import _times
+from .s3._botocore_internals import botocore_signing_clock
 
 
 @contextlib.contextmanager
@@ -27,19 +28,22 @@ def freeze_clock(when: datetime | Callable[[], datetime]) -> Iterator[None]:
     so a URL is byte-identical whichever path signs it. ``when`` may also be a function that
     returns the time (a clock that runs, e.g. one skewed by hours). Blocks nest; the clock is
     process-wide, so use it in tests, not beside signing threads that must see real time.
+
+    botocore's clock is not public API: a botocore whose clock cannot be set signs at the real
+    time, and a ``BotocoreInternalsWarning`` says so once.
     """
     read = when if callable(when) else (lambda: when)
     if not callable(when) and when.tzinfo is None:
         raise ValueError("freeze_clock needs a timezone-aware time (e.g. tzinfo=timezone.utc)")
-    import botocore.auth
 
     def botocore_clock(remove_tzinfo: bool = True) -> datetime:  # botocore.compat.get_current_datetime's shape
         now = read().astimezone(timezone.utc)
         return now.replace(tzinfo=None) if remove_tzinfo else now
 
-    saved = _times.clock, botocore.auth.get_current_datetime
-    _times.clock, botocore.auth.get_current_datetime = read, botocore_clock
+    saved = _times.clock
+    _times.clock = read
     try:
-        yield
+        with botocore_signing_clock(botocore_clock):
+            yield
     finally:
-        _times.clock, botocore.auth.get_current_datetime = saved
+        _times.clock = saved

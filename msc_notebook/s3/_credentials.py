@@ -10,8 +10,9 @@ the S3 client signs with exactly the credentials whose expiry we read:
   shared files, ``credential_process``, assume-role, SSO, container, IMDS),
   optionally for a named AWS ``profile_name``.
 
-Expiry comes from botocore's ``RefreshableCredentials._expiry_time``: botocore
-tracks it but exposes no public accessor, and it is the only truthful source.
+Expiry comes from botocore's credential object itself (botocore tracks it but has no public
+accessor): `_botocore_internals` reads it, as it makes every other use of a botocore private
+name, each guarded so that a botocore without it still signs, with the expiry reported unknown.
 """
 
 from __future__ import annotations
@@ -28,18 +29,22 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core import _times as times
 from ..core._bounds import CREDENTIALS_TIMEOUT_ENV, credentials_timeout
 from ..core._config import FILE_CREDENTIALS
 from ..core._errors import ConfigParseError, CredentialsError, CredentialsExpiredError, PresignError
 from ..core._result import CredentialStatus
+from . import _botocore_internals as internals
 
 if TYPE_CHECKING:
     import botocore.session
+    from botocore.credentials import CredentialProvider, CredentialResolver, Credentials
 
     from ..core._config import StorageClientConfig
+
+_T = TypeVar("_T")
 
 STATIC_CREDENTIALS = "S3Credentials"
 # ais_s3 without a credentials_provider: MSC signs with placeholder keys, which an
@@ -92,7 +97,7 @@ class AWSCredentials:
         self._config = config
         self._where = f"profile {config.profile!r}"
         self._lock = threading.Lock()
-        self._loaded = None
+        self._loaded: Credentials | None = None
         self.session = _new_session(config.provider_options.get("profile_name") or None)
 
     def status(self) -> CredentialStatus:
@@ -109,7 +114,7 @@ class AWSCredentials:
         loads could give two sets, and the URL would outlive the expiry shown."""
         with self._lock:  # a botocore session is not thread-safe; loading is rare, so one at a time
             credentials, frozen = self._load()
-            expiry = getattr(credentials, "_expiry_time", None)  # set by the same refresh as `frozen`
+            expiry = internals.credential_expiry(credentials)  # set by the same refresh as `frozen`
         if frozen is None or not frozen.access_key:
             raise CredentialsError(
                 f"no AWS credentials found for {self._where}: add a credentials_provider to the profile, "
@@ -124,7 +129,7 @@ class AWSCredentials:
         method = getattr(credentials, "method", None) or ""
         return CredentialStatus(frozen.access_key, _SOURCE_NAMES.get(method, method or "unknown"), expiry), frozen
 
-    def _load(self):
+    def _load(self) -> tuple[Credentials | None, Any]:
         from botocore.credentials import RefreshableCredentials
 
         credentials = self._loaded
@@ -142,17 +147,17 @@ class AWSCredentials:
             if self._loaded is None:
                 self._loaded = self._bounded(self._resolve)
 
-    def _resolve(self):
+    def _resolve(self) -> Credentials | None:
         # Reading the AWS config (profile_name, credential_process, ...) happens here, within the bound.
         from botocore.credentials import RefreshableCredentials
 
         self.session.register_component("credential_provider", _resolver(self.session, self._config, self._where))
         credentials = self.session.get_credentials()
         if isinstance(credentials, RefreshableCredentials):
-            credentials._refresh_using = _SameAnswerPause(credentials._refresh_using)
+            internals.wrap_refresh(credentials, _SameAnswerPause)  # without it, every refresh asks the source
         return credentials
 
-    def _bounded(self, load):
+    def _bounded(self, load: Callable[[], _T]) -> _T:
         """``load()``, translated to our errors, given at most `credentials_timeout` seconds."""
         import botocore.exceptions
 
@@ -181,7 +186,8 @@ class AWSCredentials:
             )
         error = outcome.get("error")
         if error is None:
-            return outcome.get("value")
+            value: _T = outcome["value"]  # run() ended without an error: it set the value
+            return value
         if isinstance(error, PresignError):
             raise error
         if isinstance(error, RuntimeError):  # botocore: "refreshed credentials are still expired"
@@ -254,13 +260,15 @@ class _SameAnswerPause:
     time, so each URL still gets the longest life there is.
     """
 
-    def __init__(self, refresh: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, refresh: Callable[..., dict[str, Any]]) -> None:
         self._refresh = refresh
         self._lock = threading.Lock()  # botocore refreshes under its own lock; this one guards our fields
         self._last: dict[str, Any] | None = None
         self._paused_until = 0.0
 
-    def __call__(self) -> dict[str, Any]:
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args or kwargs:  # a botocore that passes arguments: what they mean is unknown, so no pause
+            return self._refresh(*args, **kwargs)
         with self._lock:
             if self._last is not None and time.monotonic() < self._paused_until and not _answer_expired(self._last):
                 return self._last
@@ -289,9 +297,9 @@ class _LoadBound:
 _current_load = threading.local()  # .bound: the _LoadBound of the load running on this thread, if any
 
 
-def _resolver(session: botocore.session.Session, config: StorageClientConfig, where: str):
+def _resolver(session: botocore.session.Session, config: StorageClientConfig, where: str) -> CredentialResolver:
     """The profile's credential provider(s): the explicit one, or botocore's default chain with
-    every credential_process bounded."""
+    every credential_process bounded (where this botocore lets it be)."""
     from botocore.credentials import AssumeRoleProvider, CredentialResolver, ProcessProvider, create_credential_resolver
 
     explicit = _explicit_provider(config)
@@ -301,26 +309,26 @@ def _resolver(session: botocore.session.Session, config: StorageClientConfig, wh
     popen = functools.partial(_BoundedProcess, where)
     for provider in resolver.providers:
         if isinstance(provider, ProcessProvider):
-            provider._popen = popen
+            internals.set_popen(provider, popen)
         elif isinstance(provider, AssumeRoleProvider):
             # A role's source profile may use a credential_process too; botocore builds that
-            # provider on demand, without a popen argument: hand it ours.
-            builder = provider._profile_provider_builder
-            builder._create_process_provider = lambda name, builder=builder: ProcessProvider(
-                profile_name=name, load_config=lambda: builder._session.full_config, popen=popen
-            )
+            # provider on demand, without a popen argument: it gets ours once built.
+            internals.set_source_profile_popen(provider, popen)
     return resolver
 
 
-class _BoundedProcess(subprocess.Popen):
+class _BoundedProcess(subprocess.Popen[bytes]):
     """The ``Popen`` botocore runs a credential_process with: it gets `credentials_timeout`
     seconds, then it and its children are killed, and nothing it printed is repeated."""
 
-    def __init__(self, where: str, args, **kwargs) -> None:
+    def __init__(self, where: str, args: Any, **kwargs: Any) -> None:
         self._where = where
-        super().__init__(args, start_new_session=True, **kwargs)  # its own group: killed with its children
+        # Its own process group, so that it is killed with its children.
+        super().__init__(args, **{**kwargs, "start_new_session": True})
 
-    def communicate(self, input=None, timeout=None):  # noqa: A002 (Popen's own signature)
+    def communicate(
+        self, input: bytes | None = None, timeout: float | None = None  # noqa: A002 (Popen's own signature)
+    ) -> tuple[Any, Any]:
         bound = getattr(_current_load, "bound", None)  # None when botocore refreshes while signing
         limit = bound.timeout if bound else credentials_timeout()
         if bound:
@@ -342,7 +350,7 @@ class _BoundedProcess(subprocess.Popen):
                 bound.processes -= 1
 
 
-def _explicit_provider(config: StorageClientConfig):
+def _explicit_provider(config: StorageClientConfig) -> CredentialProvider | None:
     """A botocore CredentialProvider for the profile's credentials_provider, or None."""
     kind = config.credentials_type
     if kind is None and config.provider_type == "ais_s3":
@@ -418,7 +426,7 @@ def _read_credential_file(path: Path, where: str) -> dict[str, Any]:
     }
 
 
-def _metadata_provider(method: str, fetch):
+def _metadata_provider(method: str, fetch: Callable[[], dict[str, Any]]) -> CredentialProvider:
     """A botocore CredentialProvider over a metadata function (refreshable if it expires).
 
     The class is made here, not at module level, so importing this module stays
@@ -429,7 +437,7 @@ def _metadata_provider(method: str, fetch):
     class MetadataProvider(CredentialProvider):
         METHOD = method
 
-        def load(self):
+        def load(self) -> Credentials:
             metadata = fetch()
             if metadata["expiry_time"] is None:
                 return Credentials(metadata["access_key"], metadata["secret_key"], metadata["token"], method=method)
