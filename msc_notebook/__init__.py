@@ -33,7 +33,7 @@ _PUBLIC = {
     "CLOUDFRONT_OPTION_HELP": "msc_notebook.cloudfront._options:OPTION_HELP",
     "CloudFrontDetails": "msc_notebook.cloudfront._signer",
     "CREDENTIALS_TIMEOUT_ENV": "msc_notebook.core._bounds",
-    "StorageClient": "msc_notebook.core._client",
+    "StorageClient": "msc_notebook._client",
     "StorageClientConfig": "msc_notebook.core._config",
     "config_search_paths": "msc_notebook.core._config_files",
     "find_config_file": "msc_notebook.core._config_files",
@@ -83,6 +83,7 @@ _PUBLIC = {
     "WildcardShare": "msc_notebook.shares._share",
 }
 if TYPE_CHECKING:  # what the table above names, for type checkers and editors
+    from ._client import StorageClient
     from ._profiles import ProfileSummary
     from ._request import PresignRequest
     from ._shortcuts import (
@@ -99,7 +100,6 @@ if TYPE_CHECKING:  # what the table above names, for type checkers and editors
     from .cloudfront._options import OPTION_HELP as CLOUDFRONT_OPTION_HELP
     from .cloudfront._signer import CloudFrontDetails
     from .core._bounds import CREDENTIALS_TIMEOUT_ENV
-    from .core._client import StorageClient
     from .core._config import StorageClientConfig
     from .core._config_files import config_search_paths, find_config_file
     from .core._errors import (

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ._client import StorageClient
 from .core import _times as times
-from .core._client import StorageClient
 from .core._config_files import expand_env_vars
 from .core._errors import MissingEnvironmentVariableError, PresignError
 from .core._result import CredentialStatus

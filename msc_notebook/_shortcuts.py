@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._client import StorageClient, warned
 from ._profiles import ProfileSummary, profile_summary
 from .core._cache import Built, FileCache, stamped
-from .core._client import StorageClient, warned
 from .core._config import FILE_CREDENTIALS, StorageClientConfig, load_config, load_profiles, profile_entry, profiles_of
 from .core._config_files import find_config_file, referenced_variables
 from .core._errors import PresignError

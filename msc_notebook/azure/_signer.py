@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit
 
 from ..core import _times as times
+from ..core._bounds import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT
 from ..core._errors import ConfigError, ConfigParseError, CredentialsError, PresignError
 from ..core._keys import check_object_key, refuse_prefix_share
 from ..core._listing import ListingPage, ObjectMetadata
@@ -46,9 +47,10 @@ _IO_OPTIONS = {
     "multipart_threshold", "multipart_chunksize", "io_chunksize", "max_concurrency", "validate_content",
     "retry_total", "retry_connect", "retry_read", "retry_status", "connection_timeout", "read_timeout",
 }  # fmt: skip
-# Bounds on every call to the service (listing, key requests, the container check);
-# the profile's own connection_timeout / read_timeout / retry_* options win.
-_CLIENT_DEFAULTS = {"connection_timeout": 10, "read_timeout": 30, "retry_total": 2}
+# Bounds on every call to the service (listing, key requests, the container check), the
+# library's defaults (`StorageBounds`: a stalled call ends within a minute); the profile's own
+# connection_timeout / read_timeout / retry_* options win.
+_CLIENT_DEFAULTS = {"connection_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT, "retry_total": ATTEMPTS - 1}
 
 _METHOD_OPTIONS = {  # signer option -> (generate_blob_sas parameter, methods it applies to)
     "content_disposition": ("content_disposition", ("GET",)),
@@ -175,7 +177,7 @@ def signing_credentials(
         if not location.https:
             raise ConfigParseError(
                 f"profile {config.profile!r}: {DEFAULT_CREDENTIALS} needs an https endpoint_url: Azure Identity "
-                f"tokens are only sent over TLS (an emulator such as Azurite serves https with --cert/--key)"
+                f"tokens are only sent over TLS (an emulator such as Azurite serves https when given a certificate and its key)"
             )
         return DelegationKeyCredentials(config.credentials_options, endpoint_account, f"{where} ({kind})")
     raise ConfigParseError(

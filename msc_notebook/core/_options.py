@@ -23,6 +23,7 @@ class SignerType(str, enum.Enum):
     S3 = "s3"
     CLOUDFRONT = "cloudfront"
     AZURE = "azure"
+    GCS = "gcs"
 
     def __str__(self) -> str:
         return self.value

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from . import _times as times
 from ._times import describe_duration
@@ -107,7 +107,7 @@ class PresignedURL(ExpiryFacts, str):
         expires_in: int,
         credential_expiry: datetime | None = None,
         details: SignerDetails | None = None,
-    ) -> PresignedURL:
+    ) -> Self:
         self = super().__new__(cls, url)
         self.method = method
         self.source = source
@@ -118,7 +118,7 @@ class PresignedURL(ExpiryFacts, str):
         self.details = details or SignerDetails()
         return self
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), str(self), self._fields()))
 
     def _fields(self) -> dict[str, Any]:
@@ -188,7 +188,7 @@ class SignedCookies(ExpiryFacts, dict):
         """The value of a ``Cookie:`` request header carrying all of them."""
         return cookie_header(self)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         fields = {k: getattr(self, k) for k in ("source", "resource", "domain", "signed_at", "expires_in", "details")}
         return (_rebuild_cookies, (dict(self), fields))
 

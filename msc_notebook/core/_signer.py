@@ -13,7 +13,8 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from ._errors import ConfigParseError, SignerOptionError, UnsupportedProviderError
 from ._options import signer_type_name
@@ -78,6 +79,23 @@ class URLSigner(ABC):
         )
 
 
+
+@runtime_checkable
+class BulkSigner(Protocol):
+    """A signer that signs many GET URLs at one instant (a share's objects: S3's does)."""
+
+    def credentials(self) -> CredentialStatus | None: ...
+
+    def sign_many(self, paths: Iterable[str], *, expires_in: int, signed_at: datetime) -> list[str]: ...
+
+
+@runtime_checkable
+class ObjectWriter(BulkSigner, Protocol):
+    """A signer that also writes objects with its profile's credentials (a share's manifest)."""
+
+    def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None: ...
+
+
 S3_PROVIDER_TYPES = ("s3", "s8k", "gcs_s3", "ais_s3")  # MSC's S3-style storage providers
 
 # The built-in backends, imported when a profile of theirs is first used, so `import
@@ -87,6 +105,7 @@ _S3_FAMILY = (("s3", "msc_notebook.s3._signer:S3URLSigner"), ("cloudfront", "msc
 BUILTIN_SIGNERS: dict[str, tuple[tuple[str, str], ...]] = {
     **{provider_type: _S3_FAMILY for provider_type in S3_PROVIDER_TYPES},
     "azure": (("azure", "msc_notebook.azure._signer:AzureURLSigner"),),
+    "gcs": (("gcs", "msc_notebook.gcs._signer:GCSURLSigner"),),
 }
 
 _registered: dict[str, dict[str, type[URLSigner]]] = {}  # provider type -> signer type -> class

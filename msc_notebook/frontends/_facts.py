@@ -77,26 +77,54 @@ def result_facts(result: PresignedURL | SignedCookies | PrefixShare) -> ResultFa
     """
     if isinstance(result, PrefixShare) and result.count is not None:
         return _share_facts(result)
-    is_cookies = isinstance(result, SignedCookies)
-    details = result.details
-    url = result.resource if is_cookies else str(result)
-    cloudfront = details if isinstance(details, CloudFrontDetails) else None
-    base = cloudfront.wildcard_base if cloudfront else None
+    if isinstance(result, SignedCookies):
+        base = _wildcard_base(result.details)
+        return ResultFacts(
+            kind="cookies",
+            url=result.resource,
+            **_signed_facts(result),
+            clickable=False,
+            **_cloudfront_facts(result.details),
+            wildcard_base=base,
+            zarr_snippet=zarr_snippet(base, fsspec_storage_options(result)) if base else None,
+            cookie_header=result.cookie_header(),
+            cookies=dict(result),
+        )
+    return _url_facts(result)
+
+
+def _wildcard_base(details: object) -> str | None:
+    """What a CloudFront wildcard policy covers (None for everything else)."""
+    return details.wildcard_base if isinstance(details, CloudFrontDetails) else None
+
+
+def _url_facts(url: PresignedURL) -> ResultFacts:
+    details = url.details
+    base = _wildcard_base(details)
+    text = str(url)
     return ResultFacts(
-        kind="cookies" if is_cookies else "url",
-        url=url,
-        **_signed_facts(result),
-        clickable=not is_cookies and result.method != "PUT" and not base and url.lower().startswith(("https://", "http://")),
-        not_before_utc=utc_text(cloudfront.not_before) if cloudfront and cloudfront.not_before else None,
-        not_before_ms=_ms(cloudfront.not_before) if cloudfront and cloudfront.not_before else None,
-        ip_range=cloudfront.ip_range if cloudfront else None,
-        curl=curl_upload_command(result) if not is_cookies and result.method == "PUT" else None,
+        kind="url",
+        url=text,
+        **_signed_facts(url),
+        clickable=url.method != "PUT" and not base and text.lower().startswith(("https://", "http://")),
+        **_cloudfront_facts(details),
+        curl=curl_upload_command(url) if url.method == "PUT" else None,
         wildcard_base=base,
-        query=signed_query(result) if base and not is_cookies else None,
-        zarr_snippet=zarr_snippet(base, fsspec_storage_options(result)) if base else None,
-        cookie_header=result.cookie_header() if is_cookies else None,
-        cookies=dict(result) if is_cookies else None,
+        query=signed_query(url) if base else None,
+        zarr_snippet=zarr_snippet(base, fsspec_storage_options(url)) if base else None,
     )
+
+
+def _cloudfront_facts(details: object) -> dict[str, Any]:
+    """A CloudFront policy's conditions: not before, and the IP range."""
+    if not isinstance(details, CloudFrontDetails):
+        return {}
+    not_before = details.not_before
+    return {
+        "not_before_utc": utc_text(not_before) if not_before else None,
+        "not_before_ms": _ms(not_before) if not_before else None,
+        "ip_range": details.ip_range,
+    }
 
 
 SNAPSHOT_NOTE = "The listing is a snapshot: objects added under the prefix later are not in the share."

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import _times as times
 from ..core._bounds import StorageBounds
@@ -29,6 +29,9 @@ from ._credentials import AWSCredentials
 from ._location import S3Location
 from ._sigv4 import BucketPresigner, FrozenCredentials
 from ._write import put_object
+
+if TYPE_CHECKING:
+    from ..core._config import StorageClientConfig
 
 _CLIENT_METHODS = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object"}
 _METHOD_OPTIONS = {  # signer option -> (boto3 parameter, methods it applies to)
@@ -56,12 +59,12 @@ class S3URLSigner(URLSigner):
     methods = ("GET", "PUT", "HEAD")
     option_names = frozenset({"expires_in", *_METHOD_OPTIONS})
 
-    def __init__(self, config) -> None:
+    def __init__(self, config: StorageClientConfig) -> None:
         super().__init__(config)
         self.location = S3Location.from_config(config.provider_type, config.provider_options, config.profile)
         self._credentials = AWSCredentials(config)
         self.bounds = StorageBounds.from_options(config.provider_options, f"profile {config.profile!r}")
-        self._client = None
+        self._client: Any = None
         self._signing_client_for: tuple[FrozenCredentials, Any] | None = None  # the last credentials' client
         self._client_lock = threading.Lock()
         self._presigner_lock = threading.Lock()
@@ -74,7 +77,7 @@ class S3URLSigner(URLSigner):
             request.path,
             request.source,
             "an S3 presigned URL covers exactly one object, so a trailing '*' cannot be signed as one URL; share "
-            "everything under the prefix with share_prefix() (a signed manifest; %presign does it for GET) or "
+            "everything under the prefix with share_prefix() (a signed manifest, for GET) or "
             "signer_type='cloudfront'",
         )
         check_object_key(self.location.key(request.path), request.source)
@@ -161,7 +164,7 @@ class S3URLSigner(URLSigner):
     def credentials(self) -> CredentialStatus:
         return self._credentials.status()
 
-    def client(self):
+    def client(self) -> Any:  # a botocore S3 client: its operations are made at run time
         """The botocore S3 client for this profile, made once (it costs ~50 ms).
 
         botocore, not boto3: a boto3 Session wrapped around a shared botocore session
@@ -173,7 +176,7 @@ class S3URLSigner(URLSigner):
                 self._client = self._new_client()
             return self._client
 
-    def _signing_client(self, credentials: FrozenCredentials):
+    def _signing_client(self, credentials: FrozenCredentials) -> Any:  # a botocore S3 client: its operations are made at run time
         """A client made as `client` is, that signs with exactly ``credentials`` (fixed: botocore
         cannot refresh them while it signs). botocore's URLs and the fast path's probes use it,
         so every URL carries the credentials whose expiry `AWSCredentials.current` reported,
@@ -183,21 +186,24 @@ class S3URLSigner(URLSigner):
                 self._signing_client_for = (credentials, self._new_client(credentials))
             return self._signing_client_for[1]
 
-    def _new_client(self, credentials: FrozenCredentials | None = None):
+    def _new_client(self, credentials: FrozenCredentials | None = None) -> Any:  # a botocore S3 client: its operations are made at run time
         from botocore.config import Config
 
         location = self.location
-        keys = {} if credentials is None else {
-            "aws_access_key_id": credentials.access_key,
-            "aws_secret_access_key": credentials.secret_key,
-            "aws_session_token": credentials.token,
-        }  # fmt: skip
+        s3_config: Any = dict(location.s3_config) or None  # botocore's stubs type it as a TypedDict
+        config = Config(signature_version="s3v4", s3=s3_config, **_botocore_bounds(self.bounds))
+        if credentials is None:
+            return self._credentials.session.create_client(
+                "s3", endpoint_url=location.endpoint_url, region_name=location.region_name, config=config
+            )
         return self._credentials.session.create_client(
             "s3",
             endpoint_url=location.endpoint_url,
             region_name=location.region_name,
-            config=Config(signature_version="s3v4", s3=dict(location.s3_config) or None, **_botocore_bounds(self.bounds)),
-            **keys,
+            config=config,
+            aws_access_key_id=credentials.access_key,
+            aws_secret_access_key=credentials.secret_key,
+            aws_session_token=credentials.token,
         )
 
     def list_page(self, prefix: str, *, delimiter: bool, page_size: int, token: str | None) -> ListingPage:
@@ -252,7 +258,8 @@ def _signing_time(url: str) -> datetime:
     match = _AMZ_DATE.search(url)
     if match is None:  # would mean botocore did not sign SigV4: never hand that out
         raise RuntimeError("boto3 returned a URL without X-Amz-Date; refusing a non-SigV4 URL")
-    return datetime(*map(int, match.groups()), tzinfo=timezone.utc)
+    year, month, day, hour, minute, second = map(int, match.groups())
+    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
 
 
 def _botocore_bounds(bounds: StorageBounds) -> dict[str, Any]:

@@ -64,7 +64,7 @@ def _holds(client: Any, bucket: str, key: str, body: bytes) -> bool:
     import botocore.exceptions
 
     try:
-        etag = client.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+        etag = str(client.head_object(Bucket=bucket, Key=key)["ETag"]).strip('"')
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
         return False
     return etag == hashlib.md5(body, usedforsecurity=False).hexdigest()

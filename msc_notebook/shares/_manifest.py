@@ -14,10 +14,10 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ..core import _times as times
-from ..core._client import StorageClient
 from ..core._config import StorageClientConfig
 from ..core._errors import (
     CredentialsError,
@@ -33,7 +33,11 @@ from ..core._files import write_new_file
 from ..core._keys import is_prefix_share
 from ..core._options import SignerType
 from ..core._result import CredentialStatus
+from ..core._signer import ObjectWriter
 from ..core._storage_url import StorageURL, parse_storage_url
+
+if TYPE_CHECKING:
+    from .._client import StorageClient  # the client calls this module; it is only a type here
 
 SHARES_DIR = ".msc_notebook/shares/"  # at the profile's root: outside any dataset it shares
 MANIFEST_TYPE = "application/json"
@@ -58,7 +62,7 @@ class ManifestDestination:
         ``manifest_url`` on another profile is written with a client of that profile, built
         from the same config file; every error in resolving it names ``manifest_url``."""
         name = _manifest_name(shared_path, client.profile)
-        shared = {"shared_path": shared_path, "profile": client.profile}
+        shared: dict[str, Any] = {"shared_path": shared_path, "profile": client.profile}
         if manifest_url is None:
             path = shares_dir(client, shared_path) + name
             return cls(client.config.source_url(path), client=client, path=path, **shared)
@@ -133,7 +137,10 @@ class ManifestDestination:
         if self.local is not None:
             write_new_file(self.local, body, overwrite=overwrite, field="manifest_url")
             return self.location, None
+        assert self.client is not None and self.path is not None  # a destination on storage has both
         signer = self.client.signer(SignerType.S3)
+        if not isinstance(signer, ObjectWriter):
+            raise UnsupportedProviderError(f"the {signer.signer_type} signer cannot write {self.location}", field="manifest_url")
         try:
             signer.write_object(self.path, body, content_type=MANIFEST_TYPE, overwrite=overwrite)
         except CredentialsError as exc:
@@ -169,7 +176,7 @@ def _client_of(where: StorageURL, sharing: StorageClient) -> StorageClient:
     if where.scheme != "msc":
         raise InvalidStorageURLError("write it as msc://PROFILE/PATH.json", field="manifest_url")
     paths = [sharing.config.config_path] if sharing.config.config_path else None
-    return StorageClient(StorageClientConfig.from_file(where.profile, config_file_paths=paths))
+    return type(sharing)(StorageClientConfig.from_file(where.profile, config_file_paths=paths))  # the caller's kind
 
 
 def shares_dir(client: StorageClient, path: str) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from ..core._errors import PrefixShareError, SignerOptionError
 from ..core._fetch import read_url
@@ -40,8 +40,13 @@ class PrefixShareDetails(SignerDetails):
 class PrefixShare(PresignedURL):
     """One link to everything under a prefix (the protocol above; a `PresignedURL` for GET: the link)."""
 
-    count: int | None = None
     total_bytes: int | None = None
+    _count: int | None = None
+
+    @property
+    def count(self) -> int | None:  # type: ignore[override]  # the protocol's name: str.count means nothing on a link
+        """How many objects the share lists; None when it lists none (it covers the whole prefix)."""
+        return self._count
 
     @property
     def fsspec_url(self) -> str:
@@ -89,13 +94,17 @@ class ManifestShare(PrefixShare):
     a presigned URL for every object listed. ``urls`` and ``manifest`` are read back through the
     link (as the recipient reads them) the first time they are asked for."""
 
-    def __new__(cls, link: str, *, count: int, total_bytes: int, remote_protocol: str, **signed: Any) -> ManifestShare:
+    remote_protocol: str  # the scheme of the listed URLs, for fsspec
+    _manifest: dict[str, Any] | None
+    _load_lock: threading.Lock
+
+    def __new__(cls, link: str, *, count: int, total_bytes: int, remote_protocol: str, **signed: Any) -> Self:
         """``signed``: `PresignedURL`'s keywords (``method`` is GET unless given)."""
         self = super().__new__(cls, link, **{"method": "GET", **signed})
-        self.count = count
+        self._count = count
         self.total_bytes = total_bytes
-        self.remote_protocol = remote_protocol  # the scheme of the listed URLs, for fsspec
-        self._manifest: dict[str, Any] | None = None
+        self.remote_protocol = remote_protocol
+        self._manifest = None
         self._load_lock = threading.Lock()
         return self
 
@@ -128,7 +137,7 @@ class ManifestShare(PrefixShare):
                         f"and URLs no longer open; share the prefix again",
                     )
                 body = read_url(str(self), what=f"the manifest of the share of {self.source}")
-                self._manifest = json.loads(body)
+                self._manifest = dict(json.loads(body))
             return self._manifest
 
     @property

@@ -17,34 +17,26 @@ either signer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..core import _times as times
-from ..core._client import StorageClient
 from ..core._errors import InvalidStorageURLError, PrefixShareError, SignerOptionError, UnsupportedProviderError
 from ..core._keys import check_url_segments, is_prefix_share
 from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
-from ..core._result import CredentialStatus
-from ..core._signer import URLSigner
+from ..core._signer import BulkSigner, URLSigner
 from ._manifest import ManifestDestination, shares_dir
 from ._progress import progress_bar
 from ._share import ManifestShare, PrefixShare, PrefixShareDetails, WildcardShare
 
+if TYPE_CHECKING:
+    from .._client import StorageClient  # the client calls this module; it is only a type here
+
 DEFAULT_MAX_OBJECTS = 100_000
 SIGN_BATCH = 10_000  # URLs per sign_many call: the progress bar moves between batches
 COUNT_CAP = 10  # past max_objects, listing goes on to count up to this many times it, then stops
-
-
-@runtime_checkable
-class BulkSigner(Protocol):
-    """A signer that signs many GET URLs at one instant (the S3 signer does)."""
-
-    def credentials(self) -> CredentialStatus | None: ...
-
-    def sign_many(self, paths: Iterable[str], *, expires_in: int, signed_at: datetime) -> list[str]: ...
 
 
 def share_prefix(
@@ -67,11 +59,11 @@ def share_prefix(
     signer = client.signer(signer_type)
     if signer.signer_type == SignerType.CLOUDFRONT.value:
         return _wildcard_share(client, path, options, manifest_url)
-    lifetime = _manifest_share_lifetime(client, signer, source, options)
+    bulk, lifetime = _manifest_share_lifetime(client, signer, source, options)
     destination = ManifestDestination.resolve(manifest_url, path, client)  # a bad manifest_url fails before listing
     prefix = path[:-1]  # "data.zarr/" or "" (the whole profile)
     keys, total_bytes = _list_prefix(client, prefix, shares_dir(client, prefix), source, max_objects, progress)
-    return _publish(signer, destination, source, prefix, keys, total_bytes, lifetime, progress, overwrite)
+    return _publish(bulk, destination, source, prefix, keys, total_bytes, lifetime, progress, overwrite)
 
 
 def _check_arguments(
@@ -115,8 +107,10 @@ def _wildcard_share(
     return WildcardShare.from_url(wildcard)
 
 
-def _manifest_share_lifetime(client: StorageClient, signer: URLSigner, source: str, options: dict[str, Any]) -> int:
-    """The URLs' lifetime for a manifest share, once the signer is known to sign in bulk."""
+def _manifest_share_lifetime(
+    client: StorageClient, signer: URLSigner, source: str, options: dict[str, Any]
+) -> tuple[BulkSigner, int]:
+    """The signer, known to sign in bulk, and the URLs' lifetime for a manifest share."""
     if not isinstance(signer, BulkSigner):
         raise UnsupportedProviderError(
             f"{source}: sharing a prefix is available with the S3 signer (a signed manifest) and the "
@@ -129,7 +123,7 @@ def _manifest_share_lifetime(client: StorageClient, signer: URLSigner, source: s
             f"a prefix share takes only expires_in as a signer option, not {unknown[0]!r}", field=unknown[0]
         )
     defaults = client.config.presign.get(signer.signer_type) or {}
-    return check_expires_in(options.get("expires_in", defaults.get("expires_in", DEFAULT_EXPIRES_IN)))
+    return signer, check_expires_in(options.get("expires_in", defaults.get("expires_in", DEFAULT_EXPIRES_IN)))
 
 
 def _list_prefix(

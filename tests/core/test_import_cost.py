@@ -31,7 +31,7 @@ def test_load_ext_does_not_load_heavy_libraries():
     )
     assert "msc_notebook.frontends.notebook._magics" in loaded
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
-    library = ("msc_notebook._request", "msc_notebook.core._client", "msc_notebook.core._config", "msc_notebook.s3",
+    library = ("msc_notebook._request", "msc_notebook._client", "msc_notebook.core._config", "msc_notebook.s3",
                "msc_notebook.cloudfront._signer", "msc_notebook.azure", "msc_notebook.shares")  # fmt: skip
     assert not {m for m in loaded if m.startswith(library)}  # the first %presign imports what it uses
 

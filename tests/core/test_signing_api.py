@@ -103,7 +103,7 @@ def test_wildcard_on_s3_signer_points_to_cloudfront(client):
         client.generate_presigned_url("results/experiment.zarr/*")
 
 
-@pytest.mark.parametrize("provider", ["gcs", "oci", "ais", "file", "huggingface", "made_up"])
+@pytest.mark.parametrize("provider", ["oci", "ais", "file", "huggingface", "made_up"])
 def test_unsupported_providers_raise_not_implemented(provider):
     config = msc.StorageClientConfig.from_dict(
         {"profiles": {"other": {"storage_provider": {"type": provider, "options": {"base_path": "x"}}}}}, "other"

@@ -20,7 +20,7 @@ def config(seaweedfs, write_config, cloudfront_key_file):
     cf = cloudfront_profile(cloudfront_key_file, base_path=BUCKET)
     expired = seaweed_profile(seaweedfs, expiration="2020-01-01T00:00:00Z")
     write_config({"demo": seaweed_profile(seaweedfs), "cf": cf, "stale": expired,
-                  "blob": {"storage_provider": {"type": "gcs", "options": {"base_path": "c"}}}})  # fmt: skip
+                  "blob": {"storage_provider": {"type": "oci", "options": {"base_path": "c"}}}})  # fmt: skip
     history.clear()
 
 
@@ -32,7 +32,7 @@ def form(config) -> PresignForm:
 def test_profiles_offered_and_refused(form):
     assert form.profile.options == (("demo (s3)", "demo"), ("cf (s3)", "cf"), ("stale (s3)", "stale"))
     refused = [c for c in form.children if isinstance(c, ipywidgets.HTML) and "Not offered" in c.value]
-    assert "blob (gcs): presigning is not implemented for gcs storage" in refused[0].value
+    assert "blob (oci): presigning is not implemented for oci storage" in refused[0].value
     assert "keys in the MSC config" in form.credentials_note.value and "does not expire" in form.credentials_note.value
 
 

@@ -25,7 +25,7 @@ def shell(ipython_shell):
 @pytest.fixture
 def magic_profiles(seaweedfs, write_config, cloudfront_key_file):
     write_config({"demo": seaweed_profile(seaweedfs), "cf": cloudfront_profile(cloudfront_key_file, base_path=BUCKET),
-                  "blob": {"storage_provider": {"type": "gcs", "options": {"base_path": "container"}}}})  # fmt: skip
+                  "blob": {"storage_provider": {"type": "oci", "options": {"base_path": "container"}}}})  # fmt: skip
     return "demo"
 
 
@@ -136,7 +136,7 @@ def test_wildcard_display_shows_parameters_and_zarr_snippet(ip, magic_profiles):
         ("msc://demo/k --content-type text/plain", "applies to PUT URLs"),
         ("msc://demo/a/* ", "there is nothing under msc://demo/a/* to share"),
         ("msc://demo/a/* -m PUT", "exactly one object"),
-        ("msc://blob/k", "not implemented for storage provider type 'gcs'"),
+        ("msc://blob/k", "not implemented for storage provider type 'oci'"),
         ("msc://cf/k --signer cloudfront -m PUT", "does not bind the HTTP method"),
         ("msc://cf/k --signer s3 --domain x.org", "--signer 's3' cannot sign with CloudFront options (domain)"),
         ("msc://cf/k --signer cloudfront --download-as x.csv", "needs the S3 signer"),
@@ -186,7 +186,7 @@ def test_profiles_table(ip, magic_profiles, seaweedfs):
     rows = {line.split()[0]: line for line in text.splitlines()[2:]}
     assert "yes: s3, cloudfront" in rows["demo"] and "keys in the MSC config" in rows["demo"]
     assert seaweedfs.endpoint_url in rows["demo"] and "does not expire" in rows["demo"]
-    assert "no" in rows["blob"] and "not implemented for 'gcs'" in rows["blob"]
+    assert "no" in rows["blob"] and "not implemented for 'oci'" in rows["blob"]
     assert "<table>" in captured.outputs[0].data["text/html"]
 
 

@@ -241,7 +241,7 @@ def test_a_prefix_with_more_than_one_listing_page_is_shared_whole(many_objects, 
 
 def test_listing_pages_are_followed_to_the_end(some_objects, demo_profile, monkeypatch):
     """The same as above with pages of 50 (S3's are 1,000): the next-page token is followed."""
-    monkeypatch.setattr("msc_notebook.core._client.LIST_PAGE_SIZE", 50)
+    monkeypatch.setattr("msc_notebook._client.LIST_PAGE_SIZE", 50)
     share = msc.share_prefix(f"msc://demo/{SOME_PREFIX}/*", progress=False)
     assert share.count == SOME and list(share.urls) == [key.split("/", 2)[2] for key in some_objects]
     for key in (some_objects[49], some_objects[50], some_objects[-1]):  # around a page break, and the last

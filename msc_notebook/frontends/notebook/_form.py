@@ -297,7 +297,7 @@ class PresignForm(widgets.VBox):
         _show(self.listing_row, True)
         _show(self.more_row, page.next_token is not None)
 
-    def _picked(self, change) -> None:
+    def _picked(self, change: dict[str, Any]) -> None:
         if change["new"] is None:
             return
         self.path.value = change["new"]

@@ -18,7 +18,9 @@ import tempfile
 import urllib.error
 import urllib.request
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ._commands import OneLineArgumentParser, add_presign_command, add_profiles_command
 
@@ -55,10 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "run"):  # a bare `msc-notebook`: say what there is to run
         parser.print_help(sys.stderr)
         return 2
-    return args.run(args)
+    run: Callable[[argparse.Namespace], int] = args.run
+    return run(args)
 
 
-def add_demo_command(commands) -> None:
+def add_demo_command(commands: argparse._SubParsersAction[Any]) -> None:
     demo = commands.add_parser(
         "demo",
         help="start local S3 and CloudFront-style services with sample data and open JupyterLab",
@@ -117,6 +120,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 _say("Services running; Ctrl-C stops them.")
                 _wait_for_interrupt()
             else:
+                assert lab_port is not None  # chosen above whenever the lab runs
                 run_lab(root, lab_port, open_browser=not args.no_browser)
             return 0
         except KeyboardInterrupt:
@@ -209,7 +213,7 @@ def run_lab(root: Path, port: int, *, open_browser: bool) -> None:
         lab.stop()
 
 
-def _interrupt(*_) -> None:
+def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 

@@ -51,14 +51,14 @@ COMMANDS = {  # name: (one-line help, description)
 }
 
 
-def add_presign_command(commands) -> None:
+def add_presign_command(commands: argparse._SubParsersAction[Any]) -> None:
     presign = commands.add_parser("presign", help=COMMANDS["presign"][0], description=COMMANDS["presign"][1])
     add_presign_arguments(presign)
     presign.add_argument("--json", action="store_true", help="print every fact of the result as one JSON object")
     presign.set_defaults(run=run_presign, explain_extra=lambda words: unquoted_spaces_hint(words, "msc-notebook presign"))
 
 
-def add_profiles_command(commands) -> None:
+def add_profiles_command(commands: argparse._SubParsersAction[Any]) -> None:
     profiles = commands.add_parser("profiles", help=COMMANDS["profiles"][0], description=COMMANDS["profiles"][1])
     profiles.add_argument("--config", metavar="PATH", type=Path, help="read this MSC config instead of the one MSC finds")
     profiles.add_argument("--json", action="store_true", help="print the profiles as JSON")

@@ -7,16 +7,16 @@ import warnings
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._config import StorageClientConfig
-from ._errors import CredentialExpiryWarning, InvalidStorageURLError, SignerOptionError
-from ._listing import ListingPage, ObjectMetadata
-from ._options import SignerType, check_method, check_option_names
-from ._result import ExpiryFacts, PresignedURL, SignedCookies
-from ._signer import SigningRequest, URLSigner, native_signer_class, signer_class
-from ._storage_url import object_path
+from .core._config import StorageClientConfig
+from .core._errors import CredentialExpiryWarning, InvalidStorageURLError, SignerOptionError
+from .core._listing import ListingPage, ObjectMetadata
+from .core._options import SignerType, check_method, check_option_names
+from .core._result import ExpiryFacts, PresignedURL, SignedCookies
+from .core._signer import SigningRequest, URLSigner, native_signer_class, signer_class
+from .core._storage_url import object_path
 
 if TYPE_CHECKING:
-    from ..shares._share import PrefixShare
+    from .shares._share import PrefixShare
 
 LIST_PAGE_SIZE = 1000  # S3's own maximum per ListObjectsV2 call
 
@@ -91,7 +91,7 @@ class StorageClient:
         ``expires_in`` wins over the one in them.
         """
         # The share code is imported on first share, as backends are on first use.
-        from ..shares._share_prefix import DEFAULT_MAX_OBJECTS, share_prefix
+        from .shares._share_prefix import DEFAULT_MAX_OBJECTS, share_prefix
 
         share = share_prefix(
             self,

@@ -1,0 +1,160 @@
+"""The GCS signer: V4 signed URLs (``GOOG4-RSA-SHA256``) for ``gcs`` profiles, and their listing.
+
+GET, PUT (with a signed ``content_type`` the uploader must send) and HEAD, 1 s to 7 days.
+A service-account key signs locally and does not expire, so a URL lives its whole
+``expires_in``; a keyless identity signs through IAM's signBlob (`GCSCredentials`).
+Listing goes through google-cloud-storage with the same credentials, bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..core import _times as times
+from ..core._bounds import StorageBounds
+from ..core._errors import CredentialsError, PresignError, SignerOptionError, StorageTimeoutError
+from ..core._keys import check_object_key, refuse_prefix_share
+from ..core._listing import ListingPage, ObjectMetadata
+from ..core._options import check_expires_in, check_header_options
+from ..core._result import CredentialStatus, PresignedURL, SignerDetails
+from ..core._signer import SigningRequest, URLSigner
+from ._credentials import GCSCredentials, require_google_auth
+from ._location import GCSLocation, check_style
+from ._v4 import MAX_EXPIRES_IN, SignedRequest
+
+_METHOD_OPTIONS = {  # signer option -> (what it becomes, methods it applies to)
+    "content_type": ("content-type", ("PUT",)),  # a signed header
+    "content_disposition": ("response-content-disposition", ("GET",)),  # signed query parameters
+    "response_content_type": ("response-content-type", ("GET",)),
+}
+_STYLE_OPTIONS = ("url_style", "bucket_bound_hostname", "universe_domain")
+_PROFILE_OPTIONS = ("service_account", "iam_endpoint")  # who signs: the profile's, not one URL's
+
+
+@dataclass(frozen=True)
+class GCSDetails(SignerDetails):
+    """What a GCS signed URL was made for, and who signed it."""
+
+    bucket: str
+    key: str
+    signed_by: str  # the service account's email
+    credential_source: str  # a key file, the profile's key, or IAM signBlob
+    content_type: str | None = None  # PUT: the Content-Type the uploader must send
+
+
+class GCSURLSigner(URLSigner):
+    """V4 signed URLs for GET, PUT and HEAD on GCS; and listing."""
+
+    signer_type = "gcs"
+    methods = ("GET", "PUT", "HEAD")
+    option_names = frozenset({"expires_in", *_METHOD_OPTIONS, *_STYLE_OPTIONS, *_PROFILE_OPTIONS})
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self.location = GCSLocation.from_config(config.provider_options, config.profile)
+        self.bounds = StorageBounds.from_options(config.provider_options, f"profile {config.profile!r}")
+        self._presign = dict(config.presign.get("gcs") or {})
+        check_style(self._presign)
+        self._credentials = GCSCredentials(config, self._presign, self.bounds)
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+
+    def _check(self, request: SigningRequest) -> int:
+        refuse_prefix_share(
+            request.path,
+            request.source,
+            "a GCS signed URL covers exactly one object, so a trailing '*' cannot be signed as one URL",
+        )
+        check_object_key(self.location.key(request.path), request.source)
+        for name in _PROFILE_OPTIONS:
+            if request.options.get(name) != self._presign.get(name):
+                raise SignerOptionError(
+                    f"{name} says who signs for the whole profile: set it in the profile's presign: {{gcs: ...}} section",
+                    field=name,
+                )
+        check_style(request.options)
+        expires_in = check_header_options(request.options, request.method, _METHOD_OPTIONS)
+        return check_expires_in(expires_in, MAX_EXPIRES_IN)
+
+    def sign(self, request: SigningRequest) -> PresignedURL:
+        expires_in = self._check(request)
+        options = request.options
+        headers = {"content-type": options["content_type"]} if "content_type" in options else {}
+        query = {
+            parameter: options[option]
+            for option, (parameter, _) in _METHOD_OPTIONS.items()
+            if option in options and option != "content_type"
+        }
+        key = self.location.key(request.path)
+        signer = self._credentials.signer()
+        signed_at = times.utcnow().replace(microsecond=0)  # X-Goog-Date has whole seconds
+        scheme, netloc, host, path = self.location.target(key, options)
+        url = SignedRequest(
+            request.method, scheme, netloc, host, path, signer.email, signed_at, expires_in, headers, query
+        ).url(signer.sign)
+        details = GCSDetails(self.location.bucket, key, signer.email, signer.source, options.get("content_type"))
+        return self.signed(url, request, signed_at=signed_at, expires_in=expires_in, details=details)
+
+    def sign_many(self, paths: Iterable[str], *, expires_in: int, signed_at: datetime) -> list[str]:
+        """GET URLs for many profile paths, all signed at ``signed_at`` with one parsed key."""
+        expires_in = check_expires_in(expires_in, MAX_EXPIRES_IN)
+        signer = self._credentials.signer()
+        urls = []
+        for path in paths:
+            scheme, netloc, host, encoded = self.location.target(self.location.key(path), self._presign)
+            request = SignedRequest("GET", scheme, netloc, host, encoded, signer.email, signed_at, expires_in)
+            urls.append(request.url(signer.sign))
+        return urls
+
+    def credentials(self) -> CredentialStatus:
+        """Who signs; a service account's signature does not expire before the URL does."""
+        signer = self._credentials.signer()
+        return CredentialStatus(access_key=signer.email, source=signer.source, expiry=None)
+
+    def list_page(self, prefix: str, *, delimiter: bool, page_size: int, token: str | None) -> ListingPage:
+        root = f"{self.location.prefix}/" if self.location.prefix else ""
+        where = f"the listing of {prefix or 'the top level'!r} in profile {self.config.profile!r}"
+        started = time.monotonic()
+        try:
+            iterator = self._storage().list_blobs(
+                self.location.bucket, prefix=root + prefix, delimiter="/" if delimiter else None,
+                max_results=page_size, page_token=token, timeout=(self.bounds.connect_timeout, self.bounds.read_timeout),
+            )  # fmt: skip
+            page = next(iterator.pages)
+            blobs = list(page)
+        except Exception as exc:  # google-api-core's errors; the message names the cause
+            raise _listing_error(exc, where, time.monotonic() - started) from None
+        entries = [ObjectMetadata(p[len(root) :], type="directory") for p in sorted(page.prefixes)]
+        entries += [ObjectMetadata(b.name[len(root) :], b.size, b.updated) for b in blobs]
+        if delimiter:
+            entries.sort(key=lambda entry: entry.key)
+        return ListingPage(entries, iterator.next_page_token)
+
+    def _storage(self) -> Any:
+        """The google-cloud-storage client for listing, made once."""
+        require_google_auth()
+        with self._client_lock:
+            if self._client is None:
+                from google.cloud import storage
+
+                endpoint = self.location.endpoint
+                options = {"api_endpoint": f"{endpoint[0]}://{endpoint[1]}"} if endpoint else None
+                project = self.config.provider_options.get("project_id") or None
+                self._client = storage.Client(
+                    project=project, credentials=self._credentials.google_credentials(), client_options=options
+                )
+            return self._client
+
+
+def _listing_error(exc: Exception, where: str, waited: float) -> PresignError:
+    status = getattr(exc, "code", None)
+    if status in (401, 403):
+        return CredentialsError(f"the storage refused {where} ({status}): the credentials may not list it")
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
+        return StorageTimeoutError(f"GCS did not answer {where} within {waited:.0f} s: {exc}")
+    return PresignError(f"cannot list: {where} failed: {exc}", field="path")
