@@ -26,6 +26,8 @@ from support.http_client import fetch
 
 import msc_notebook as msc
 
+pytestmark = pytest.mark.e2e  # waits out retries and timeouts (about 25 s in all)
+
 ROOT = "faults"  # the profiles' base_path is BUCKET/faults: their shares' manifests stay in here
 SHARE = "msc://faulty/data/*"
 FILES = {"data/a.txt": b"alpha", "data/sub/b.txt": b"bravo", "data/c d.txt": b"charlie"}
@@ -122,7 +124,7 @@ def test_a_listing_that_stops_answering_ends_within_its_bound(faulty, proxy, s3)
     assert manifests(s3) == before
 
 
-@pytest.mark.e2e  # waits out the default bounds: about 48 s
+# Waits out the default bounds: about 48 s.
 def test_with_the_default_bounds_a_stalled_listing_ends_within_a_minute(faulty, proxy):
     proxy.add(faults.hold(120), method="GET", contains=LISTING, times=None)
     started = time.monotonic()
