@@ -8,7 +8,9 @@ an MSC config naming them.
 * ``demo-cdn``: the same bucket behind a local edge that enforces CloudFront signed URLs
   and cookies, signed with a key pair generated for the demo;
 * ``demo-azure`` (when Azurite and the azure extra are installed): the sample objects on a
-  local Azure Blob service, signed as Azure SAS URLs.
+  local Azure Blob service, signed as Azure SAS URLs;
+* ``demo-gcs``: the bucket's objects on a local Google Cloud Storage stand-in that checks V4
+  signed URLs, signed with a service-account key made for the demo.
 
 Everything lives in one directory of its own: the user's ~/.msc_config.yaml and AWS
 files are never written (processes get $MSC_CONFIG and $AWS_CONFIG_FILE pointing here).
@@ -31,6 +33,8 @@ import yaml
 from .azure_demo import AZURE_PROFILE, azure_profile, start_azure_demo
 from .azurite import Azurite
 from .cloudfront_edge import CloudFrontEdge, CloudFrontVerifier, s3_origin
+from .gcs_demo import GCS_PROFILE, gcs_profile, start_gcs_demo
+from .gcs_edge import GCSEdge
 from .local_server import Progress
 from .seaweedfs import SeaweedFS, write_private
 from .sts import WRITER_ROLE
@@ -65,6 +69,7 @@ class DemoEnvironment:
     config_path: Path
     aws_config_path: Path
     azurite: Azurite | None = None  # the optional demo-azure service
+    gcs: GCSEdge | None = None  # the demo-gcs stand-in
     stopped: bool = field(default=False)
 
     @classmethod
@@ -73,7 +78,7 @@ class DemoEnvironment:
         directory.mkdir(parents=True, exist_ok=True)
         progress("Starting a local S3 server (SeaweedFS, 127.0.0.1 only) ...")
         server = SeaweedFS(directory / "seaweedfs", sts_token_seconds=STS_LIFETIME_SECONDS).start()
-        edge = azurite = None
+        edge = azurite = gcs = None
         try:
             progress(f"  S3 endpoint {server.endpoint_url}; creating bucket {DEMO_BUCKET!r} with sample objects ...")
             seed_bucket(server)
@@ -84,15 +89,18 @@ class DemoEnvironment:
             edge = start_edge(server, {key_pair_id: public_key})
             progress(f"  edge {edge.url}")
             azurite = start_azure_demo(directory / "azurite", SAMPLE_OBJECTS, progress)
+            gcs, gcs_key = start_gcs_demo(directory, server, DEMO_BUCKET, progress)
             aws_config = write_aws_config(directory)
-            config = write_demo_config(directory, server, edge, key_pair_id, key_path, azurite)
+            config = write_demo_config(
+                directory, server, edge, key_pair_id, key_path, azurite, {GCS_PROFILE: gcs_profile(gcs, gcs_key)}
+            )
         except BaseException:
-            for service in (azurite, edge):
+            for service in (gcs, azurite, edge):
                 if service is not None:
                     service.stop()
             server.stop()
             raise
-        return cls(directory, server, edge, config, aws_config, azurite)
+        return cls(directory, server, edge, config, aws_config, azurite, gcs)
 
     def environ(self) -> dict[str, str]:
         """Environment variables for processes (Jupyter, kernels) that should use the demo."""
@@ -100,8 +108,10 @@ class DemoEnvironment:
 
     def stop(self, *, progress: Progress = lambda message: None) -> None:
         if not self.stopped:
-            progress("  the CloudFront-style edge ...")
+            progress("  the CloudFront-style edge and the GCS stand-in ...")
             self.edge.stop()
+            if self.gcs is not None:
+                self.gcs.stop()
             if self.azurite is not None:
                 progress("  Azurite ...")
                 self.azurite.stop()
@@ -180,7 +190,13 @@ def write_aws_config(directory: Path) -> Path:
 
 
 def write_demo_config(
-    directory: Path, server: SeaweedFS, edge: CloudFrontEdge, key_pair_id: str, key_path: Path, azurite: Azurite | None = None
+    directory: Path,
+    server: SeaweedFS,
+    edge: CloudFrontEdge,
+    key_pair_id: str,
+    key_path: Path,
+    azurite: Azurite | None = None,
+    more_profiles: Mapping[str, Any] | None = None,
 ) -> Path:
     """The demo's MSC config (readable by MSC itself too, apart from our presign keys)."""
     options: dict[str, Any] = {
@@ -215,6 +231,8 @@ def write_demo_config(
     }
     if azurite is not None:
         config["profiles"][AZURE_PROFILE] = azure_profile(azurite)
+    config["profiles"].update(more_profiles or {})
     path = directory / "msc_config.yaml"
     write_private(path, yaml.safe_dump(config, sort_keys=False))  # it holds the demo server's secret key
     return path
+

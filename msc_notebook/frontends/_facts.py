@@ -19,7 +19,6 @@ from msc_notebook import (
     PrefixShare,
     PrefixShareDetails,
     PresignedURL,
-    S3Details,
     SignedCookies,
     describe_duration,
     fsspec_storage_options,
@@ -179,11 +178,12 @@ def _ms(moment: datetime) -> int:
 def curl_upload_command(url: PresignedURL) -> str:
     """A ready-to-paste upload, with the signed Content-Type when one was signed."""
     details = url.details
-    key = details.key if isinstance(details, S3Details) else url.source
+    key = str(getattr(details, "key", None) or url.source)  # S3's and GCS's details name the key
     filename = key.rstrip("/").rsplit("/", 1)[-1] or "FILE"
     parts = ["curl", "--fail", "--upload-file", shlex.quote(filename)]
-    if isinstance(details, S3Details) and details.content_type:
-        parts += ["-H", shlex.quote(f"Content-Type: {details.content_type}")]
+    content_type = getattr(details, "content_type", None)  # a signed header: the upload must send it
+    if content_type:
+        parts += ["-H", shlex.quote(f"Content-Type: {content_type}")]
     for name, value in getattr(details, "upload_headers", {}).items():  # e.g. Azure's x-ms-blob-type
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     parts.append(shlex.quote(str(url)))

@@ -114,7 +114,8 @@ class GCSURLSigner(URLSigner):
     def credentials(self) -> CredentialStatus:
         """Who signs; a service account's signature does not expire before the URL does."""
         signer = self._credentials.signer()
-        return CredentialStatus(access_key=signer.email, source=signer.source, expiry=None)
+        source = signer.source if signer.keyless else f"{signer.email}, {signer.source}"
+        return CredentialStatus(access_key=signer.email, source=source, expiry=None)
 
     def list_page(self, prefix: str, *, delimiter: bool, page_size: int, token: str | None) -> ListingPage:
         root = f"{self.location.prefix}/" if self.location.prefix else ""

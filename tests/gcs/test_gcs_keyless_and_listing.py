@@ -16,10 +16,10 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from support.gcs_iam import FakeIAM
-from support.gcs_verifier import GCSVerifier
 
 import msc_notebook as msc
 from msc_notebook.demo.fake_gcs import FakeGCS
+from msc_notebook.demo.gcs_edge import GCSEdge
 
 KEY = json.loads((Path(__file__).parent / "test_service_account.not-a-test.json").read_text())
 CALLER = KEY["client_email"]
@@ -41,7 +41,7 @@ def iam(signer_key):
 @pytest.fixture(scope="module")
 def verifier(signer_key):
     caller = serialization.load_pem_private_key(KEY["private_key"].encode(), None).public_key()
-    with GCSVerifier({CALLER: caller, SIGNER: signer_key.public_key()}) as server:
+    with GCSEdge({CALLER: caller, SIGNER: signer_key.public_key()}) as server:
         yield server
 
 

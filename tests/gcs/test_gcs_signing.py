@@ -1,4 +1,4 @@
-"""GCS V4 URLs checked by a verifier written from Google's spec (tests/support/gcs_verifier.py),
+"""GCS V4 URLs checked by a verifier written from Google's spec (msc_notebook/demo/gcs_edge.py),
 compared with google-cloud-storage's own signer over generated keys, and refused before
 signing whenever the input could not work. The private key is never shown.
 """
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
-from support.gcs_verifier import GCSVerifier
 
 import msc_notebook as msc
+from msc_notebook.demo.gcs_edge import GCSEdge
 from msc_notebook.testing import freeze_clock
 
 KEY = json.loads((Path(__file__).parent / "test_service_account.not-a-test.json").read_text())
@@ -40,7 +40,7 @@ def gcs_profile(*, base_path: str = BUCKET, endpoint_url: str | None = None, pre
 @pytest.fixture(scope="module")
 def verifier():
     public = serialization.load_pem_private_key(KEY["private_key"].encode(), None).public_key()
-    with GCSVerifier({EMAIL: public}) as server:
+    with GCSEdge({EMAIL: public}) as server:
         yield server
 
 

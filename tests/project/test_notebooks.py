@@ -45,7 +45,8 @@ def test_notebook_runs_clean(path, kernel_env, tmp_path):
     assert problems(notebook) == []
     text = text_of(notebook)
     expected = {
-        "quickstart": ["b'Hello from msc_notebook!", "200", "written through a presigned PUT URL", "sepal_length"],
+        "quickstart": ["b'Hello from msc_notebook!", "200", "written through a presigned PUT URL", "sepal_length",
+                       "from GCS: 200", "msc-demo@msc-demo-project.iam.gserviceaccount.com"],
         "sharing-zarr": ["Ocean sample (synthetic)", "(24, 48) float32", "outside the prefix: 403",
                          " objects, ", "another object with this signature: 403", "ocean-share.json"],
         "temporary-credentials": ["used right away: 200", "the URL itself claims: 3600 seconds",

@@ -113,7 +113,7 @@ def run_demo(args: argparse.Namespace) -> int:
             if args.check or not ok:
                 return 0 if ok else 1
             ready.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.environ().items()))
-            profiles = "demo, demo-sts, demo-cdn" + (", demo-azure" if env.azurite is not None else "")
+            profiles = "demo, demo-sts, demo-cdn, demo-gcs" + (", demo-azure" if env.azurite is not None else "")
             _say(f"\nMSC config: {env.config_path}  (profiles {profiles})")
             if args.no_lab:
                 _say(f"Use it with:  source {shlex.quote(str(ready))}")
@@ -140,6 +140,7 @@ def check_demo(*, azure: bool = False) -> bool:
 
     import msc_notebook as msc
     from msc_notebook.demo.environment import CDN_PROFILE, DEMO_PROFILE, STS_PROFILE, ZARR_PREFIX
+    from msc_notebook.demo.gcs_demo import GCS_PROFILE
 
     try:
         get_url = msc.generate_presigned_url(f"msc://{DEMO_PROFILE}/hello.txt", signer_options={"expires_in": 900})
@@ -155,6 +156,8 @@ def check_demo(*, azure: bool = False) -> bool:
         manifest_share = msc.share_prefix(f"msc://{DEMO_PROFILE}/{ZARR_PREFIX}/*", progress=False)
         manifest = json.loads(urllib.request.urlopen(manifest_share, timeout=10).read())
         urllib.request.urlopen(manifest["refs"]["zarr.json"][0], timeout=10).read()  # a URL the manifest holds
+        gcs_url = msc.generate_presigned_url(f"msc://{GCS_PROFILE}/hello.txt", signer_options={"expires_in": 900})
+        gcs_body = urllib.request.urlopen(gcs_url, timeout=10).read()  # the stand-in checked the V4 signature
         if azure:
             from msc_notebook.demo.azure_demo import AZURE_PROFILE
 
@@ -168,6 +171,7 @@ def check_demo(*, azure: bool = False) -> bool:
          f"{sts_url.effective_expiry - sts_url.signed_at} after signing.")
     _say(f"Checked: one CloudFront wildcard signature opens {ZARR_PREFIX}/ ({len(zarr_json)} bytes of metadata).")
     _say(f"Checked: one link to a signed manifest shares {ZARR_PREFIX}/ ({manifest_share.count} objects) on plain S3.")
+    _say(f"Checked: a GCS V4 URL ({GCS_PROFILE}) returned {gcs_body[:40]!r}...")
     if azure:
         _say(f"Checked: an Azure SAS URL returned {azure_body[:40]!r}...")
     return True

@@ -1,6 +1,7 @@
-"""A local object server that checks GCS V4 signed URLs the way Google documents them, written
-from the spec (https://cloud.google.com/storage/docs/access-control/signing-urls-manually),
-not from the signer under test: no GCS emulator checks signatures.
+"""A local stand-in for Google Cloud Storage that checks V4 signed URLs the way Google documents
+them (https://cloud.google.com/storage/docs/access-control/signing-urls-manually), written from
+the spec and importing nothing of msc_notebook's signer: no GCS emulator checks signatures.
+The demo's ``demo-gcs`` profile and the tests use it.
 
 For each request: the X-Goog-* parameters must all be there and the algorithm
 GOOG4-RSA-SHA256; the credential scope's date must match X-Goog-Date; the URL must not be
@@ -10,12 +11,18 @@ the signature sorted and re-encoded, the signed headers' values as sent, the Hos
 its port) and its SHA-256 string to sign must verify against the public key of the account
 named in X-Goog-Credential (RSA PKCS#1 v1.5, SHA-256). Anything else is 403 with a reason.
 Path-style only: /BUCKET/OBJECT. GET (with Range), HEAD and PUT; objects live in memory.
+
+Besides signed object requests it answers what a service-account key's client needs to list:
+``POST /token`` (the OAuth JWT grant; any well-formed grant gets a token: listing is not what
+this server checks) and ``GET /storage/v1/b/BUCKET/o`` (the JSON API's objects.list: prefix,
+delimiter, maxResults, pageToken).
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -32,8 +39,8 @@ class Refused(Exception):
     pass
 
 
-class GCSVerifier:
-    """``with GCSVerifier({email: public_key}) as server:``; objects in ``server.objects[(bucket, name)]``."""
+class GCSEdge:
+    """``with GCSEdge({email: public_key}) as server:``; objects in ``server.objects[(bucket, name)]``."""
 
     def __init__(self, public_keys: dict[str, rsa.RSAPublicKey]) -> None:
         self.public_keys = public_keys
@@ -58,15 +65,27 @@ class GCSVerifier:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def __enter__(self) -> GCSVerifier:
+    def start(self) -> GCSEdge:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self) -> GCSEdge:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def _answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
+        path = urlsplit(handler.path).path
+        if handler.command == "POST" and path == "/token":
+            return _send_json(handler, {"access_token": "demo-token", "expires_in": 3600, "token_type": "Bearer"})
+        if handler.command == "GET" and path.startswith("/storage/v1/b/") and path.endswith("/o"):
+            return _send_json(handler, self._list(path.split("/")[4], dict(parse_qsl(urlsplit(handler.path).query))))
         try:
             bucket, name = self.verify(handler)
         except Refused as why:
@@ -84,6 +103,30 @@ class GCSVerifier:
             return _send(handler, 404, "<Error><Code>NoSuchKey</Code></Error>")
         body, content_type = self.objects[(bucket, name)]
         _send_object(handler, body, content_type)
+
+    def _list(self, bucket: str, query: dict[str, str]) -> dict[str, object]:
+        """objects.list over the stored objects: one page, names after pageToken, sub-prefixes with a delimiter."""
+        prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
+        names = sorted(name for held, name in self.objects if held == bucket and name.startswith(prefix))
+        names = [name for name in names if name > query.get("pageToken", "")]
+        items, prefixes = [], set()
+        for name in names:
+            cut = name.find(delimiter, len(prefix)) if delimiter else -1
+            if cut >= 0:
+                prefixes.add(name[: cut + len(delimiter)])
+            else:
+                items.append(name)
+        page_size = int(query.get("maxResults", "1000"))
+        page, more = items[:page_size], len(items) > page_size
+        answer: dict[str, object] = {
+            "kind": "storage#objects",
+            "items": [{"name": name, "bucket": bucket, "size": str(len(self.objects[(bucket, name)][0])),
+                       "updated": "2026-01-01T00:00:00.000Z"} for name in page],  # fmt: skip
+            "prefixes": sorted(prefixes),
+        }
+        if more:
+            answer["nextPageToken"] = page[-1]
+        return answer
 
     def verify(self, handler: http.server.BaseHTTPRequestHandler) -> tuple[str, str]:
         """The (bucket, object) a correctly signed, unexpired request names; else Refused."""
@@ -142,6 +185,15 @@ def _send(handler: http.server.BaseHTTPRequestHandler, status: int, text: str) -
     handler.end_headers()
     if handler.command != "HEAD":
         handler.wfile.write(body)
+
+
+def _send_json(handler: http.server.BaseHTTPRequestHandler, value: object) -> None:
+    body = json.dumps(value).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 def _send_object(handler: http.server.BaseHTTPRequestHandler, body: bytes, content_type: str) -> None:
