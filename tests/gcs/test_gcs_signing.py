@@ -197,3 +197,26 @@ def test_the_private_key_is_in_no_repr_or_facts(gcs):
     client = msc.storage_client("gcs")
     shown = repr(url) + repr(client) + repr(client.signer()) + json.dumps(result_facts(url).state())
     assert "PRIVATE KEY" not in shown and KEY["private_key"][40:80] not in shown
+
+
+def test_many_threads_sign_from_first_use(gcs):
+    from concurrent.futures import ThreadPoolExecutor
+
+    msc.clear_client_cache()
+    gcs.objects[(BUCKET, "t.txt")] = (b"t", "text/plain")
+    with ThreadPoolExecutor(8) as pool:
+        urls = list(pool.map(lambda _: msc.generate_presigned_url("msc://gcs/t.txt"), range(64)))
+    assert len({url.details.signed_by for url in urls}) == 1
+    assert all(requests.get(url, timeout=10).status_code == 200 for url in urls[::8])
+
+
+def test_the_magic_shows_a_put_with_its_signed_content_type_and_the_profiles_table(gcs, ip):
+    from conftest import run_cell
+
+    result, captured = run_cell(ip, "%presign msc://gcs/up.csv -m PUT --content-type text/csv")
+    html = captured.outputs[0].data["text/html"]
+    assert "curl --fail --upload-file up.csv -H &#x27;Content-Type: text/csv&#x27;" in html
+    assert "PRIVATE KEY" not in html
+    _, table = run_cell(ip, "%presign_profiles")
+    text = table.outputs[0].data["text/plain"]
+    assert "gcs" in text and EMAIL in text
