@@ -154,10 +154,12 @@ def test_google_cloud_storage_signs_the_same_urls(monkeypatch):
         (gcs_profile(credentials={"type": "GoogleServiceAccountCredentialsProvider",
                                   "options": {"info": {"type": "authorized_user", "client_id": "x"}}}),
          msc.CredentialsError, "is not a service-account key"),
+        (gcs_profile(credentials={"type": "GoogleServiceAccountCredentialsProvider", "options": {"file": "/etc/hostname"}}),
+         msc.CredentialsError, "is not JSON"),
         (gcs_profile(presign={"url_style": "sideways"}), msc.SignerOptionError, "url_style must be one of"),
         (gcs_profile(presign={"url_style": "bucket_bound"}), msc.SignerOptionError, "bucket_bound_hostname must be"),
     ],
-    ids=["no-bucket", "bad-bucket", "userinfo", "missing-file", "corrupt-key", "not-a-service-account",
+    ids=["no-bucket", "bad-bucket", "userinfo", "missing-file", "corrupt-key", "not-a-service-account", "not-json",
          "bad-style", "bound-without-host"],  # fmt: skip
 )
 def test_bad_input_is_one_clear_error_before_any_url_and_never_shows_the_key(write_config, raw, error, words):
@@ -220,3 +222,18 @@ def test_the_magic_shows_a_put_with_its_signed_content_type_and_the_profiles_tab
     _, table = run_cell(ip, "%presign_profiles")
     text = table.outputs[0].data["text/plain"]
     assert "gcs" in text and EMAIL in text
+
+
+def test_the_curl_command_shown_for_a_put_uploads(gcs, tmp_path):
+    import shlex
+    import subprocess
+
+    from msc_notebook.frontends._facts import result_facts
+
+    url = msc.generate_presigned_url("msc://gcs/inbox/report.csv", method="PUT", signer_type=msc.SignerType.GCS,
+                                     signer_options={"content_type": "text/csv"})  # fmt: skip
+    (tmp_path / "report.csv").write_bytes(b"x,y\n1,2\n")
+    command = result_facts(url).curl
+    assert command is not None
+    subprocess.run(shlex.split(command), cwd=tmp_path, check=True, capture_output=True, timeout=30)
+    assert gcs.objects[(BUCKET, "inbox/report.csv")] == (b"x,y\n1,2\n", "text/csv")

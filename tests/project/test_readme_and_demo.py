@@ -105,7 +105,7 @@ def test_demo_opens_jupyterlab_and_ctrl_c_stops_everything(tmp_path):
     # Jupyter's own log lines go to its log file, not into the demo's output.
     assert "ServerApp" not in output and "ServerApp" in (demo_dir / "jupyterlab.log").read_text()
     stopping = output.split("Stopping JupyterLab and its kernels ...", 1)[1]
-    assert "the CloudFront-style edge ..." in stopping and "SeaweedFS (it flushes" in stopping
+    assert "the CloudFront-style edge and the GCS stand-in ..." in stopping and "SeaweedFS (it flushes" in stopping
     assert "Stopped; nothing is left listening." in stopping
     for port in [lab_port, *_ports(output)]:
         assert not _listening(port), port

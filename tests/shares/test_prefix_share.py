@@ -330,6 +330,7 @@ def test_credentials_that_expire_first_cap_the_share_and_warn(dataset, seaweedfs
         (SHARE, {"manifest_url": "file:///no/such/folder/m.json"}, msc.PrefixShareError, "does not exist"),
         (SHARE, {"manifest_url": "msc://demo/m/*"}, msc.InvalidStorageURLError, "not a prefix"),
         (SHARE, {"manifest_url": "msc://nope/m.json"}, msc.UnknownProfileError, "'nope'"),
+        ("msc://demo/shares/../secret/*", {}, msc.InvalidStorageURLError, "a key with a '.' or '..' segment"),
     ],
 )
 def test_bad_requests_fail_before_anything_is_listed(dataset, demo_profile, url, kwargs, error, message):
