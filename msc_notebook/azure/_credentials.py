@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core._errors import ConfigParseError, CredentialsError, CredentialsExpiredError, UnsupportedProviderError
 from ..core._result import CredentialStatus
+from ._answers import answer
 
 if TYPE_CHECKING:
     from azure.core.credentials import AzureNamedKeyCredential, TokenCredential
@@ -205,7 +206,6 @@ class DelegationKeyCredentials:
             raise CredentialsError(f"{self._where}: cannot get a user delegation key: {_first_line(exc)}") from None
 
     def _refused(self, exc: HttpResponseError) -> CredentialsError:
-        code = getattr(exc, "error_code", None) or exc.reason or "error"
         hint = (
             "; the signed-in identity needs a role that may request user delegation keys on the account "
             "(e.g. Storage Blob Delegator plus a data role)"
@@ -214,7 +214,7 @@ class DelegationKeyCredentials:
         )
         return CredentialsError(
             f"{self._where}: the service refused a user delegation key for account "
-            f"{self.account_name!r} ({exc.status_code} {code}){hint}"
+            f"{self.account_name!r} ({answer(exc)}){hint}"
         )
 
     def __repr__(self) -> str:

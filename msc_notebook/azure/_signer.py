@@ -12,9 +12,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit
 
@@ -23,9 +23,10 @@ from ..core._bounds import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT
 from ..core._errors import ConfigError, ConfigParseError, CredentialsError, PresignError
 from ..core._keys import check_object_key, refuse_prefix_share
 from ..core._listing import ListingPage, ObjectMetadata
-from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_header_options, warn_unknown_options
+from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_header_options, warn_unknown_options
 from ..core._result import CredentialStatus, PresignedURL, SignerDetails
 from ..core._signer import SigningRequest, URLSigner
+from ._answers import answer
 from ._credentials import (
     CONNECTION_CREDENTIALS,
     DEFAULT_CREDENTIALS,
@@ -33,9 +34,9 @@ from ._credentials import (
     DelegationKeyCredentials,
     require_azure_sdk,
 )
+from ._write import upload_blob
 
 if TYPE_CHECKING:
-    from azure.core.exceptions import HttpResponseError
     from azure.core.paging import PageIterator
     from azure.storage.blob import BlobPrefix, BlobProperties, BlobServiceClient, ContainerClient
 
@@ -267,6 +268,31 @@ class AzureURLSigner(URLSigner):
             details=details,
         )
 
+    def sign_many(self, paths: Iterable[str], *, expires_in: int, signed_at: datetime) -> list[str]:
+        """Read-only SAS URLs (``sp=r``, one blob each) for many profile paths, all signed at
+        ``signed_at`` (whole seconds) for ``expires_in`` seconds with one key: a share's objects."""
+        from azure.storage.blob import generate_blob_sas
+
+        expires_in = check_expires_in(expires_in)
+        expiry = signed_at + timedelta(seconds=expires_in)
+        key = self._credentials.signing_key(signed_at, expiry)  # renewed first if it would end sooner
+        self._check_container()
+        protocol = "https" if self.location.https else None
+        urls = []
+        for path in paths:
+            blob = self.location.blob_name(path)
+            sas = generate_blob_sas(self.account_name, self.location.container, blob, permission="r", expiry=expiry,
+                                    protocol=protocol, **key.sas_arguments)  # fmt: skip
+            urls.append(f"{self.location.blob_url(blob)}?{sas}")
+        return urls
+
+    def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None:
+        """Write one blob with the profile's credentials; unless ``overwrite``, only if it does not exist."""
+        blob = self.service_client().get_blob_client(self.location.container, self.location.blob_name(path))
+        settings = {**_CLIENT_DEFAULTS, **_client_settings(self.config.provider_options)}
+        upload_blob(blob, body, content_type=content_type, overwrite=overwrite, location=self.config.source_url(path),
+                    where=f"profile {self.config.profile!r}", attempts=int(settings["retry_total"]) + 1)  # fmt: skip
+
     def credentials(self) -> CredentialStatus:
         """The signing credentials; for a delegation key, the one a default-length URL would get."""
         now = times.utcnow().replace(microsecond=0)
@@ -332,10 +358,10 @@ class AzureURLSigner(URLSigner):
         except ResourceNotFoundError:
             raise self._no_container() from None
         except ClientAuthenticationError as exc:
-            raise CredentialsError(f"{where}: the service refused to list: {_answer(exc)}") from None
+            raise CredentialsError(f"{where}: the service refused to list: {answer(exc)}") from None
         except HttpResponseError as exc:
             what = prefix or "the top level"
-            raise PresignError(f"cannot list {what!r} in {where}: {_answer(exc)}", field="path") from None
+            raise PresignError(f"cannot list {what!r} in {where}: {answer(exc)}", field="path") from None
         except AzureError as exc:
             raise PresignError(f"cannot reach the storage of {where}: {type(exc).__name__}", field="path") from None
         entries = []
@@ -361,16 +387,6 @@ def _blob_pages(
         pages = listed.by_page(continuation_token=token)
     # ItemPaged.by_page is declared to return an Iterator; it is the SDK's PageIterator, with the next token.
     return cast("PageIterator[BlobProperties | BlobPrefix]", pages)
-
-
-def _answer(exc: HttpResponseError) -> str:
-    """The status and error code of a refused call, as far as the exception has them.
-
-    azure-storage-blob sets ``error_code`` on the errors it raises; azure-identity's
-    ClientAuthenticationError (no usable credentials) has neither a code nor a status.
-    """
-    code = getattr(exc, "error_code", None) or exc.reason
-    return " ".join(str(part) for part in (exc.status_code, code) if part) or type(exc).__name__
 
 
 def _client_settings(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""Reading a URL as anyone holding it would: no credentials, bounded, transient failures retried.
+"""HTTP through a signed URL, as anyone holding it would: no credentials, bounded, transient
+failures retried with backoff (the one retry loop for calls the storage SDKs do not make).
 
 A share reads its own manifest back through its link this way (only when asked for its
-URLs), exactly as its recipient does. urllib, not a storage client: the link is a presigned
-URL, valid wherever it is sent, so no profile or credentials are needed to read it.
+URLs), exactly as its recipient does; a GCS manifest is written through a signed PUT.
+urllib, not a storage client: the URL carries its authority, so no profile is needed.
 """
 
 from __future__ import annotations
@@ -11,35 +12,64 @@ import random
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ._bounds import StorageBounds
 from ._errors import PresignError, StorageError, StorageTimeoutError
 
-_TRANSIENT = frozenset({429, 500, 502, 503, 504})
+TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    what: str,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    bounds: StorageBounds | None = None,
+) -> tuple[int, bytes]:
+    """``method`` on ``url`` (http or https): the final status and body, after retrying what is
+    transient (5xx, 429, resets, timeouts) up to ``bounds.attempts`` times in all. Any other
+    answer, a 4xx included, is returned, for the caller to read; no answer raises StorageError."""
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise PresignError(f"cannot reach {what} at {url}: only http(s) URLs are fetched")
+    bounds = bounds or StorageBounds()
+    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+    for attempt in range(1, bounds.attempts + 1):
+        last = attempt == bounds.attempts
+        try:
+            with urllib.request.urlopen(request, timeout=bounds.read_timeout) as response:
+                return response.status, bytes(response.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code not in TRANSIENT or last:
+                return exc.code, exc.read()
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            if last:
+                timed_out = isinstance(getattr(exc, "reason", exc), TimeoutError)
+                kind = StorageTimeoutError if timed_out else StorageError
+                raise kind(f"no answer from the storage to {what} after {attempt} attempts ({exc})") from None
+        time.sleep(random.uniform(0, 2 ** (attempt - 1)))  # botocore's standard backoff: full jitter
+    raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
 
 
 def read_url(url: str, *, what: str, bounds: StorageBounds | None = None) -> bytes:
-    """The body at ``url`` (``http(s)://`` or a local ``file://``); ``what`` names it in errors."""
+    """The body at ``url`` (``http(s)://``, or a local ``file://``); ``what`` names it in errors."""
     if url[:7].lower() == "file://":
         try:
             return Path(unquote(urlsplit(url).path)).read_bytes()
         except OSError as exc:
             raise PresignError(f"cannot read {what} at {url}: {exc.strerror or exc}") from None
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        raise PresignError(f"cannot read {what} at {url}: only http(s):// and file:// URLs are read")
-    bounds = bounds or StorageBounds()
-    for attempt in range(1, bounds.attempts + 1):
-        try:
-            with urllib.request.urlopen(url, timeout=bounds.read_timeout) as response:
-                return bytes(response.read())
-        except urllib.error.HTTPError as exc:
-            if exc.code not in _TRANSIENT or attempt == bounds.attempts:
-                raise StorageError(f"cannot read {what}: the storage answered {exc.code} {exc.reason}") from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            if attempt == bounds.attempts:
-                kind = StorageTimeoutError if isinstance(getattr(exc, "reason", exc), TimeoutError) else StorageError
-                raise kind(f"cannot read {what}: no answer after {attempt} attempts ({exc})") from None
-        time.sleep(random.uniform(0, 2 ** (attempt - 1)))  # botocore's standard backoff: full jitter
-    raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
+    status, body = send("GET", url, what=what, bounds=bounds)
+    if status != 200:
+        raise StorageError(f"cannot read {what}: the storage answered {status} {_code(body)}".rstrip())
+    return body
+
+
+def _code(body: bytes) -> str:
+    """The error code of an S3/GCS/Azure XML error document, if the body is one."""
+    text = body[:2000].decode("utf-8", "replace")
+    start = text.find("<Code>")
+    return text[start + 6 : text.find("</Code>", start)] if start >= 0 else ""

@@ -95,6 +95,8 @@ class GCSEdge:
         if method == "PUT":
             length = int(handler.headers.get("Content-Length", "0"))
             body = handler.rfile.read(length)
+            if handler.headers.get("x-goog-if-generation-match") == "0" and (bucket, name) in self.objects:
+                return _send(handler, 412, "<Error><Code>PreconditionFailed</Code></Error>")  # create-only
             self.objects[(bucket, name)] = (body, handler.headers.get("Content-Type", "application/octet-stream"))
             return _send(handler, 200, "")
         if method not in ("GET", "HEAD"):

@@ -17,7 +17,15 @@ from typing import Any
 
 from ..core import _times as times
 from ..core._bounds import StorageBounds
-from ..core._errors import CredentialsError, PresignError, SignerOptionError, StorageTimeoutError
+from ..core._errors import (
+    CredentialsError,
+    ObjectExistsError,
+    PresignError,
+    SignerOptionError,
+    StorageTimeoutError,
+    StorageWriteError,
+)
+from ..core._fetch import TRANSIENT, send
 from ..core._keys import check_object_key, refuse_prefix_share
 from ..core._listing import ListingPage, ObjectMetadata
 from ..core._options import check_expires_in, check_header_options
@@ -110,6 +118,37 @@ class GCSURLSigner(URLSigner):
             request = SignedRequest("GET", scheme, netloc, host, encoded, signer.email, signed_at, expires_in)
             urls.append(request.url(signer.sign))
         return urls
+
+    def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None:
+        """Write one object through a signed PUT (the profile's own signature, so a key needs no
+        other library); unless ``overwrite``, create-only: ``x-goog-if-generation-match: 0``, signed,
+        makes GCS refuse (412) when the object exists. A retried PUT that meets its own first
+        attempt (the same bytes) counts as written."""
+        location = self.config.source_url(path)
+        headers = {"content-type": content_type, **({} if overwrite else {"x-goog-if-generation-match": "0"})}
+        status, answer = send("PUT", self._signed("PUT", path, headers), what=f"the write of {location}", body=body,
+                              headers=headers, bounds=self.bounds)  # fmt: skip
+        if status == 412 and not overwrite:
+            if self._holds(path, body):
+                return
+            raise ObjectExistsError(f"{location} already exists and was left as it is")
+        if status in (401, 403):
+            raise CredentialsError(f"the storage refused the write of {location} ({status}): the credentials of "
+                                   f"profile {self.config.profile!r} are not allowed to do it")  # fmt: skip
+        if status not in (200, 201):
+            raise StorageWriteError(f"the storage failed the write of {location}: {status} after "
+                                    f"{self.bounds.attempts if status in TRANSIENT else 1} attempts", field="path")  # fmt: skip
+
+    def _holds(self, path: str, body: bytes) -> bool:
+        status, stored = send("GET", self._signed("GET", path, {}), what="a check of the write", bounds=self.bounds)
+        return status == 200 and stored == body
+
+    def _signed(self, method: str, path: str, headers: dict[str, str]) -> str:
+        """A short-lived URL (5 min) for the library's own call, in the profile's URL style."""
+        signer = self._credentials.signer()
+        scheme, netloc, host, encoded = self.location.target(self.location.key(path), self._presign)
+        signed_at = times.utcnow().replace(microsecond=0)
+        return SignedRequest(method, scheme, netloc, host, encoded, signer.email, signed_at, 300, headers).url(signer.sign)
 
     def credentials(self) -> CredentialStatus:
         """Who signs; a service account's signature does not expire before the URL does."""

@@ -31,7 +31,6 @@ from ..core._errors import (
 )
 from ..core._files import write_new_file
 from ..core._keys import is_prefix_share
-from ..core._options import SignerType
 from ..core._result import CredentialStatus
 from ..core._signer import ObjectWriter
 from ..core._storage_url import StorageURL, parse_storage_url
@@ -95,15 +94,15 @@ class ManifestDestination:
             )
         try:
             manifest_client = client if where.profile == client.profile else _client_of(where, client)
-            manifest_client.signer(SignerType.S3)
-        except SignerOptionError:
-            raise UnsupportedProviderError(
-                f"manifest_url {manifest_url!r}: the manifest goes to S3-style storage (or a local file, "
-                f"file:///PATH.json), and profile {where.profile!r} is {manifest_client.config.provider_type!r}",
-                field="manifest_url",
-            ) from None
+            writer = manifest_client.signer()
         except PresignError as exc:  # an unknown profile, a bad profile: the manifest_url is at fault
             raise type(exc)(f"manifest_url {manifest_url!r}: {exc}", field="manifest_url") from None
+        if not isinstance(writer, ObjectWriter):
+            raise UnsupportedProviderError(
+                f"manifest_url {manifest_url!r}: profile {where.profile!r} ({manifest_client.config.provider_type!r} "
+                f"storage) cannot hold a manifest; name an S3, GCS or Azure profile, or a local file (file:///PATH.json)",
+                field="manifest_url",
+            )
         location = manifest_client.config.source_url(path)
         return cls(location, client=manifest_client, path=path, default_name=where.path.endswith("/"), **shared)
 
@@ -138,7 +137,7 @@ class ManifestDestination:
             write_new_file(self.local, body, overwrite=overwrite, field="manifest_url")
             return self.location, None
         assert self.client is not None and self.path is not None  # a destination on storage has both
-        signer = self.client.signer(SignerType.S3)
+        signer = self.client.signer()  # the storage's own signer writes it and signs the link
         if not isinstance(signer, ObjectWriter):
             raise UnsupportedProviderError(f"the {signer.signer_type} signer cannot write {self.location}", field="manifest_url")
         try:

@@ -1,17 +1,17 @@
 """Sharing everything under a prefix with one link: the work behind `StorageClient.share_prefix`.
 
-An S3 presigned URL covers exactly one object, so an S3 share is a *signed manifest*:
-every object under the prefix is listed (ListObjectsV2, paged) and gets a GET URL, all
-signed at one instant with one lifetime (`S3URLSigner.sign_many`, the bulk SigV4 path);
-the URLs go into an fsspec ReferenceFileSystem manifest (version 1, whole-object
-references), which is uploaded through our own presigned PUT and reached through one
-presigned GET: that GET is the link. A recipient opens the dataset with fsspec and
-zarr alone (`PrefixShare.storage_options`). The listing is a snapshot: objects added
-later are not in the share.
+An S3, GCS or Azure presigned URL covers exactly one object, so such a share is a *signed
+manifest*: every object under the prefix is listed (paged) and gets a read-only GET URL, all
+signed at one instant with one lifetime (the signer's ``sign_many``: SigV4's bulk path, one
+parsed GCS key, one Azure key); the URLs go into an fsspec ReferenceFileSystem manifest
+(version 1, whole-object references), written create-only to the profile's own storage (or
+``manifest_url``, or a local file) and reached through one presigned GET: that GET is the
+link. A recipient opens the dataset with fsspec and zarr alone (`ManifestShare.storage_options`).
+The listing is a snapshot: objects added later are not in the share.
 
 The CloudFront signer needs no manifest: it signs the prefix as one wildcard policy, and
 `share_prefix` returns that URL, so ``msc://profile/data.zarr/*`` shares a prefix with
-either signer.
+either kind of signer.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def share_prefix(
     bulk, lifetime = _manifest_share_lifetime(client, signer, source, options)
     destination = ManifestDestination.resolve(manifest_url, path, client)  # a bad manifest_url fails before listing
     prefix = path[:-1]  # "data.zarr/" or "" (the whole profile)
-    keys, total_bytes = _list_prefix(client, prefix, shares_dir(client, prefix), source, max_objects, progress)
-    return _publish(bulk, destination, source, prefix, keys, total_bytes, lifetime, progress, overwrite)
+    keys, sizes = _list_prefix(client, prefix, shares_dir(client, prefix), source, max_objects, progress)
+    return _publish(bulk, signer.signer_type, destination, source, prefix, keys, sizes, lifetime, progress, overwrite)
 
 
 def _check_arguments(
@@ -98,7 +98,7 @@ def _wildcard_share(
     if manifest_url is not None:
         raise SignerOptionError(
             "a CloudFront share is one wildcard URL and has no manifest; drop manifest_url, "
-            "or use the S3 signer for a manifest share",
+            "or use the storage's own signer for a manifest share",
             field="manifest_url",
         )
     wildcard = client.generate_presigned_url(
@@ -113,8 +113,8 @@ def _manifest_share_lifetime(
     """The signer, known to sign in bulk, and the URLs' lifetime for a manifest share."""
     if not isinstance(signer, BulkSigner):
         raise UnsupportedProviderError(
-            f"{source}: sharing a prefix is available with the S3 signer (a signed manifest) and the "
-            f"CloudFront signer (one wildcard URL), not with the {signer.signer_type} signer of "
+            f"{source}: sharing a prefix is available with the S3, GCS and Azure signers (a signed manifest) and "
+            f"the CloudFront signer (one wildcard URL), not with the {signer.signer_type} signer of "
             f"{client.config.provider_type!r} storage; sign the objects one by one instead"
         )
     unknown = sorted(set(options) - {"expires_in"})
@@ -128,11 +128,11 @@ def _manifest_share_lifetime(
 
 def _list_prefix(
     client: StorageClient, prefix: str, manifests: str, source: str, max_objects: int, progress: bool | None
-) -> tuple[list[str], int]:
-    """The keys under ``prefix`` (relative to the profile, in listing order) and their total size,
+) -> tuple[list[str], list[int | None]]:
+    """The keys under ``prefix`` (relative to the profile, in listing order) and their sizes,
     without folder markers and without the share manifests under ``manifests``."""
     keys: list[str] = []
-    total_bytes = 0
+    sizes: list[int | None] = []
     count = 0
     with progress_bar(progress, f"listing {source}", None, " objects") as bar:
         for entry in client.list(prefix):
@@ -143,7 +143,7 @@ def _list_prefix(
             bar.update(1)
             if count <= max_objects:
                 keys.append(check_url_segments(key, client.config.source_url(key)))
-                total_bytes += entry.content_length or 0
+                sizes.append(entry.content_length)
             elif count > max_objects * COUNT_CAP:
                 break  # far too many: stop listing, the count says enough
     if count == 0:
@@ -156,16 +156,17 @@ def _list_prefix(
             f"data into fewer objects (zarr sharding), or raise max_objects",
             field="path",
         )
-    return keys, total_bytes
+    return keys, sizes
 
 
 def _publish(
     signer: BulkSigner,
+    signer_type: str,
     destination: ManifestDestination,
     source: str,
     prefix: str,
     keys: list[str],
-    total_bytes: int,
+    sizes: list[int | None],
     expires_in: int,
     progress: bool | None,
     overwrite: bool,
@@ -181,9 +182,12 @@ def _publish(
             urls.update(zip((key[len(prefix) :] for key in batch), signed, strict=True))
             bar.update(len(batch))
     expiries = [status.expiry] if status is not None and status.expiry is not None else []
+    total_bytes = sum(size or 0 for size in sizes)
     manifest = {
         "version": 1,
-        "refs": {key: [url] for key, url in urls.items()},
+        # [url, 0, size]: whole objects, with their sizes, so a partial read (a zarr shard's index at
+        # its end) asks for an absolute range; Azure and Azurite refuse a suffix range ("bytes=-16").
+        "refs": {key: [url, 0, size] if size else [url] for (key, url), size in zip(urls.items(), sizes, strict=True)},
         # fsspec reads only "version", "refs", "templates" and "gen"; this part is for people.
         "msc_notebook": {
             "source": source,
@@ -201,7 +205,7 @@ def _publish(
     return ManifestShare(
         link,
         source=source,
-        signer_type=SignerType.S3.value,
+        signer_type=signer_type,
         signed_at=signed_at,
         expires_in=expires_in,
         credential_expiry=min(expiries, default=None),

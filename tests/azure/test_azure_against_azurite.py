@@ -332,3 +332,55 @@ def test_the_form_browses_and_signs_an_azure_profile(az, container, ipython_shel
     shown = "\n".join(output.data.get("text/plain", "") for output in captured.outputs)
     assert re.search(r"^az +azure ", shown, re.M) and "account key (connection string)" in shown  # the profiles table
     assert "2 signed in this session" in shown and "PUT msc://az/browse/one.txt (azure signer)" in shown
+
+
+# Prefix shares: a signed manifest of read-only SAS URLs, as on S3.
+
+SHARED = "datasets/ocean data.zarr"
+
+
+@pytest.fixture(scope="module")
+def shared_dataset(azurite, tmp_path_factory):
+    from support.recipient import build_zarr_dataset
+
+    local = tmp_path_factory.mktemp("azure-dataset") / "ocean.zarr"
+    arrays = build_zarr_dataset(local)
+    container = azurite.service_client().get_container_client(CONTAINER)
+    files = {path.relative_to(local).as_posix(): path.read_bytes() for path in local.rglob("*") if path.is_file()}
+    for relative, body in files.items():
+        container.upload_blob(f"{SHARED}/{relative}", body, overwrite=True)
+    container.upload_blob("datasets/outside.bin", b"not shared", overwrite=True)
+    return arrays, files
+
+
+def test_an_azure_share_is_a_manifest_of_read_only_sas_urls_a_recipient_opens(az, shared_dataset, tmp_path, monkeypatch):
+    from support.recipient import run_recipient
+
+    monkeypatch.setattr("msc_notebook._client.LIST_PAGE_SIZE", 9)  # several listing pages
+    arrays, files = shared_dataset
+    share = msc.share_prefix(f"msc://az/{SHARED}/*", expires_in=900, progress=False)
+    assert isinstance(share, msc.ManifestShare) and share.signer_type == "azure" and share.count == len(files)
+    assert share.details.manifest_location.startswith("msc://az/.msc_notebook/shares/ocean data.zarr-")
+    assert "sp=r&" in share and fetch(share).json()["msc_notebook"]["count"] == len(files)
+    urls = share.urls
+    assert sorted(urls) == sorted(files) and all("sp=r&" in url for url in urls.values())
+    assert len({parse_qs(urlsplit(url).query)["se"][0] for url in [*urls.values(), str(share)]}) == 1  # one expiry
+    first = next(iter(urls.values()))
+    assert fetch(first).status_code == 200
+    for url in (first, str(share)):  # read-only: no write, no delete, the link included
+        assert fetch(url, "PUT", data=b"x", headers={"x-ms-blob-type": "BlockBlob"}).status_code == 403
+        assert fetch(url, "DELETE").status_code == 403
+    result = run_recipient(tmp_path, result_facts(share).zarr_snippet)
+    assert result["imported"] == [] and all((result["arrays"][p] == a).all() for p, a in arrays.items())
+
+
+def test_an_azure_manifest_never_replaces_a_blob(az, shared_dataset, azurite):
+    container = azurite.service_client().get_container_client(CONTAINER)
+    container.upload_blob("handed-out/taken.json", b"mine", overwrite=True)
+    with pytest.raises(msc.ObjectExistsError, match="msc://az/handed-out/taken.json already exists") as caught:
+        msc.share_prefix(f"msc://az/{SHARED}/*", manifest_url="msc://az/handed-out/taken.json", progress=False)
+    assert caught.value.field == "manifest_url"
+    assert container.download_blob("handed-out/taken.json").readall() == b"mine"
+    share = msc.share_prefix(f"msc://az/{SHARED}/*", manifest_url="msc://az/handed-out/taken.json", overwrite=True,
+                             progress=False)  # fmt: skip
+    assert fetch(share).json()["msc_notebook"]["count"] == share.count

@@ -8,10 +8,8 @@ through the manifest with zarr and fsspec and reads every array.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import stat
-import subprocess
 import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +21,9 @@ import numpy as np
 import pytest
 import zarr
 from conftest import BUCKET, READER_ACCESS_KEY, READER_SECRET_KEY, run_cell, seaweed_profile
-from support.azure_profiles import SECRET, profile
 from support.cli import run_cli
 from support.http_client import fetch
+from support.recipient import build_zarr_dataset, run_recipient
 
 import msc_notebook as msc
 from msc_notebook.core import _times as times
@@ -41,40 +39,11 @@ SOME_PREFIX = "shares/some"
 SOME = 123  # enough for three pages of 50, and for max_objects 100 and 10
 
 
-def _build_dataset(local: Path) -> dict[str, np.ndarray]:
-    """A Zarr v3 group: several arrays, nested groups, names with spaces and unicode, a sharded
-    array, and consolidated metadata (through a manifest, zarr 3.1 finds nested groups only there)."""
-    root = zarr.open_group(str(local), mode="w")
-    root.attrs["title"] = "Ocean sample for the prefix-share tests"
-    lat, lon = np.meshgrid(np.linspace(-60, 60, 24), np.linspace(-180, 180, 48), indexing="ij")
-    arrays = {
-        "temperature": (28 - 0.4 * np.abs(lat) + np.cos(np.radians(lon))).astype("float32"),
-        "labels": np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3], dtype="int16"),
-        "nested group/données/température moyenne": np.linspace(-2, 31, 40, dtype="float64").reshape(5, 8),
-        "nested group/counts": np.arange(100, dtype="uint32"),
-        "sharded": np.random.default_rng(7).standard_normal((64, 64)),
-    }
-    chunks = {"temperature": (8, 16), "labels": (3,), "nested group/counts": (30,), "sharded": (8, 8)}
-    for path, data in arrays.items():
-        array = root.create_array(
-            path,
-            shape=data.shape,
-            dtype=data.dtype,
-            chunks=chunks.get(path, data.shape),
-            shards=(32, 32) if path == "sharded" else None,
-        )
-        array[:] = data
-    with warnings.catch_warnings():  # "consolidated metadata is not in the v3 spec": published data has it
-        warnings.simplefilter("ignore", UserWarning)
-        zarr.consolidate_metadata(str(local))
-    return arrays
-
-
 @pytest.fixture(scope="module")
 def dataset(seaweedfs, tmp_path_factory):
     """The dataset under PREFIX, plus neighbours a share of PREFIX must leave out."""
     local = tmp_path_factory.mktemp("dataset") / "ocean.zarr"
-    arrays = _build_dataset(local)
+    arrays = build_zarr_dataset(local)
     files = {path.relative_to(local).as_posix(): path.read_bytes() for path in local.rglob("*") if path.is_file()}
     client = seaweedfs.client()
     for relative, body in files.items():
@@ -116,38 +85,6 @@ def reader(seaweedfs, write_config):
     return "reader"
 
 
-RECIPIENT = """
-import pickle, sys
-import zarr
-
-namespace = {}
-exec(open(sys.argv[1], encoding="utf-8").read(), namespace)  # the snippet the widget shows, with the link in it
-group = namespace["group"]
-arrays = {path: node[:] for path, node in group.members(max_depth=None) if isinstance(node, zarr.Array)}
-arrays["sharded[3:5, 40:41]"] = group["sharded"][3:5, 40:41]  # a partial read: ranges inside one shard
-result = {"arrays": arrays, "title": group.attrs["title"],
-          "imported": sorted(m for m in ("msc_notebook", "botocore", "boto3") if m in sys.modules)}
-with open(sys.argv[2], "wb") as out:
-    pickle.dump(result, out)
-"""
-
-
-def _recipient(tmp_path: Path, snippet: str) -> dict:
-    """Run the snippet in a separate process that has no credentials, no MSC config and no AWS files."""
-    script, snippet_file, out = tmp_path / "recipient.py", tmp_path / "snippet.py", tmp_path / "result.pickle"
-    script.write_text(RECIPIENT)
-    snippet_file.write_text(snippet, encoding="utf-8")
-    home = tmp_path / "recipient-home"
-    home.mkdir()
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8", "AWS_EC2_METADATA_DISABLED": "true"}
-    done = subprocess.run(
-        [sys.executable, str(script), str(snippet_file), str(out)],
-        env=env, cwd=home, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return pickle.loads(out.read_bytes())
-
-
 @pytest.mark.e2e  # slow: a separate recipient process / 1,234 objects on the server
 def test_a_recipient_with_only_the_link_reads_every_array(dataset, demo_profile, tmp_path):
     arrays, files = dataset
@@ -159,7 +96,7 @@ def test_a_recipient_with_only_the_link_reads_every_array(dataset, demo_profile,
     # Keys relative to the prefix, in listing order; nothing from outside it, no folder marker.
     assert list(share.urls) == sorted(files, key=lambda key: key.encode()) == list(share.manifest["refs"])
     assert share.manifest["version"] == 1 and share.manifest["msc_notebook"]["count"] == len(files)
-    assert all(share.manifest["refs"][key] == [url] for key, url in share.urls.items())
+    assert all(share.manifest["refs"][key] == [url, 0, len(files[key])] for key, url in share.urls.items())
     assert share.details.manifest_location.startswith("msc://demo/.msc_notebook/shares/ocean data.zarr-")
     # Every URL is signed at the one instant, for the one lifetime.
     amz_date = f"X-Amz-Date={share.signed_at:%Y%m%dT%H%M%SZ}&X-Amz-Expires=900&"
@@ -167,7 +104,7 @@ def test_a_recipient_with_only_the_link_reads_every_array(dataset, demo_profile,
 
     snippet = result_facts(share).zarr_snippet
     assert '"fo": ' + json.dumps(str(share)) in snippet and '"remote_protocol": "http"' in snippet
-    received = _recipient(tmp_path, snippet)
+    received = run_recipient(tmp_path, snippet)
     assert received["imported"] == [] and received["title"] == "Ocean sample for the prefix-share tests"
     assert sorted(received["arrays"]) == sorted([*arrays, "sharded[3:5, 40:41]"])
     for path, data in arrays.items():
@@ -507,13 +444,25 @@ def test_the_command_line_prints_the_link_alone_or_the_url_list(dataset, demo_pr
     assert refused.returncode == 1 and refused.stdout == "" and "nothing under" in refused.stderr
 
 
-def test_azure_says_what_is_possible(dataset, seaweedfs, write_config):
-    write_config({"az": profile(), "demo": seaweed_profile(seaweedfs)})
-    with pytest.raises(msc.UnsupportedProviderError, match="S3 signer .* CloudFront signer .* not with the azure") as error:
-        msc.share_prefix("msc://az/datasets/ocean.zarr/*")
-    assert SECRET not in str(error.value)
-    with pytest.raises(msc.UnsupportedProviderError, match="the manifest goes to S3-style storage .* 'azure'"):
-        msc.share_prefix(SHARE, manifest_url="msc://az/m.json")
+def test_a_signer_that_cannot_sign_in_bulk_says_what_can(dataset, seaweedfs, write_config, monkeypatch):
+    from msc_notebook.core import _signer
+
+    monkeypatch.setattr(_signer, "_registered", {})  # registered for this test only
+
+    class OneAtATime(msc.URLSigner):
+        signer_type, methods, option_names = "single", ("GET",), frozenset({"expires_in"})
+
+        def sign(self, request):
+            raise AssertionError("not reached")
+
+    msc.register_signer(OneAtATime, ["s3"])
+    write_config({"demo": seaweed_profile(seaweedfs), "elsewhere": {"storage_provider": {"type": "oci",
+                  "options": {"base_path": "b"}}}})  # fmt: skip
+    with pytest.raises(msc.UnsupportedProviderError, match="S3, GCS and Azure signers .* CloudFront .* not with the single"):
+        msc.share_prefix(SHARE, signer_type="single")
+    with pytest.raises(msc.PresignError, match="manifest_url 'msc://elsewhere/m.json'") as error:
+        msc.share_prefix(SHARE, manifest_url="msc://elsewhere/m.json")
+    assert error.value.field == "manifest_url"
 
 
 @pytest.mark.e2e
