@@ -219,9 +219,8 @@ class AzureURLSigner(URLSigner):
         refuse_prefix_share(
             request.path,
             request.source,
-            f"an Azure SAS URL covers one blob, so a trailing '*' cannot be signed; sign the blobs one by one "
-            f"(StorageClient.list finds them), or ask the account owner for a container SAS to share the whole "
-            f"container {self.location.container!r}",
+            "an Azure SAS URL covers one blob, so a trailing '*' cannot be signed as one URL; share everything "
+            "under the prefix with share_prefix() (a signed manifest of read-only SAS URLs, for GET)",
         )
         return check_header_options(request.options, request.method, _METHOD_OPTIONS)
 

@@ -14,12 +14,19 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ._bounds import StorageBounds
 from ._errors import PresignError, StorageError, StorageTimeoutError
 
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class Response(NamedTuple):
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
 
 
 def send(
@@ -30,8 +37,8 @@ def send(
     body: bytes | None = None,
     headers: Mapping[str, str] | None = None,
     bounds: StorageBounds | None = None,
-) -> tuple[int, bytes]:
-    """``method`` on ``url`` (http or https): the final status and body, after retrying what is
+) -> Response:
+    """``method`` on ``url`` (http or https): the final answer, after retrying what is
     transient (5xx, 429, resets, timeouts) up to ``bounds.attempts`` times in all. Any other
     answer, a 4xx included, is returned, for the caller to read; no answer raises StorageError."""
     if urlsplit(url).scheme.lower() not in ("http", "https"):
@@ -42,10 +49,10 @@ def send(
         last = attempt == bounds.attempts
         try:
             with urllib.request.urlopen(request, timeout=bounds.read_timeout) as response:
-                return response.status, bytes(response.read())
+                return Response(response.status, dict(response.headers), bytes(response.read()))
         except urllib.error.HTTPError as exc:
             if exc.code not in TRANSIENT or last:
-                return exc.code, exc.read()
+                return Response(exc.code, dict(exc.headers), exc.read())
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             if last:
                 timed_out = isinstance(getattr(exc, "reason", exc), TimeoutError)
@@ -62,13 +69,13 @@ def read_url(url: str, *, what: str, bounds: StorageBounds | None = None) -> byt
             return Path(unquote(urlsplit(url).path)).read_bytes()
         except OSError as exc:
             raise PresignError(f"cannot read {what} at {url}: {exc.strerror or exc}") from None
-    status, body = send("GET", url, what=what, bounds=bounds)
-    if status != 200:
-        raise StorageError(f"cannot read {what}: the storage answered {status} {_code(body)}".rstrip())
-    return body
+    answer = send("GET", url, what=what, bounds=bounds)
+    if answer.status != 200:
+        raise StorageError(f"cannot read {what}: the storage answered {answer.status} {error_code(answer.body)}".rstrip())
+    return answer.body
 
 
-def _code(body: bytes) -> str:
+def error_code(body: bytes) -> str:
     """The error code of an S3/GCS/Azure XML error document, if the body is one."""
     text = body[:2000].decode("utf-8", "replace")
     start = text.find("<Code>")

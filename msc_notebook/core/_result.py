@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from . import _times as times
 from ._times import describe_duration
+
+if TYPE_CHECKING:
+    from ._check import CheckReport
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,14 @@ class PresignedURL(ExpiryFacts, str):
     def url(self) -> str:
         """The URL as a plain ``str``."""
         return str(self)
+
+    def check(self) -> CheckReport:
+        """Fetch it as its recipient would (anonymously, from here): whether it works, or why not,
+        and how far the storage's clock is from ours. A GET URL is read with a one-byte range; a
+        PUT URL is not fetched (that would write), its endpoint is only asked for the time."""
+        from ._check import probe, report
+
+        return report([probe(str(self), self.method, "the URL")])
 
     def __repr__(self) -> str:
         return (

@@ -32,22 +32,26 @@ class Argument:
 
 PRESIGN_ARGUMENTS: tuple[Argument, ...] = (
     Argument(("url",), {"help": "the object: msc://PROFILE/PATH (quote it if it has spaces); a PATH ending in /* "
-                                "shares everything under the prefix (S3: a signed manifest; CloudFront: one "
-                                "wildcard URL)"}),
+                                "shares everything under the prefix (S3, GCS, Azure: a signed manifest; CloudFront: "
+                                "one wildcard URL)"}),
     Argument(("-m", "--method"), {"help": "GET (default), PUT or HEAD"}),
     Argument(("-e", "--expires-in"), {"help": "lifetime: seconds or 90s, 15m, 2h, 7d, 1h30m (default 1 h)"}),
-    Argument(("--signer",), {"choices": ("s3", "cloudfront"), "help": "signing backend (default: the profile's)"}),
+    Argument(("--signer",), {"choices": ("s3", "cloudfront", "gcs", "azure"),
+                             "help": "signing backend (default: the profile's)"}),
     Argument(("--content-type",), {"help": "PUT: the Content-Type the uploader must send (it is signed)"}),
-    Argument(("--download-as",), {"metavar": "NAME", "help": "GET (S3): make browsers save the object as NAME"}),
+    Argument(("--download-as",), {"metavar": "NAME", "help": "GET: make browsers save the object as NAME"}),
     Argument(("--cookies",), {"action": "store_true", "help": "CloudFront: sign cookies instead of a URL"}),
-    Argument(("--manifest",), {"metavar": "URL", "help": "S3 prefix share: write the manifest to msc://PROFILE/PATH.json "
+    Argument(("--manifest",), {"metavar": "URL", "help": "prefix share: write the manifest to msc://PROFILE/PATH.json "
                                                          "(default: .msc_notebook/shares/ at the profile's root)"}),
-    Argument(("--manifest-file",), {"metavar": "PATH", "help": "S3 prefix share: write the manifest to this local "
+    Argument(("--manifest-file",), {"metavar": "PATH", "help": "prefix share: write the manifest to this local "
                                                                "file (credentials that cannot write); send it yourself"}),
-    Argument(("--overwrite",), {"action": "store_true", "help": "S3 prefix share: replace the manifest named by "
+    Argument(("--overwrite",), {"action": "store_true", "help": "prefix share: replace the manifest named by "
                                                               "--manifest or --manifest-file if it exists"}),
     Argument(("--list",), {"action": "store_true", "dest": "url_list",
-                           "help": "S3 prefix share: print every object's URL, one a line (for wget -i, aria2c -i)"}),
+                           "help": "prefix share: print every object's URL, one a line (for wget -i, aria2c -i)"}),
+    Argument(("--check",), {"action": "store_true",
+                            "help": "then fetch the link (a share: and a sample of its objects) as an anonymous "
+                                    "recipient would, and say whether it works and whether the clocks agree"}),
     *(
         Argument((f"--{name.replace('_', '-')}",), {"help": f"CloudFront: {help_text}"})
         for name, help_text in CLOUDFRONT_OPTION_HELP.items()
@@ -131,3 +135,15 @@ def in_words(error: PresignError, words: Mapping[str, str]) -> str:
 def in_flag_words(error: PresignError) -> str:
     """The error as the magic and the command line say it (``--download-as names one object``)."""
     return in_words(error, FLAG_WORDS)
+
+
+def check_result(result: Any) -> tuple[bool, str]:
+    """What ``--check`` finds about a signed result: whether it works, and that in plain words
+    (signed cookies are not fetched: a browser sends them to the distribution)."""
+    check = getattr(result, "check", None)
+    if check is None:
+        return True, "check: signed cookies are sent by a browser to the distribution; there is no link to fetch"
+    report = check()
+    verdict = "works" if report.works else "does NOT work as sent"
+    lines = "\n".join(f"  {line}" for line in str(report).splitlines())
+    return report.works, f"check, as an anonymous recipient from here: {verdict}\n{lines}"

@@ -76,7 +76,8 @@ class GCSURLSigner(URLSigner):
         refuse_prefix_share(
             request.path,
             request.source,
-            "a GCS signed URL covers exactly one object, so a trailing '*' cannot be signed as one URL",
+            "a GCS signed URL covers exactly one object, so a trailing '*' cannot be signed as one URL; share "
+            "everything under the prefix with share_prefix() (a signed manifest, for GET)",
         )
         check_object_key(self.location.key(request.path), request.source)
         for name in _PROFILE_OPTIONS:
@@ -126,8 +127,8 @@ class GCSURLSigner(URLSigner):
         attempt (the same bytes) counts as written."""
         location = self.config.source_url(path)
         headers = {"content-type": content_type, **({} if overwrite else {"x-goog-if-generation-match": "0"})}
-        status, answer = send("PUT", self._signed("PUT", path, headers), what=f"the write of {location}", body=body,
-                              headers=headers, bounds=self.bounds)  # fmt: skip
+        status = send("PUT", self._signed("PUT", path, headers), what=f"the write of {location}", body=body,
+                      headers=headers, bounds=self.bounds).status  # fmt: skip
         if status == 412 and not overwrite:
             if self._holds(path, body):
                 return
@@ -140,8 +141,8 @@ class GCSURLSigner(URLSigner):
                                     f"{self.bounds.attempts if status in TRANSIENT else 1} attempts", field="path")  # fmt: skip
 
     def _holds(self, path: str, body: bytes) -> bool:
-        status, stored = send("GET", self._signed("GET", path, {}), what="a check of the write", bounds=self.bounds)
-        return status == 200 and stored == body
+        answer = send("GET", self._signed("GET", path, {}), what="a check of the write", bounds=self.bounds)
+        return answer.status == 200 and answer.body == body
 
     def _signed(self, method: str, path: str, headers: dict[str, str]) -> str:
         """A short-lived URL (5 min) for the library's own call, in the profile's URL style."""

@@ -18,15 +18,19 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from ..core._errors import PrefixShareError, SignerOptionError
 from ..core._fetch import read_url
 from ..core._result import PresignedURL, SignerDetails
 from ..core._times import utc_text
 from ._manifest import local_path
-from ._recipient import fsspec_storage_options, wildcard_base
+from ._recipient import fsspec_storage_options, object_url, wildcard_base
+
+if TYPE_CHECKING:
+    from ..core._check import CheckReport, Probe
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,29 @@ class PrefixShare(PresignedURL):
             return "".join(f"{url}\n  out={key}\n" for key, url in urls.items())
         return "".join(f"{url}\n" for url in urls.values())
 
+    def check(self, sample: int = 5) -> CheckReport:
+        """Fetch the link and up to ``sample`` of the share's objects as a recipient would (anonymously,
+        from here): whether they work, or why not, and how far the storage's clock is from ours."""
+        from ..core._check import probe, report
+
+        if isinstance(sample, bool) or not isinstance(sample, int) or sample < 0:
+            raise SignerOptionError(f"sample must be a whole number of objects, 0 or more, got {sample!r}", field="sample")
+        probes = self._link_probes()
+        if all(found.outcome == "works" for found, _ in probes):  # a dead link: its objects are out of reach
+            probes += [probe(url, "GET", f"object {key}") for key, url in self._sample(sample)]
+        return report(probes)
+
+    def _link_probes(self) -> list[tuple[Probe, float | None]]:
+        """The link itself, where it can be fetched (a wildcard cannot: it names no object)."""
+        return []
+
+    def _sample(self, count: int) -> list[tuple[str, str]]:
+        """Up to ``count`` (key, URL) pairs spread over what the share lists."""
+        urls = self.urls or {}
+        keys = list(urls)
+        picked = dict.fromkeys(keys[round(i * (len(keys) - 1) / max(count - 1, 1))] for i in range(min(count, len(keys))))
+        return [(key, urls[key]) for key in picked]
+
     def __repr__(self) -> str:
         listed = f"count={self.count}, total_bytes={self.total_bytes}, " if self.count is not None else ""
         return (
@@ -127,6 +154,11 @@ class ManifestShare(PrefixShare):
             "remote_options": {"asynchronous": True},
         }
 
+    def _link_probes(self) -> list[tuple[Probe, float | None]]:
+        from ..core._check import probe
+
+        return [probe(str(self), "GET", "the link")]
+
     @property
     def manifest(self) -> dict[str, Any]:
         with self._load_lock:
@@ -155,9 +187,24 @@ class WildcardShare(PrefixShare):
         """The share a wildcard-policy URL makes."""
         return cls(str(url), **url._fields())
 
+    _lister: Callable[[int], list[str]] | None = None  # lists sample keys with the profile's credentials
+
+    @classmethod
+    def with_lister(cls, url: PresignedURL, lister: Callable[[int], list[str]]) -> WildcardShare:
+        """The share a wildcard-policy URL makes; ``lister(n)`` gives up to n keys under it (for `check`)."""
+        share = cls.from_url(url)
+        share._lister = lister
+        return share
+
     @property
     def fsspec_url(self) -> str:
         return wildcard_base(self)
 
     def storage_options(self) -> dict[str, Any]:
         return fsspec_storage_options(self)
+
+    def _sample(self, count: int) -> list[tuple[str, str]]:
+        """Objects listed with the profile's credentials (not kept across pickling: then none)."""
+        if self._lister is None or count == 0:
+            return []
+        return [(key, object_url(self, key)) for key in self._lister(count)]

@@ -16,8 +16,9 @@ either kind of signer.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 from ..core import _times as times
 from ..core._errors import InvalidStorageURLError, PrefixShareError, SignerOptionError, UnsupportedProviderError
 from ..core._keys import check_url_segments, is_prefix_share
+from ..core._listing import ObjectMetadata
 from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
 from ..core._signer import BulkSigner, URLSigner
 from ._manifest import ManifestDestination, shares_dir
@@ -104,7 +106,15 @@ def _wildcard_share(
     wildcard = client.generate_presigned_url(
         path, signer_type=SignerType.CLOUDFRONT, signer_options=options, warn=False
     )
-    return WildcardShare.from_url(wildcard)
+    prefix = path[:-1]
+    return WildcardShare.with_lister(
+        wildcard, lambda count: [e.key[len(prefix) :] for e in itertools.islice(_objects(client, prefix), count)]
+    )
+
+
+def _objects(client: StorageClient, prefix: str) -> Iterator[ObjectMetadata]:
+    """The objects under ``prefix``, without folder markers."""
+    return (entry for entry in client.list(prefix) if not entry.key.endswith("/"))
 
 
 def _manifest_share_lifetime(

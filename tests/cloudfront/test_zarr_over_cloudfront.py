@@ -10,7 +10,7 @@ import aiohttp
 import numpy as np
 import pytest
 import zarr
-from conftest import BUCKET
+from conftest import BUCKET, seaweed_profile
 from support.cloudfront import KEY_PAIR_ID, cloudfront_profile
 
 import msc_notebook as msc
@@ -128,3 +128,18 @@ def test_a_single_object_url_fetches_through_the_edge(dataset, share_profile, ed
     assert response.status_code == 200 and b'"zarr_format"' in response.content
     assert fetch(url, "HEAD").status_code == 200
     assert fetch(url.replace("zarr.json", "labels/zarr.json")).status_code == 403  # canned: that URL only
+
+
+def test_a_wildcard_share_checks_objects_listed_with_the_profiles_credentials(dataset, edge, seaweedfs, write_config,
+                                                                               cloudfront_key_file):  # fmt: skip
+    raw = seaweed_profile(seaweedfs)
+    raw["presign"] = {"cloudfront": {"key_pair_id": KEY_PAIR_ID, "private_key_path": str(cloudfront_key_file),
+                                     "domain": edge.url}}  # fmt: skip
+    write_config({"cfs": raw})
+    share = msc.share_prefix(f"msc://cfs/{PREFIX}/*", signer_type="cloudfront")
+    assert isinstance(share, msc.WildcardShare) and share.count is None
+    report = share.check(sample=3)
+    assert report.works and len(report.probes) == 3 and all(p.what.startswith("object ") for p in report.probes)
+    edge.clock.offset = 7200  # two hours later at the edge: the wildcard has expired there
+    expired = share.check(sample=1)
+    assert not expired.works and expired.probes[0].status == 403

@@ -91,3 +91,13 @@ def test_a_recipient_with_only_the_link_reads_every_array(gs, dataset, tmp_path)
     assert result["imported"] == []
     for path, expected in dataset[0].items():
         assert (result["arrays"][path] == expected).all(), path
+
+
+def test_the_magic_shares_a_gcs_prefix(gs, ip):
+    from conftest import run_cell
+
+    executed, captured = run_cell(ip, f'%presign "{SHARE}" -e 20m')
+    share = executed.result
+    assert isinstance(share, msc.ManifestShare) and share.expires_in == 1200
+    text = captured.outputs[0].data["text/plain"]
+    assert text.startswith(f"share of {SHARE} (gcs signer), valid until") and f"{share.count} objects" in text

@@ -237,3 +237,10 @@ def test_the_curl_command_shown_for_a_put_uploads(gcs, tmp_path):
     assert command is not None
     subprocess.run(shlex.split(command), cwd=tmp_path, check=True, capture_output=True, timeout=30)
     assert gcs.objects[(BUCKET, "inbox/report.csv")] == (b"x,y\n1,2\n", "text/csv")
+
+
+def test_check_fetches_a_gcs_url_as_its_recipient_would(gcs):
+    gcs.objects[(BUCKET, "checked.txt")] = (b"c", "text/plain")
+    report = msc.generate_presigned_url("msc://gcs/checked.txt").check()
+    assert report.works and report.probes[0].status in (200, 206)
+    assert not msc.generate_presigned_url("msc://gcs/missing.txt").check().works

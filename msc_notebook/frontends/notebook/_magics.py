@@ -19,7 +19,7 @@ from traitlets import Bool, Int, TraitError, Unicode, validate
 
 from msc_notebook import PresignError
 
-from .._arguments import PRESIGN_ARGUMENTS, in_flag_words, request_from_arguments, unquoted_spaces_hint
+from .._arguments import PRESIGN_ARGUMENTS, check_result, in_flag_words, request_from_arguments, unquoted_spaces_hint
 from ._history import history
 
 if TYPE_CHECKING:
@@ -150,6 +150,8 @@ class PresignMagics(Magics):
             from ._display import show
 
             show(result, request=request)
+        if args.check:
+            print(check_result(result)[1])
         return result
 
     @magic_arguments()

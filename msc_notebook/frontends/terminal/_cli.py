@@ -156,6 +156,9 @@ def check_demo(*, azure: bool = False) -> bool:
         manifest_share = msc.share_prefix(f"msc://{DEMO_PROFILE}/{ZARR_PREFIX}/*", progress=False)
         manifest = json.loads(urllib.request.urlopen(manifest_share, timeout=10).read())
         urllib.request.urlopen(manifest["refs"]["zarr.json"][0], timeout=10).read()  # a URL the manifest holds
+        checked = manifest_share.check(sample=3)  # the link and 3 objects, as an anonymous recipient
+        if not checked.works:
+            raise msc.PresignError(f"the share does not work as its recipient would use it:\n{checked}")
         gcs_url = msc.generate_presigned_url(f"msc://{GCS_PROFILE}/hello.txt", signer_options={"expires_in": 900})
         gcs_body = urllib.request.urlopen(gcs_url, timeout=10).read()  # the stand-in checked the V4 signature
         if azure:
@@ -170,7 +173,9 @@ def check_demo(*, azure: bool = False) -> bool:
     _say(f"Checked: a {STS_PROFILE} URL returned {sts_body[:5]!r}... and ends with its credentials, "
          f"{sts_url.effective_expiry - sts_url.signed_at} after signing.")
     _say(f"Checked: one CloudFront wildcard signature opens {ZARR_PREFIX}/ ({len(zarr_json)} bytes of metadata).")
-    _say(f"Checked: one link to a signed manifest shares {ZARR_PREFIX}/ ({manifest_share.count} objects) on plain S3.")
+    _say(f"Checked: one link to a signed manifest shares {ZARR_PREFIX}/ ({manifest_share.count} objects) on plain S3;")
+    _say(f"  share.check(): the link and {len(checked.probes) - 1} objects work for an anonymous recipient"
+         + (f", and the clocks agree within {abs(checked.clock_skew):.0f} s." if checked.clock_skew is not None else "."))
     _say(f"Checked: a GCS V4 URL ({GCS_PROFILE}) returned {gcs_body[:40]!r}...")
     if azure:
         _say(f"Checked: an Azure SAS URL returned {azure_body[:40]!r}...")

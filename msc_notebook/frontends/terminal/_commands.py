@@ -27,7 +27,13 @@ from msc_notebook import (
     utc_text,
 )
 
-from .._arguments import add_presign_arguments, in_flag_words, request_from_arguments, unquoted_spaces_hint
+from .._arguments import (
+    add_presign_arguments,
+    check_result,
+    in_flag_words,
+    request_from_arguments,
+    unquoted_spaces_hint,
+)
 
 
 class OneLineArgumentParser(argparse.ArgumentParser):
@@ -83,6 +89,10 @@ def run_presign(args: argparse.Namespace) -> int:
     print(f"{what}: valid for {lifetime}, until {utc_text(result.effective_expiry)}", file=sys.stderr)
     if result.warning:
         print(f"warning: {result.warning}", file=sys.stderr)
+    if args.check:
+        works, text = check_result(result)
+        print(text, file=sys.stderr)
+        return 0 if works else 1
     return 0
 
 
