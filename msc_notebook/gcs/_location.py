@@ -44,7 +44,7 @@ class GCSLocation:
 
     bucket: str
     prefix: str
-    endpoint: tuple[str, str] | None  # (scheme, netloc) of endpoint_url
+    endpoint_url: tuple[str, str] | None  # (scheme, netloc) of endpoint_url (or the emulator's)
     profile: str
 
     @classmethod
@@ -68,21 +68,24 @@ class GCSLocation:
         """The object name for a profile path (the prefix joined with '/', interior '//' kept)."""
         return f"{self.prefix}/{path}" if self.prefix else path
 
-    def target(self, key: str, style: Mapping[str, Any]) -> tuple[str, str, str, str]:
-        """(scheme, netloc, signed host, encoded path) of the URL for ``key`` in URL ``style``
-        (``url_style``, ``bucket_bound_hostname``, ``universe_domain``)."""
+    def endpoint(self, style: Mapping[str, Any]) -> tuple[str, str, str]:
+        """(scheme, netloc, signed host) of the URLs in URL ``style`` (``url_style``,
+        ``bucket_bound_hostname``, ``universe_domain``)."""
         url_style = style.get("url_style") or "path"
         if url_style == "bucket_bound":
             scheme, netloc = _bucket_bound(style.get("bucket_bound_hostname"))
-            path = "/" + encode_path(key)
         else:
             universe = style.get("universe_domain") or DEFAULT_UNIVERSE
-            scheme, netloc = self.endpoint or ("https", f"storage.{universe}")
+            scheme, netloc = self.endpoint_url or ("https", f"storage.{universe}")
             if url_style == "virtual_hosted":
-                netloc, path = f"{self.bucket}.{netloc}", "/" + encode_path(key)
-            else:
-                path = f"/{self.bucket}/{encode_path(key)}"
-        return scheme, netloc, netloc.rsplit(":", 1)[0] if ":" in netloc else netloc, path
+                netloc = f"{self.bucket}.{netloc}"
+        return scheme, netloc, netloc.rsplit(":", 1)[0] if ":" in netloc else netloc
+
+    def path(self, key: str, style: Mapping[str, Any]) -> str:
+        """The encoded URL path of object ``key``: /BUCKET/KEY in path style, else /KEY."""
+        if (style.get("url_style") or "path") == "path":
+            return f"/{self.bucket}/{encode_path(key)}"
+        return "/" + encode_path(key)
 
 
 def check_style(options: Mapping[str, Any]) -> None:

@@ -33,7 +33,7 @@ from ..core._result import CredentialStatus, PresignedURL, SignerDetails
 from ..core._signer import SigningRequest, URLSigner
 from ._credentials import GCSCredentials, require_google_auth
 from ._location import GCSLocation, check_style
-from ._v4 import MAX_EXPIRES_IN, SignedRequest
+from ._v4 import MAX_EXPIRES_IN, template
 
 _METHOD_OPTIONS = {  # signer option -> (what it becomes, methods it applies to)
     "content_type": ("content-type", ("PUT",)),  # a signed header
@@ -102,10 +102,9 @@ class GCSURLSigner(URLSigner):
         key = self.location.key(request.path)
         signer = self._credentials.signer()
         signed_at = times.utcnow().replace(microsecond=0)  # X-Goog-Date has whole seconds
-        scheme, netloc, host, path = self.location.target(key, options)
-        url = SignedRequest(
-            request.method, scheme, netloc, host, path, signer.email, signed_at, expires_in, headers, query
-        ).url(signer.sign)
+        signing = template(request.method, self.location.endpoint(options), signer.email, signed_at, expires_in,
+                           tuple(headers.items()), tuple(query.items()))  # fmt: skip
+        url = signing.url(self.location.path(key, options), signer.sign)
         details = GCSDetails(self.location.bucket, key, signer.email, signer.source, options.get("content_type"))
         return self.signed(url, request, signed_at=signed_at, expires_in=expires_in, details=details)
 
@@ -113,12 +112,9 @@ class GCSURLSigner(URLSigner):
         """GET URLs for many profile paths, all signed at ``signed_at`` with one parsed key."""
         expires_in = check_expires_in(expires_in, MAX_EXPIRES_IN)
         signer = self._credentials.signer()
-        urls = []
-        for path in paths:
-            scheme, netloc, host, encoded = self.location.target(self.location.key(path), self._presign)
-            request = SignedRequest("GET", scheme, netloc, host, encoded, signer.email, signed_at, expires_in)
-            urls.append(request.url(signer.sign))
-        return urls
+        style, location, sign = self._presign, self.location, signer.sign
+        signing = template("GET", location.endpoint(style), signer.email, signed_at, expires_in)
+        return [signing.url(location.path(location.key(path), style), sign) for path in paths]
 
     def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None:
         """Write one object through a signed PUT (the profile's own signature, so a key needs no
@@ -147,9 +143,10 @@ class GCSURLSigner(URLSigner):
     def _signed(self, method: str, path: str, headers: dict[str, str]) -> str:
         """A short-lived URL (5 min) for the library's own call, in the profile's URL style."""
         signer = self._credentials.signer()
-        scheme, netloc, host, encoded = self.location.target(self.location.key(path), self._presign)
         signed_at = times.utcnow().replace(microsecond=0)
-        return SignedRequest(method, scheme, netloc, host, encoded, signer.email, signed_at, 300, headers).url(signer.sign)
+        signing = template(method, self.location.endpoint(self._presign), signer.email, signed_at, 300,
+                           tuple(headers.items()))  # fmt: skip
+        return signing.url(self.location.path(self.location.key(path), self._presign), signer.sign)
 
     def credentials(self) -> CredentialStatus:
         """Who signs; a service account's signature does not expire before the URL does."""
@@ -183,7 +180,7 @@ class GCSURLSigner(URLSigner):
             if self._client is None:
                 from google.cloud import storage
 
-                endpoint = self.location.endpoint
+                endpoint = self.location.endpoint_url
                 options = {"api_endpoint": f"{endpoint[0]}://{endpoint[1]}"} if endpoint else None
                 project = self.config.provider_options.get("project_id") or None
                 self._client = storage.Client(

@@ -64,7 +64,7 @@ def test_a_put_url_is_not_fetched_but_the_clock_is_compared(objects, demo_profil
 
 def test_a_clock_off_by_minutes_is_a_warning_with_how_much(objects, demo_profile):
     url = msc.generate_presigned_url(f"msc://demo/{PREFIX}/part 1.bin")
-    with freeze_clock(times.utcnow() - timedelta(minutes=7)):  # this machine's clock 7 minutes slow
+    with freeze_clock(times.utcnow() - timedelta(minutes=7, seconds=30)):  # this machine's clock 7.5 minutes slow
         report = url.check()
     assert report.warning is not None and "7 min ahead of this machine's" in report.warning, report.warning
 
