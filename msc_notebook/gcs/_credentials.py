@@ -23,7 +23,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,6 +61,7 @@ class GCSSigner:
     sign: Callable[[bytes], bytes]
     source: str
     keyless: bool  # True: each signature is a call to IAM's signBlob
+    key_pem: bytes | None = field(default=None, repr=False)  # a key's PEM, for worker processes (never shown)
 
 
 def key_signer(info: Mapping[str, Any], where: str, source: str) -> GCSSigner:
@@ -77,7 +78,8 @@ def key_signer(info: Mapping[str, Any], where: str, source: str) -> GCSSigner:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise CredentialsError(f"{where}: the private_key of {source} is not an RSA key")
     pad, digest = padding.PKCS1v15(), hashes.SHA256()
-    return GCSSigner(str(info["client_email"]), lambda data: key.sign(data, pad, digest), source, keyless=False)
+    pem = str(info["private_key"]).encode()
+    return GCSSigner(str(info["client_email"]), lambda data: key.sign(data, pad, digest), source, False, pem)
 
 
 def read_key_file(path: str | os.PathLike[str], where: str) -> dict[str, Any]:
@@ -129,7 +131,8 @@ class GCSCredentials:
         email = self._impersonate or getattr(self._google, "service_account_email", None)
         if not email or email == "default":  # the metadata server's credentials name it after a refresh
             email = self._metadata_email()
-        return GCSSigner(str(email), self._iam_sign(str(email)), f"IAM signBlob as {email}", keyless=True)
+        bound = f"each call bounded: {self._bounds.connect_timeout:g} s to connect, {self._bounds.read_timeout:g} s to answer"
+        return GCSSigner(str(email), self._iam_sign(str(email)), f"IAM signBlob as {email} ({bound})", keyless=True)
 
     def _key_info(self) -> tuple[dict[str, Any] | None, str]:
         """A service-account key from the profile or MSC's environment variables, if there is one."""

@@ -31,6 +31,7 @@ from ..core._listing import ListingPage, ObjectMetadata
 from ..core._options import check_expires_in, check_header_options
 from ..core._result import CredentialStatus, PresignedURL, SignerDetails
 from ..core._signer import SigningRequest, URLSigner
+from ._bulk import sign_paths
 from ._credentials import GCSCredentials, require_google_auth
 from ._location import GCSLocation, check_style
 from ._v4 import MAX_EXPIRES_IN, template
@@ -112,9 +113,9 @@ class GCSURLSigner(URLSigner):
         """GET URLs for many profile paths, all signed at ``signed_at`` with one parsed key."""
         expires_in = check_expires_in(expires_in, MAX_EXPIRES_IN)
         signer = self._credentials.signer()
-        style, location, sign = self._presign, self.location, signer.sign
-        signing = template("GET", location.endpoint(style), signer.email, signed_at, expires_in)
-        return [signing.url(location.path(location.key(path), style), sign) for path in paths]
+        style, location = self._presign, self.location
+        signing = ("GET", location.endpoint(style), signer.email, signed_at, expires_in)
+        return sign_paths(signer, signing, [location.path(location.key(path), style) for path in paths])
 
     def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None:
         """Write one object through a signed PUT (the profile's own signature, so a key needs no

@@ -5,12 +5,15 @@ One RSA-2048 PKCS#1 v1.5 signature dominates every V4 URL. Printed per URL, in o
 ``private_key.sign(...)`` of a string to sign, our StorageClient.generate_presigned_url and
 sign_many (the bulk path shares use: one parsed key), and google-cloud-storage's
 Blob.generate_signed_url(version="v4"); then our overhead above the bare signature (goal: at
-most 10 us per URL). No network: the key is Google's conformance dummy.
+most 10 us per URL). Then a share-sized batch signed in this process and in worker processes.
+No network: the key is Google's conformance dummy.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 import msc_notebook as msc
+from msc_notebook.gcs import _bulk
 
 KEY = json.loads((Path(__file__).parents[1] / "gcs" / "test_service_account.not-a-test.json").read_text())
 PROFILE = {
@@ -27,6 +31,7 @@ PROFILE = {
 }
 GOAL_US = 10.0
 BULK = 2000
+PARALLEL = 20000
 
 
 def main() -> None:
@@ -59,6 +64,21 @@ def main() -> None:
         print(f"{name:42} {seconds * 1e6:8.1f} us {(seconds - bare) * 1e6:12.1f} us")
     worst = max(timings["StorageClient.generate_presigned_url"], timings["sign_many (per URL)"]) - bare
     print(f"our overhead above the signature: {worst * 1e6:.1f} us per URL (goal: at most {GOAL_US:g} us)")
+    parallel_paths = [f"data/chunk-{i}" for i in range(PARALLEL)]
+    with bench_config(PROFILE):
+        signer = msc.StorageClient(msc.StorageClientConfig.from_file("bench")).signer()
+        _bulk.PARALLEL_FROM = 10**9
+        serial = _once(lambda: signer.sign_many(parallel_paths, expires_in=3600, signed_at=now))
+        _bulk.PARALLEL_FROM = 4000
+        processes = _once(lambda: signer.sign_many(parallel_paths, expires_in=3600, signed_at=now))
+    print(f"a share of {PARALLEL:,} URLs: {serial:.2f} s in this process, {processes:.2f} s in "
+          f"{min(os.cpu_count() or 1, 8)} worker processes ({serial / processes:.2f}x)")
+
+
+def _once(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ def test_impersonation_signs_through_sign_blob_and_the_url_verifies(reset, verif
     url = msc.generate_presigned_url("msc://imp/data/x y.bin")
     assert requests.get(url, timeout=10).content == b"keyless", verifier.refusals
     assert url.details.signed_by == SIGNER and "IAM signBlob" in url.details.credential_source
+    assert "each call bounded: 5 s to connect, 15 s to answer" in url.details.credential_source
     assert any(call.endswith(f"{SIGNER}:signBlob") for call in reset.calls) and "/token" in reset.calls
     assert url.warning is None and url.effective_expiry == url.requested_expiry
 

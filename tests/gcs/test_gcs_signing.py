@@ -244,3 +244,28 @@ def test_check_fetches_a_gcs_url_as_its_recipient_would(gcs):
     report = msc.generate_presigned_url("msc://gcs/checked.txt").check()
     assert report.works and report.probes[0].status in (200, 206)
     assert not msc.generate_presigned_url("msc://gcs/missing.txt").check().works
+
+
+def test_many_urls_are_signed_in_worker_processes_identically_and_the_key_stays_off_their_command_line(
+    gcs, monkeypatch
+):
+    import subprocess as real_subprocess
+
+    from msc_notebook.gcs import _bulk
+
+    launched = []
+
+    class Recording(real_subprocess.Popen):
+        def __init__(self, args, **kwargs):
+            launched.append((args, kwargs.get("env")))
+            super().__init__(args, **kwargs)
+
+    signer = msc.storage_client("gcs").signer()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    paths = [f"chunks/c/{i}" for i in range(40)]
+    serial = signer.sign_many(paths, expires_in=600, signed_at=now)
+    monkeypatch.setattr(_bulk, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(_bulk.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_bulk.subprocess, "Popen", Recording)
+    assert signer.sign_many(paths, expires_in=600, signed_at=now) == serial
+    assert len(launched) == 2 and all(env is None and "PRIVATE" not in " ".join(args) for args, env in launched)
