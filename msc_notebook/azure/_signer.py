@@ -51,7 +51,12 @@ _IO_OPTIONS = {
 # Bounds on every call to the service (listing, key requests, the container check), the
 # library's defaults (`StorageBounds`: a stalled call ends within a minute); the profile's own
 # connection_timeout / read_timeout / retry_* options win.
-_CLIENT_DEFAULTS = {"connection_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT, "retry_total": ATTEMPTS - 1}
+# The SDK's own backoff starts at 15 s (plus 3 s jitter) and grows threefold: two retries would
+# wait about a minute before the first stalled answer is even timed; ours, like botocore's: 1-3 s.
+_CLIENT_DEFAULTS = {
+    "connection_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT, "retry_total": ATTEMPTS - 1,
+    "initial_backoff": 1, "increment_base": 2, "random_jitter_range": 1,
+}  # fmt: skip
 
 _METHOD_OPTIONS = {  # signer option -> (generate_blob_sas parameter, methods it applies to)
     "content_disposition": ("content_disposition", ("GET",)),

@@ -22,6 +22,7 @@ from ..core._errors import (
     ObjectExistsError,
     PresignError,
     SignerOptionError,
+    StorageError,
     StorageTimeoutError,
     StorageWriteError,
 )
@@ -124,8 +125,12 @@ class GCSURLSigner(URLSigner):
         attempt (the same bytes) counts as written."""
         location = self.config.source_url(path)
         headers = {"content-type": content_type, **({} if overwrite else {"x-goog-if-generation-match": "0"})}
-        status = send("PUT", self._signed("PUT", path, headers), what=f"the write of {location}", body=body,
-                      headers=headers, bounds=self.bounds).status  # fmt: skip
+        try:
+            status = send("PUT", self._signed("PUT", path, headers), what=f"the write of {location}", body=body,
+                          headers=headers, bounds=self.bounds).status  # fmt: skip
+        except StorageError as exc:  # no answer after every attempt
+            raise type(exc)(f"{exc}. It may have been written: if {location} exists, it is complete (GCS stores an "
+                            f"object whole or not at all)", field="path") from None  # fmt: skip
         if status == 412 and not overwrite:
             if self._holds(path, body):
                 return

@@ -384,3 +384,23 @@ def test_an_azure_manifest_never_replaces_a_blob(az, shared_dataset, azurite):
     share = msc.share_prefix(f"msc://az/{SHARED}/*", manifest_url="msc://az/handed-out/taken.json", overwrite=True,
                              progress=False)  # fmt: skip
     assert fetch(share).json()["msc_notebook"]["count"] == share.count
+
+
+def test_an_azure_manifest_upload_retries_through_faults_and_meets_its_own_lost_answer(azurite, shared_dataset,
+                                                                                          write_config):  # fmt: skip
+    from support import fault_proxy as faults
+
+    with faults.FaultProxy(azurite.port) as proxy:
+        raw = azure_profile(azurite)
+        raw["storage_provider"]["options"]["endpoint_url"] = f"{proxy.endpoint_url}/devstoreaccount1"
+        write_config({"azf": raw})
+        proxy.add(faults.answer(503, "ServerBusy"), method="PUT", contains=".msc_notebook")
+        proxy.add(faults.lose_answer(), method="PUT", contains=".msc_notebook")
+        share = msc.share_prefix(f"msc://azf/{SHARED}/*", progress=False)
+        assert proxy.count("PUT", ".msc_notebook") == 3  # 503, stored but its answer lost, then 409: its own bytes
+        assert fetch(share).json()["msc_notebook"]["count"] == share.count
+        proxy.clear()
+        proxy.add(faults.answer(500, "InternalError"), method="PUT", contains=".msc_notebook", times=None)
+        with pytest.raises(msc.StorageWriteError, match="500 InternalError after 3 attempts") as caught:
+            msc.share_prefix(f"msc://azf/{SHARED}/*", progress=False)
+        assert "credential" not in str(caught.value) and caught.value.field == "manifest_url"

@@ -9,6 +9,7 @@ through it too.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import textwrap
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from conftest import BUCKET, seaweed_profile
@@ -258,3 +260,64 @@ def test_ctrl_c_stops_a_share_at_once_and_leaves_nothing(faulty, proxy, s3, meth
     assert manifests(s3) == before
     proxy.clear()
     assert_works(msc.share_prefix("msc://patient/data/*", progress=False))  # the next call works
+
+
+# The same harness in front of the GCS stand-in: a GCS share's manifest is a signed PUT.
+
+GCS_KEY = json.loads((Path(__file__).parents[1] / "gcs" / "test_service_account.not-a-test.json").read_text())
+GCS_BUCKET = "fault-bucket"
+
+
+@pytest.fixture(scope="module")
+def gcs_edge():
+    from cryptography.hazmat.primitives import serialization
+
+    from msc_notebook.demo.gcs_edge import GCSEdge
+
+    public = serialization.load_pem_private_key(GCS_KEY["private_key"].encode(), None).public_key()
+    with GCSEdge({GCS_KEY["client_email"]: public}) as edge, FaultProxy(int(edge.endpoint_url.rsplit(":", 1)[1])) as proxy:
+        for key, body in FILES.items():
+            edge.objects[(GCS_BUCKET, key)] = (body, "")
+        yield edge, proxy
+
+
+@pytest.fixture
+def gcs_faulty(gcs_edge, write_config):
+    edge, proxy = gcs_edge
+    proxy.clear()
+    for name in [n for bucket, n in edge.objects if n.startswith(".msc_notebook/")]:
+        del edge.objects[(GCS_BUCKET, name)]
+    info = {**GCS_KEY, "token_uri": f"{edge.endpoint_url}/token"}  # listing's token straight from the stand-in
+    write_config({"gfault": {
+        "storage_provider": {"type": "gcs", "options": {"base_path": GCS_BUCKET, "endpoint_url": proxy.endpoint_url,
+                                                        "connect_timeout": SHORT, "read_timeout": SHORT}},
+        "credentials_provider": {"type": "GoogleServiceAccountCredentialsProvider", "options": {"info": info}},
+    }})  # fmt: skip
+    return edge, proxy
+
+
+def gcs_manifests(edge) -> list[str]:
+    return [name for bucket, name in edge.objects if name.startswith(".msc_notebook/shares/")]
+
+
+def test_a_gcs_manifest_upload_retries_a_slowdown_and_meets_its_own_lost_answer(gcs_faulty):
+    edge, proxy = gcs_faulty
+    proxy.add(faults.answer(503, "SlowDown"), method="PUT")
+    proxy.add(faults.lose_answer(), method="PUT")
+    share = msc.share_prefix("msc://gfault/data/*", progress=False)
+    assert proxy.count("PUT") == 3 and len(gcs_manifests(edge)) == 1  # 503, stored but lost, then 412: its own
+    assert fetch(share.urls["a.txt"]).content == b"alpha"
+
+
+def test_a_gcs_manifest_upload_that_keeps_failing_or_stalls_says_so_within_its_bound(gcs_faulty):
+    edge, proxy = gcs_faulty
+    rule = proxy.add(faults.answer(500, "InternalError"), method="PUT", times=None)
+    with pytest.raises(msc.StorageWriteError, match="500 after 3 attempts") as caught:
+        msc.share_prefix("msc://gfault/data/*", progress=False)
+    assert "credential" not in str(caught.value) and gcs_manifests(edge) == []
+    proxy.clear()
+    proxy.add(faults.hold(60), method="PUT", times=None)
+    started = time.monotonic()
+    with pytest.raises(msc.StorageError, match="It may have been written: if msc://gfault/.msc_notebook/shares/"):
+        msc.share_prefix("msc://gfault/data/*", progress=False)
+    assert time.monotonic() - started < 3 * SHORT + 8 and rule.hits == 3
