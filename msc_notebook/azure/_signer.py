@@ -27,6 +27,7 @@ from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, ch
 from ..core._result import CredentialStatus, PresignedURL, SignerDetails
 from ..core._signer import SigningRequest, URLSigner
 from ._answers import answer
+from ._bulk import sas_tokens
 from ._credentials import (
     CONNECTION_CREDENTIALS,
     DEFAULT_CREDENTIALS,
@@ -281,14 +282,11 @@ class AzureURLSigner(URLSigner):
         expiry = signed_at + timedelta(seconds=expires_in)
         key = self._credentials.signing_key(signed_at, expiry)  # renewed first if it would end sooner
         self._check_container()
-        protocol = "https" if self.location.https else None
-        urls = []
-        for path in paths:
-            blob = self.location.blob_name(path)
-            sas = generate_blob_sas(self.account_name, self.location.container, blob, permission="r", expiry=expiry,
-                                    protocol=protocol, **key.sas_arguments)  # fmt: skip
-            urls.append(f"{self.location.blob_url(blob)}?{sas}")
-        return urls
+        blobs = [self.location.blob_name(path) for path in paths]
+        arguments = {"permission": "r", "expiry": expiry, "protocol": "https" if self.location.https else None,
+                     **key.sas_arguments}  # fmt: skip
+        tokens = sas_tokens(generate_blob_sas, self.account_name, self.location.container, blobs, arguments)
+        return [f"{self.location.blob_url(blob)}?{token}" for blob, token in zip(blobs, tokens, strict=True)]
 
     def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None:
         """Write one blob with the profile's credentials; unless ``overwrite``, only if it does not exist."""

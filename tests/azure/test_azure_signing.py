@@ -340,3 +340,45 @@ def test_default_azure_credentials_options_go_to_azure_identity():
     )
     signer = client_for(raw).signer()  # azure-identity takes unknown keywords and ignores them, as in MSC
     assert signer.account_name == "acct"
+
+
+@pytest.mark.parametrize("kind", ["account key", "user delegation key"])
+def test_the_bulk_sas_path_makes_exactly_the_sdks_tokens(kind):
+    import random
+    from datetime import datetime, timezone
+
+    from azure.storage.blob import UserDelegationKey, generate_blob_sas
+
+    from msc_notebook.azure._bulk import sas_tokens
+
+    if kind == "account key":
+        key = {"account_key": SECRET}
+    else:
+        delegation = UserDelegationKey()
+        delegation.signed_oid, delegation.signed_tid = "0000-oid", "0000-tid"
+        delegation.signed_start, delegation.signed_expiry = "2026-12-01T00:00:00Z", "2026-12-08T00:00:00Z"
+        delegation.signed_service, delegation.signed_version, delegation.value = "b", "2025-01-05", SECRET
+        key = {"user_delegation_key": delegation}
+    generator = random.Random(5)
+    alphabet = "abcXYZ019 -_.~!$&'()*+,;=:@/%?#[]üé✓"
+    blobs = ["".join(generator.choice(alphabet) for _ in range(generator.randint(1, 30))) for _ in range(2000)]
+    arguments = {"permission": "r", "expiry": datetime(2026, 12, 3, 12, 0, 0, tzinfo=timezone.utc), "protocol": "https",
+                 **key}  # fmt: skip
+    expected = [generate_blob_sas("acct", "data", blob, **arguments) for blob in blobs]
+    assert sas_tokens(generate_blob_sas, "acct", "data", blobs, arguments) == expected
+
+
+def test_the_bulk_sas_path_turns_itself_off_when_the_sdk_signs_otherwise():
+    from msc_notebook.azure._bulk import sas_tokens
+
+    calls = []
+
+    def odd_sdk(account, container, blob, sts_hook=None, **arguments):  # a "future SDK" whose sig is not last
+        calls.append(blob)
+        if sts_hook:
+            sts_hook(f"r\n\n/blob/{account}/{container}/{blob}\n")
+        return f"sig=abc{blob}&sv=2099"
+
+    assert sas_tokens(odd_sdk, "acct", "data", ["a", "b", "c"], {"account_key": SECRET}) == [
+        "sig=abca&sv=2099", "sig=abcb&sv=2099", "sig=abcc&sv=2099"]  # fmt: skip
+    assert calls == ["a", "b", "c"]  # the SDK signed every one
