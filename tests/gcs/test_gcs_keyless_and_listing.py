@@ -137,3 +137,12 @@ def test_listing_pages_through_the_json_api_in_msc_shape(reset, fake_gcs, write_
     assert len(pages) == 3 and files == [f"data/item-{i}.bin" for i in range(7)]  # one level: not sub dir/ü.txt
     # fake-gcs-server repeats the sub-prefixes on every page (GCS counts them in max_results)
     assert {entry.key for page in pages for entry in page.entries if entry.type == "directory"} == {"data/sub dir/"}
+
+
+def test_without_the_gcs_extra_a_keyless_profile_says_how_to_install_it(write_config, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "google.auth", None)  # as if google-auth were not installed
+    write_config({"adc": {"storage_provider": {"type": "gcs", "options": {"base_path": BUCKET}}}})
+    with pytest.raises(msc.CredentialsError, match=r"pip install 'msc-notebook\[gcs\]'"):
+        msc.generate_presigned_url("msc://adc/x")
