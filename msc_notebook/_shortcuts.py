@@ -187,3 +187,31 @@ def _credential_file(raw: Any) -> Path | None:
     if not isinstance(provider, Mapping) or provider.get("type") != FILE_CREDENTIALS:
         return None
     return Path(str((provider.get("options") or {}).get("credential_file_path"))).expanduser()
+
+
+def revoke(share: PrefixShare | str) -> str:
+    """Take a share back as far as its storage allows: ``share`` itself, or its manifest's location
+    (``share.details.manifest_location``: ``msc://PROFILE/PATH.json`` or ``file:///PATH``; the
+    history keeps it), which works after a restart too, with the profile's credentials. Deleting
+    the manifest kills the link; the presigned URLs it held work until they expire."""
+    from .core._errors import SignerOptionError
+    from .core._signer import ObjectWriter
+    from .shares._share import PrefixShare
+
+    if isinstance(share, PrefixShare):  # a share is a str (its link): ask it first
+        return share.revoke()
+    if share.startswith("file://"):
+        from .shares._manifest import local_path
+
+        path = local_path(share)
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+    else:
+        target = parse_storage_url(share)
+        signer = storage_client(target.profile).signer()
+        if not isinstance(signer, ObjectWriter):
+            raise SignerOptionError(f"{share}: the {signer.signer_type} signer cannot delete a manifest", field="path")
+        existed = signer.delete_object(target.path)
+    done = "is deleted" if existed else "was already gone"
+    return (f"the manifest {share} {done}, so the share's link no longer opens; the URLs it held work until they "
+            f"expire (presigned URLs cannot be recalled)")  # fmt: skip

@@ -35,7 +35,7 @@ from ._credentials import (
     DelegationKeyCredentials,
     require_azure_sdk,
 )
-from ._write import upload_blob
+from ._write import delete_blob, upload_blob
 
 if TYPE_CHECKING:
     from azure.core.paging import PageIterator
@@ -294,6 +294,11 @@ class AzureURLSigner(URLSigner):
         settings = {**_CLIENT_DEFAULTS, **_client_settings(self.config.provider_options)}
         upload_blob(blob, body, content_type=content_type, overwrite=overwrite, location=self.config.source_url(path),
                     where=f"profile {self.config.profile!r}", attempts=int(settings["retry_total"]) + 1)  # fmt: skip
+
+    def delete_object(self, path: str) -> bool:
+        """Delete one blob with the profile's credentials; whether it existed."""
+        blob = self.service_client().get_blob_client(self.location.container, self.location.blob_name(path))
+        return delete_blob(blob, location=self.config.source_url(path), where=f"profile {self.config.profile!r}")
 
     def credentials(self) -> CredentialStatus:
         """The signing credentials; for a delegation key, the one a default-length URL would get."""

@@ -59,3 +59,23 @@ def _holds(blob: Any, body: bytes) -> bool:
     except AzureError:
         return False
 
+
+
+def delete_blob(blob: Any, *, location: str, where: str) -> bool:
+    """Delete the blob; whether it existed."""
+    from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+
+    try:
+        blob.delete_blob()
+        return True
+    except ResourceNotFoundError:
+        return False
+    except ClientAuthenticationError as exc:
+        raise CredentialsError(f"the storage refused the deletion of {location} ({answer(exc)})") from None
+    except HttpResponseError as exc:
+        if exc.status_code == 403:
+            raise CredentialsError(f"the storage refused the deletion of {location} ({answer(exc)}): the "
+                                   f"credentials of {where} are not allowed to do it") from None  # fmt: skip
+        raise StorageWriteError(f"the storage failed the deletion of {location}: {answer(exc)}", field="path") from None
+    except AzureError as exc:
+        raise StorageWriteError(f"{location} may not have been deleted ({type(exc).__name__})", field="path") from None

@@ -95,6 +95,8 @@ class ObjectWriter(BulkSigner, Protocol):
 
     def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None: ...
 
+    def delete_object(self, path: str) -> bool: ...
+
 
 S3_PROVIDER_TYPES = ("s3", "s8k", "gcs_s3", "ais_s3")  # MSC's S3-style storage providers
 

@@ -99,6 +99,8 @@ class GCSEdge:
                 return _send(handler, 412, "<Error><Code>PreconditionFailed</Code></Error>")  # create-only
             self.objects[(bucket, name)] = (body, handler.headers.get("Content-Type", "application/octet-stream"))
             return _send(handler, 200, "")
+        if method == "DELETE":
+            return _send(handler, 204 if self.objects.pop((bucket, name), None) else 404, "")
         if method not in ("GET", "HEAD"):
             return _send(handler, 405, "")
         if (bucket, name) not in self.objects:

@@ -142,6 +142,18 @@ class GCSURLSigner(URLSigner):
             raise StorageWriteError(f"the storage failed the write of {location}: {status} after "
                                     f"{self.bounds.attempts if status in TRANSIENT else 1} attempts", field="path")  # fmt: skip
 
+    def delete_object(self, path: str) -> bool:
+        """Delete one object through a signed DELETE; whether it existed."""
+        location = self.config.source_url(path)
+        status = send("DELETE", self._signed("DELETE", path, {}), what=f"the deletion of {location}",
+                      bounds=self.bounds).status  # fmt: skip
+        if status in (401, 403):
+            raise CredentialsError(f"the storage refused the deletion of {location} ({status}): the credentials of "
+                                   f"profile {self.config.profile!r} are not allowed to do it")  # fmt: skip
+        if status not in (200, 204, 404):
+            raise StorageWriteError(f"the storage failed the deletion of {location}: {status}", field="path")
+        return status != 404
+
     def _holds(self, path: str, body: bytes) -> bool:
         answer = send("GET", self._signed("GET", path, {}), what="a check of the write", bounds=self.bounds)
         return answer.status == 200 and answer.body == body

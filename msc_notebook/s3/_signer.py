@@ -28,7 +28,7 @@ from ._answers import no_answer, refusal
 from ._credentials import AWSCredentials
 from ._location import S3Location
 from ._sigv4 import BucketPresigner, FrozenCredentials
-from ._write import put_object
+from ._write import delete_object, put_object
 
 if TYPE_CHECKING:
     from ..core._config import StorageClientConfig
@@ -160,6 +160,12 @@ class S3URLSigner(URLSigner):
             self.client(), bucket, key, body, content_type=content_type, overwrite=overwrite,
             location=self.config.source_url(path), where=f"profile {self.config.profile!r}", bounds=self.bounds,
         )  # fmt: skip
+
+    def delete_object(self, path: str) -> bool:
+        """Delete one object with the profile's credentials; whether it existed."""
+        bucket, key = self.location.object(path)
+        return delete_object(self.client(), bucket, key, location=self.config.source_url(path),
+                             where=f"profile {self.config.profile!r}")  # fmt: skip
 
     def credentials(self) -> CredentialStatus:
         return self._credentials.status()

@@ -68,3 +68,23 @@ def _holds(client: Any, bucket: str, key: str, body: bytes) -> bool:
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
         return False
     return etag == hashlib.md5(body, usedforsecurity=False).hexdigest()
+
+
+def delete_object(client: Any, bucket: str, key: str, *, location: str, where: str) -> bool:
+    """Delete ``bucket``/``key``; whether it existed (S3 answers a delete of a missing key with success,
+    so that is asked first)."""
+    import botocore.exceptions
+
+    try:
+        try:
+            client.head_object(Bucket=bucket, Key=key)
+        except botocore.exceptions.ClientError as exc:
+            if StorageAnswer.of(exc).status == 404:
+                return False
+            raise
+        client.delete_object(Bucket=bucket, Key=key)
+        return True
+    except botocore.exceptions.ClientError as exc:
+        raise refusal(exc, f"the deletion of {location}", where=where, field="path", failure=StorageWriteError) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise StorageWriteError(f"{location} may not have been deleted: {exc}", field="path") from None

@@ -159,6 +159,20 @@ class ManifestDestination:
         status = signer.credentials()
         return signer.sign_many([self.path], expires_in=expires_in, signed_at=signed_at)[0], status
 
+    def delete(self) -> bool:
+        """Delete the manifest where it was written; whether it was still there."""
+        if self.local is not None:
+            try:
+                self.local.unlink()
+                return True
+            except FileNotFoundError:
+                return False
+        assert self.client is not None and self.path is not None
+        signer = self.client.signer()
+        if not isinstance(signer, ObjectWriter):
+            raise UnsupportedProviderError(f"the {signer.signer_type} signer cannot delete {self.location}")
+        return signer.delete_object(self.path)
+
     def renamed(self) -> ManifestDestination:
         """The same place with a new default name (another random part)."""
         name = _manifest_name(self.shared_path, self.profile)

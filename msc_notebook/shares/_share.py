@@ -108,6 +108,10 @@ class PrefixShare(PresignedURL):
         picked = dict.fromkeys(keys[round(i * (len(keys) - 1) / max(count - 1, 1))] for i in range(min(count, len(keys))))
         return [(key, urls[key]) for key in picked]
 
+    def revoke(self) -> str:
+        """Take the share back as far as its storage allows; what that did, in plain words."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         listed = f"count={self.count}, total_bytes={self.total_bytes}, " if self.count is not None else ""
         return (
@@ -154,10 +158,30 @@ class ManifestShare(PrefixShare):
             "remote_options": {"asynchronous": True},
         }
 
+    _deleter: Callable[[], bool] | None = None  # deletes the manifest where it was written (not kept across pickling)
+
     def _link_probes(self) -> list[tuple[Probe, float | None]]:
         from ..core._check import probe
 
         return [probe(str(self), "GET", "the link")]
+
+    def revoke(self) -> str:
+        """Delete the manifest, so the link no longer opens. The presigned URLs it held cannot be
+        recalled (S3, GCS and Azure check only their signature and expiry): someone who saved
+        the manifest can use them until they expire, and the answer says until when."""
+        if self._deleter is None:
+            raise PrefixShareError(
+                f"this copy of the share of {self.source} was not made in this session; revoke it with "
+                f"msc.revoke({_manifest_location(self)!r}), which uses the profile's credentials",
+                field="path",
+            )
+        existed = self._deleter()
+        done = "its manifest is deleted" if existed else "its manifest was already gone"
+        return (
+            f"the share of {self.source}: {done}, so the link no longer opens. The {self.count:,} object URLs it "
+            f"held cannot be recalled: whoever saved the manifest can use them until "
+            f"{utc_text(self.effective_expiry)}"
+        )
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -203,8 +227,22 @@ class WildcardShare(PrefixShare):
     def storage_options(self) -> dict[str, Any]:
         return fsspec_storage_options(self)
 
+    def revoke(self) -> str:
+        """A wildcard policy is signed with the distribution's key pair: nothing stored can be deleted."""
+        raise SignerOptionError(
+            f"a CloudFront wildcard URL cannot be taken back one by one: it works until "
+            f"{utc_text(self.effective_expiry)}, unless the key pair that signed it is removed from the "
+            f"distribution's trusted key group (which revokes everything that key signed)",
+            field="signer_type",
+        )
+
     def _sample(self, count: int) -> list[tuple[str, str]]:
         """Objects listed with the profile's credentials (not kept across pickling: then none)."""
         if self._lister is None or count == 0:
             return []
         return [(key, object_url(self, key)) for key in self._lister(count)]
+
+
+def _manifest_location(share: PrefixShare) -> str:
+    details = share.details
+    return details.manifest_location if isinstance(details, PrefixShareDetails) else share.source

@@ -212,7 +212,7 @@ def _publish(
         body, expires_in=expires_in, signed_at=signed_at, overwrite=overwrite
     )
     expiries += [manifest_status.expiry] if manifest_status is not None and manifest_status.expiry else []
-    return ManifestShare(
+    share = ManifestShare(
         link,
         source=source,
         signer_type=signer_type,
@@ -224,3 +224,5 @@ def _publish(
         remote_protocol=urlsplit(next(iter(urls.values()))).scheme,
         details=PrefixShareDetails(destination.location, status.source if status else "none"),
     )  # the URLs are not kept: the share reads them back from its manifest when asked
+    share._deleter = destination.delete
+    return share

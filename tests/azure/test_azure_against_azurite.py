@@ -404,3 +404,10 @@ def test_an_azure_manifest_upload_retries_through_faults_and_meets_its_own_lost_
         with pytest.raises(msc.StorageWriteError, match="500 InternalError after 3 attempts") as caught:
             msc.share_prefix(f"msc://azf/{SHARED}/*", progress=False)
         assert "credential" not in str(caught.value) and caught.value.field == "manifest_url"
+
+
+def test_revoking_an_azure_share_deletes_its_manifest(az, shared_dataset):
+    share = msc.share_prefix(f"msc://az/{SHARED}/*", progress=False)
+    url = next(iter(share.urls.values()))
+    assert "its manifest is deleted" in share.revoke()
+    assert fetch(share).status_code == 404 and fetch(url).status_code == 200

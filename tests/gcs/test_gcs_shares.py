@@ -101,3 +101,10 @@ def test_the_magic_shares_a_gcs_prefix(gs, ip):
     assert isinstance(share, msc.ManifestShare) and share.expires_in == 1200
     text = captured.outputs[0].data["text/plain"]
     assert text.startswith(f"share of {SHARE} (gcs signer), valid until") and f"{share.count} objects" in text
+
+
+def test_revoking_a_gcs_share_deletes_its_manifest(gs):
+    share = msc.share_prefix(SHARE, progress=False)
+    url = next(iter(share.urls.values()))
+    assert "its manifest is deleted" in share.revoke()
+    assert requests.get(share, timeout=10).status_code == 404 and requests.get(url, timeout=10).status_code == 200

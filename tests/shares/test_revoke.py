@@ -1,0 +1,52 @@
+"""Taking a share back as far as the storage allows, and saying honestly what remains: a manifest
+share's manifest is deleted (its link dies; the presigned URLs it held live until they expire); a
+CloudFront wildcard can only be revoked by removing its key pair."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from conftest import BUCKET
+from support.cloudfront import cloudfront_profile
+from support.http_client import fetch
+
+import msc_notebook as msc
+
+PREFIX = "revoke/data"
+
+
+@pytest.fixture(scope="module")
+def objects(seaweedfs):
+    client = seaweedfs.client()
+    for index in range(3):
+        client.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{index}.bin", Body=b"r" * (index + 1))
+
+
+def test_revoking_a_manifest_share_kills_its_link_and_says_what_remains(objects, demo_profile):
+    share = msc.share_prefix(f"msc://demo/{PREFIX}/*", progress=False)
+    url = share.urls["0.bin"]
+    message = share.revoke()
+    assert "its manifest is deleted, so the link no longer opens" in message
+    assert "The 3 object URLs it held cannot be recalled" in message and "UTC" in message
+    assert fetch(str(share)).status_code in (403, 404) and fetch(url).status_code == 200  # as said
+    assert "already gone" in share.revoke()
+
+
+def test_a_share_is_revoked_from_its_manifest_location_after_a_restart(objects, demo_profile, tmp_path):
+    share = msc.share_prefix(f"msc://demo/{PREFIX}/*", progress=False)
+    copy = pickle.loads(pickle.dumps(share))  # as the history or a new kernel would have it: no deleter
+    with pytest.raises(msc.PrefixShareError, match=r"revoke it with msc.revoke\('msc://demo/.msc_notebook/shares/"):
+        copy.revoke()
+    msc.clear_client_cache()
+    assert "is deleted" in msc.revoke(share.details.manifest_location)
+    assert fetch(str(share)).status_code in (403, 404)
+    local = msc.share_prefix(f"msc://demo/{PREFIX}/*", manifest_url=(tmp_path / "m.json").as_uri(), progress=False)
+    assert "is deleted" in msc.revoke(local.details.manifest_location) and not (tmp_path / "m.json").exists()
+
+
+def test_a_cloudfront_wildcard_cannot_be_taken_back_and_says_how_it_can(write_config, cloudfront_key_file):
+    write_config({"cf": cloudfront_profile(cloudfront_key_file, base_path=BUCKET)})
+    share = msc.share_prefix("msc://cf/revoke/data/*", signer_type="cloudfront")
+    with pytest.raises(msc.SignerOptionError, match="key pair that signed it is removed from the distribution"):
+        msc.revoke(share)
