@@ -48,6 +48,7 @@ def test_notebook_runs_clean(path, kernel_env, tmp_path):
         "quickstart": ["b'Hello from msc_notebook!", "200", "written through a presigned PUT URL", "sepal_length",
                        "from GCS: 200", "msc-demo@msc-demo-project.iam.gserviceaccount.com"],
         "sharing-zarr": ["Ocean sample (synthetic)", "(24, 48) float32", "outside the prefix: 403",
+                         "from GCS: (24, 48) gcs", "the link: works", "its manifest is deleted",
                          " objects, ", "another object with this signature: 403", "ocean-share.json"],
         "temporary-credentials": ["used right away: 200", "the URL itself claims: 3600 seconds",
                                   "it really works for:   0:00:1", "after the countdown: 403 InvalidAccessKeyId",
