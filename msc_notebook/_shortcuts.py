@@ -201,7 +201,7 @@ def revoke(share: PrefixShare | str) -> str:
     if isinstance(share, PrefixShare):  # a share is a str (its link): ask it first
         return share.revoke()
     if share.startswith("file://"):
-        from .shares._manifest import local_path
+        from .core._files import local_path
 
         path = local_path(share)
         existed = path.exists()

@@ -13,12 +13,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from ._bounds import StorageBounds
 from ._errors import PresignError, StorageError, StorageTimeoutError
+from ._files import local_path
 
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -66,7 +66,7 @@ def read_url(url: str, *, what: str, bounds: StorageBounds | None = None) -> byt
     """The body at ``url`` (``http(s)://``, or a local ``file://``); ``what`` names it in errors."""
     if url[:7].lower() == "file://":
         try:
-            return Path(unquote(urlsplit(url).path)).read_bytes()
+            return local_path(url).read_bytes()
         except OSError as exc:
             raise PresignError(f"cannot read {what} at {url}: {exc.strerror or exc}") from None
     answer = send("GET", url, what=what, bounds=bounds)

@@ -14,8 +14,9 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from ._errors import ObjectExistsError, PresignError
+from ._errors import ObjectExistsError, PresignError, SignerOptionError
 
 # Where no file a person means to keep lives: kernel and device file systems.
 _SPECIAL_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
@@ -74,3 +75,14 @@ def _exists(path: Path, field: str | None) -> ObjectExistsError:
         f"{path} already exists and was left as it is; choose another name, or pass overwrite=True to replace it",
         field=field,
     )
+
+
+def local_path(file_url: str) -> Path:
+    """The path a ``file://`` URL names (this host only)."""
+    parts = urlsplit(file_url)
+    if parts.netloc not in ("", "localhost"):
+        raise SignerOptionError(
+            f"manifest_url {file_url!r} names another host; write file:///PATH.json for a local file",
+            field="manifest_url",
+        )
+    return Path(unquote(parts.path))

@@ -23,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
-import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from .http_stub import HTTPStub
 
 REQUIRED = ("X-Goog-Algorithm", "X-Goog-Credential", "X-Goog-Date", "X-Goog-Expires", "X-Goog-SignedHeaders",
             "X-Goog-Signature")  # fmt: skip
@@ -39,48 +40,16 @@ class Refused(Exception):
     pass
 
 
-class GCSEdge:
+class GCSEdge(HTTPStub):
     """``with GCSEdge({email: public_key}) as server:``; objects in ``server.objects[(bucket, name)]``."""
 
     def __init__(self, public_keys: dict[str, rsa.RSAPublicKey]) -> None:
         self.public_keys = public_keys
         self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}  # -> (body, content type)
         self.refusals: list[str] = []
-        verifier = self
+        super().__init__()
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                verifier._answer(self)
-
-            do_HEAD = do_PUT = do_POST = do_DELETE = do_GET
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> GCSEdge:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> GCSEdge:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
+    def answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         path = urlsplit(handler.path).path
         if handler.command == "POST" and path == "/token":
             return _send_json(handler, {"access_token": "demo-token", "expires_in": 3600, "token_type": "Bearer"})

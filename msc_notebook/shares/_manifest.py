@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 from ..core import _times as times
 from ..core._config import StorageClientConfig
@@ -29,7 +28,7 @@ from ..core._errors import (
     StorageError,
     UnsupportedProviderError,
 )
-from ..core._files import write_new_file
+from ..core._files import local_path, write_new_file
 from ..core._keys import is_prefix_share
 from ..core._result import CredentialStatus
 from ..core._signer import ObjectWriter
@@ -205,14 +204,3 @@ def _manifest_name(shared_path: str, profile: str) -> str:
     shares within a second never overwrite each other."""
     name = shared_path[:-1].rstrip("/").rsplit("/", 1)[-1] or profile
     return f"{name[:100]}-{times.utcnow():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}.json"
-
-
-def local_path(file_url: str) -> Path:
-    """The path a ``file://`` URL names (this host only)."""
-    parts = urlsplit(file_url)
-    if parts.netloc not in ("", "localhost"):
-        raise SignerOptionError(
-            f"manifest_url {file_url!r} names another host; write file:///PATH.json for a local file",
-            field="manifest_url",
-        )
-    return Path(unquote(parts.path))

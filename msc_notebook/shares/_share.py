@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any, Self
 
 from ..core._errors import PrefixShareError, SignerOptionError
 from ..core._fetch import read_url
+from ..core._files import local_path
 from ..core._result import PresignedURL, SignerDetails
 from ..core._times import utc_text
-from ._manifest import local_path
 from ._recipient import fsspec_storage_options, object_url, wildcard_base
 
 if TYPE_CHECKING:

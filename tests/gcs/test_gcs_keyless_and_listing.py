@@ -47,8 +47,8 @@ def verifier(signer_key):
 
 def keyless_profile(iam: FakeIAM, endpoint_url: str, *, service_account: str | None = SIGNER, **options) -> dict:
     """A profile whose own key only authenticates (its token from the local endpoint); SIGNER signs."""
-    caller = {**KEY, "token_uri": f"{iam.url}/token"}
-    presign = {"iam_endpoint": iam.url, **({"service_account": service_account} if service_account else {})}
+    caller = {**KEY, "token_uri": f"{iam.endpoint_url}/token"}
+    presign = {"iam_endpoint": iam.endpoint_url, **({"service_account": service_account} if service_account else {})}
     return {
         "storage_provider": {"type": "gcs", "options": {"base_path": BUCKET, "endpoint_url": endpoint_url, **options}},
         "credentials_provider": {"type": "GoogleServiceAccountCredentialsProvider", "options": {"info": caller}},

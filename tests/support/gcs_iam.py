@@ -23,42 +23,24 @@ from urllib.parse import parse_qs
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from msc_notebook.demo.http_stub import HTTPStub
+
 _SIGN_BLOB = re.compile(r"^/v1/projects/-/serviceAccounts/([^/:]+):signBlob$")
 
 
-class FakeIAM:
+class FakeIAM(HTTPStub):
     def __init__(self, keys: dict[str, rsa.RSAPrivateKey], grants: dict[str, set[str]]) -> None:
         self.keys, self.grants = keys, grants
         self.hold = False
         self.calls: list[str] = []
         self._stopping = threading.Event()
-        iam = self
+        super().__init__()
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                iam._answer(self)
+    def stop(self) -> None:
+        self._stopping.set()  # held answers end now
+        super().stop()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FakeIAM:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def _answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
+    def answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length", "0")))
         self.calls.append(handler.path)
         if self.hold:
