@@ -73,6 +73,7 @@ class StorageClient:
         max_objects: int | None = None,
         progress: bool | None = None,
         overwrite: bool = False,
+        revocable: bool = False,
         warn: bool = True,
     ) -> PrefixShare:
         """Share everything under ``path`` (relative to the profile, ending in ``*``) with one link.
@@ -88,7 +89,9 @@ class StorageClient:
         takes over a second. ``overwrite``: replace a manifest that exists at ``manifest_url``
         (never without it: an existing object or file is left as it is, and the share fails
         before any link is handed out). ``signer_options`` as for `generate_presigned_url`;
-        ``expires_in`` wins over the one in them.
+        ``expires_in`` wins over the one in them. ``revocable`` (Azure, with the account key):
+        every URL of the share, the link included, names one container stored access policy,
+        so ``share.revoke()`` makes them all refused at once (Azure allows 5 per container).
         """
         # The share code is imported on first share, as backends are on first use.
         from .shares._share_prefix import DEFAULT_MAX_OBJECTS, share_prefix
@@ -103,6 +106,7 @@ class StorageClient:
             max_objects=DEFAULT_MAX_OBJECTS if max_objects is None else max_objects,
             progress=progress,
             overwrite=overwrite,
+            revocable=revocable,
         )
         return warned(share, warn)
 

@@ -65,6 +65,7 @@ def share_prefix(
     max_objects: int | None = None,
     progress: bool | None = None,
     overwrite: bool = False,
+    revocable: bool = False,
     warn: bool = True,
 ) -> PrefixShare:
     """Share everything under ``msc://profile/prefix/*`` with one link (`StorageClient.share_prefix`)."""
@@ -78,6 +79,7 @@ def share_prefix(
         max_objects=max_objects,
         progress=progress,
         overwrite=overwrite,
+        revocable=revocable,
         warn=False,
     )
     return warned(share, warn)
@@ -189,29 +191,19 @@ def _credential_file(raw: Any) -> Path | None:
     return Path(str((provider.get("options") or {}).get("credential_file_path"))).expanduser()
 
 
-def revoke(share: PrefixShare | str) -> str:
-    """Take a share back as far as its storage allows: ``share`` itself, or its manifest's location
+def revoke(share: PrefixShare | str, *, access_policy: str | None = None) -> str:
+    """Take a share back as far as its storage allows; what that did and what remains, in words.
+
+    ``share``: the share itself; or, after a restart too, its manifest's location
     (``share.details.manifest_location``: ``msc://PROFILE/PATH.json`` or ``file:///PATH``; the
-    history keeps it), which works after a restart too, with the profile's credentials. Deleting
-    the manifest kills the link; the presigned URLs it held work until they expire."""
-    from .core._errors import SignerOptionError
-    from .core._signer import ObjectWriter
+    history keeps it) or its link, either of them with the profile's credentials. A share made
+    with ``revocable=True`` (Azure) loses its access policy, so all its URLs are refused; any
+    other loses its manifest, so its link dies while the URLs it held work until they expire.
+    ``access_policy``: the policy id (``share.details.access_policy``), for a manifest already gone.
+    """
+    from .shares._revoke import revoke_target
     from .shares._share import PrefixShare
 
     if isinstance(share, PrefixShare):  # a share is a str (its link): ask it first
         return share.revoke()
-    if share.startswith("file://"):
-        from .core._files import local_path
-
-        path = local_path(share)
-        existed = path.exists()
-        path.unlink(missing_ok=True)
-    else:
-        target = parse_storage_url(share)
-        signer = storage_client(target.profile).signer()
-        if not isinstance(signer, ObjectWriter):
-            raise SignerOptionError(f"{share}: the {signer.signer_type} signer cannot delete a manifest", field="path")
-        existed = signer.delete_object(target.path)
-    done = "is deleted" if existed else "was already gone"
-    return (f"the manifest {share} {done}, so the share's link no longer opens; the URLs it held work until they "
-            f"expire (presigned URLs cannot be recalled)")  # fmt: skip
+    return revoke_target(share, access_policy=access_policy, client_for=storage_client)

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
+from support.azurite import CONTAINER, SHARED, azurite_executable, write_self_signed_cert
 
 from msc_notebook import clear_client_cache
+from msc_notebook.demo.azurite import Azurite
 from msc_notebook.demo.seaweedfs import SeaweedFS
 from msc_notebook.testing import freeze_clock
 
@@ -33,9 +35,9 @@ STS_TOKEN_SECONDS = 6
 
 
 def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
-    """Point HOME, the AWS files and config discovery into ``home``; no AWS_*/MSC_* variables, no IMDS."""
+    """Point HOME, the AWS files and config discovery into ``home``; no AWS_*/AZURE_*/MSC_* variables, no IMDS."""
     for name in list(os.environ):
-        if name.startswith(("AWS_", "MSC_", "XDG_")):
+        if name.startswith(("AWS_", "AZURE_", "MSC_", "XDG_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_DIRS", str(home / "no-xdg-dirs"))
@@ -199,3 +201,36 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Any], None]]:
     rest of the test. It depends on monkeypatch so that it is undone before monkeypatch's own undoing."""
     with contextlib.ExitStack() as stack:
         yield lambda when: stack.enter_context(freeze_clock(when))
+
+
+# Azurite (the Azure tests' server): plain HTTP with the account key, and HTTPS with OAuth.
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory) -> Iterator[Azurite]:
+    with Azurite(tmp_path_factory.mktemp("azurite"), executable=azurite_executable()) as server:
+        server.service_client().create_container(CONTAINER)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def azurite_oauth(tmp_path_factory) -> Iterator[Azurite]:
+    directory = tmp_path_factory.mktemp("azurite-oauth")
+    cert, key = write_self_signed_cert(directory)
+    with Azurite(directory, executable=azurite_executable(), cert=cert, key=key, oauth=True) as server:
+        server.service_client().create_container(CONTAINER)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def shared_dataset(azurite, tmp_path_factory):
+    from support.recipient import build_zarr_dataset
+
+    local = tmp_path_factory.mktemp("azure-dataset") / "ocean.zarr"
+    arrays = build_zarr_dataset(local)
+    container = azurite.service_client().get_container_client(CONTAINER)
+    files = {path.relative_to(local).as_posix(): path.read_bytes() for path in local.rglob("*") if path.is_file()}
+    for relative, body in files.items():
+        container.upload_blob(f"{SHARED}/{relative}", body, overwrite=True)
+    container.upload_blob("datasets/outside.bin", b"not shared", overwrite=True)
+    return arrays, files

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 
 from ..core import _times as times
 from ..core._bounds import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT
-from ..core._errors import ConfigError, ConfigParseError, CredentialsError, PresignError
+from ..core._errors import ConfigError, ConfigParseError, CredentialsError, PresignError, SignerOptionError
 from ..core._keys import check_object_key, refuse_prefix_share
 from ..core._listing import ListingPage, ObjectMetadata
 from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_header_options, warn_unknown_options
@@ -35,6 +35,7 @@ from ._credentials import (
     DelegationKeyCredentials,
     require_azure_sdk,
 )
+from ._policies import SETTLE_SECONDS, check_free_slot, close_policy, new_policy_id, open_policy
 from ._write import delete_blob, upload_blob
 
 if TYPE_CHECKING:
@@ -204,6 +205,7 @@ class AzureURLSigner(URLSigner):
     signer_type = SignerType.AZURE.value
     methods = ("GET", "PUT", "HEAD")
     option_names = frozenset({"expires_in", *_METHOD_OPTIONS})
+    access_policy_settle = SETTLE_SECONDS
 
     def __init__(self, config: StorageClientConfig) -> None:
         super().__init__(config)
@@ -273,9 +275,13 @@ class AzureURLSigner(URLSigner):
             details=details,
         )
 
-    def sign_many(self, paths: Iterable[str], *, expires_in: int, signed_at: datetime) -> list[str]:
+    def sign_many(
+        self, paths: Iterable[str], *, expires_in: int, signed_at: datetime, access_policy: str | None = None
+    ) -> list[str]:
         """Read-only SAS URLs (``sp=r``, one blob each) for many profile paths, all signed at
-        ``signed_at`` (whole seconds) for ``expires_in`` seconds with one key: a share's objects."""
+        ``signed_at`` (whole seconds) for ``expires_in`` seconds with one key: a share's objects.
+        With ``access_policy``, each names that stored policy instead (``si``), which holds the
+        permission and the expiry: deleting it revokes them all."""
         from azure.storage.blob import generate_blob_sas
 
         expires_in = check_expires_in(expires_in)
@@ -283,10 +289,39 @@ class AzureURLSigner(URLSigner):
         key = self._credentials.signing_key(signed_at, expiry)  # renewed first if it would end sooner
         self._check_container()
         blobs = [self.location.blob_name(path) for path in paths]
-        arguments = {"permission": "r", "expiry": expiry, "protocol": "https" if self.location.https else None,
-                     **key.sas_arguments}  # fmt: skip
+        terms: dict[str, Any] = {"policy_id": access_policy} if access_policy else {"permission": "r", "expiry": expiry}
+        arguments = {**terms, "protocol": "https" if self.location.https else None, **key.sas_arguments}
         tokens = sas_tokens(generate_blob_sas, self.account_name, self.location.container, blobs, arguments)
         return [f"{self.location.blob_url(blob)}?{token}" for blob, token in zip(blobs, tokens, strict=True)]
+
+    def check_revocable(self) -> None:
+        """Stored access policies work only with SAS signed by the account key (checked offline)."""
+        if isinstance(self._credentials, DelegationKeyCredentials):
+            raise SignerOptionError(
+                f"profile {self.config.profile!r}: a revocable share needs the account key: a SAS signed with a "
+                f"user delegation key ({DEFAULT_CREDENTIALS}) cannot name a stored access policy, so it cannot be "
+                f"revoked by deleting one. Use {CONNECTION_CREDENTIALS} (a connection string), or share without "
+                f"revocable=True (revoke() then deletes the manifest)",
+                field="revocable",
+            )
+
+    def reserve_access_policy(self) -> None:
+        check_free_slot(self._container(), self._where)
+
+    def open_access_policy(self, expiry: datetime) -> str:
+        policy_id = new_policy_id()
+        open_policy(self._container(), policy_id, expiry, self._where)
+        return policy_id
+
+    def close_access_policy(self, policy_id: str) -> bool:
+        return close_policy(self._container(), policy_id, self._where)
+
+    def _container(self) -> ContainerClient:
+        return self.service_client().get_container_client(self.location.container)
+
+    @property
+    def _where(self) -> str:
+        return f"profile {self.config.profile!r}"
 
     def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None:
         """Write one blob with the profile's credentials; unless ``overwrite``, only if it does not exist."""

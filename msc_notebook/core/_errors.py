@@ -114,5 +114,9 @@ class PrivateKeyError(CredentialsError):
         super().__init__(message, field=field)
 
 
+class ShareLinkWarning(UserWarning):
+    """A share's link did not open when it was fetched right after the share was made."""
+
+
 class IgnoredOptionWarning(UserWarning):
     """A config option this library does not know, and which does not change a URL, is ignored."""

@@ -22,6 +22,15 @@ from ._errors import ObjectExistsError, PresignError, SignerOptionError
 _SPECIAL_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 
+def remove_file(path: Path) -> bool:
+    """Delete the file at ``path``; whether it was there."""
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:
+        return False
+
+
 def write_new_file(path: Path, body: bytes, *, overwrite: bool = False, field: str | None = None) -> None:
     """Write ``body`` to ``path``, readable by its owner only (0600); an existing file is replaced
     only with ``overwrite``. Refused, whatever ``overwrite`` says: a symbolic link (writing through

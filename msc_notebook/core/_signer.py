@@ -98,6 +98,30 @@ class ObjectWriter(BulkSigner, Protocol):
     def delete_object(self, path: str) -> bool: ...
 
 
+@runtime_checkable
+class RevocableSigner(ObjectWriter, Protocol):
+    """A signer whose URLs can depend on one access policy the storage holds (Azure's container
+    stored access policies): deleting the policy revokes every URL that names it."""
+
+    access_policy_settle: float  # seconds a new policy may take to apply (the storage says)
+
+    def check_revocable(self) -> None:
+        """Raise, without any network call, if these credentials cannot sign with a policy."""
+
+    def reserve_access_policy(self) -> None:
+        """Raise if the storage has no room for one more policy (checked before a long listing)."""
+
+    def open_access_policy(self, expiry: datetime) -> str:
+        """Create a read-only policy that ends at ``expiry``; its id."""
+
+    def close_access_policy(self, policy_id: str) -> bool:
+        """Delete the policy (every URL naming it is refused from then on); whether it existed."""
+
+    def sign_many(
+        self, paths: Iterable[str], *, expires_in: int, signed_at: datetime, access_policy: str | None = None
+    ) -> list[str]: ...
+
+
 S3_PROVIDER_TYPES = ("s3", "s8k", "gcs_s3", "ais_s3")  # MSC's S3-style storage providers
 
 # The built-in backends, imported when a profile of theirs is first used, so `import

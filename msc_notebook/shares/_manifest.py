@@ -11,6 +11,7 @@ create-only (``If-None-Match: *``), locally it takes a free name in one step
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -28,10 +29,10 @@ from ..core._errors import (
     StorageError,
     UnsupportedProviderError,
 )
-from ..core._files import local_path, write_new_file
+from ..core._files import local_path, remove_file, write_new_file
 from ..core._keys import is_prefix_share
 from ..core._result import CredentialStatus
-from ..core._signer import ObjectWriter
+from ..core._signer import ObjectWriter, RevocableSigner
 from ..core._storage_url import StorageURL, parse_storage_url
 
 if TYPE_CHECKING:
@@ -106,16 +107,24 @@ class ManifestDestination:
         return cls(location, client=manifest_client, path=path, default_name=where.path.endswith("/"), **shared)
 
     def write(
-        self, body: bytes, *, expires_in: int, signed_at: datetime, overwrite: bool = False
+        self,
+        render: Callable[[str], bytes],
+        *,
+        expires_in: int,
+        signed_at: datetime,
+        overwrite: bool = False,
+        access_policy: str | None = None,
     ) -> tuple[ManifestDestination, str, CredentialStatus | None]:
-        """Write ``body`` where nothing exists yet (or anywhere, with ``overwrite``); return where it
-        went, the link to it (a GET signed at ``signed_at``) and the status of the credentials that
-        signed the link (None for a local file). A default name that is taken gets a new random
-        part, a few times; a name the caller gave is never replaced unless ``overwrite``."""
+        """Write the manifest (``render(location)``) where nothing exists yet (or anywhere, with
+        ``overwrite``); return where it went, the link to it (a GET signed at ``signed_at``, naming
+        ``access_policy`` if given) and the status of the credentials that signed the link (None for a
+        local file). A default name that is taken gets a new random part, a few times; a name the
+        caller gave is never replaced unless ``overwrite``."""
         destination = self
         for _ in range(NAME_TRIES):
             try:
-                return (destination, *destination._write_once(body, expires_in, signed_at, overwrite))
+                body = render(destination.location)
+                return (destination, *destination._write_once(body, expires_in, signed_at, overwrite, access_policy))
             except ObjectExistsError as exc:
                 if not destination.default_name:
                     raise ObjectExistsError(
@@ -130,7 +139,7 @@ class ManifestDestination:
         )
 
     def _write_once(
-        self, body: bytes, expires_in: int, signed_at: datetime, overwrite: bool
+        self, body: bytes, expires_in: int, signed_at: datetime, overwrite: bool, access_policy: str | None
     ) -> tuple[str, CredentialStatus | None]:
         if self.local is not None:
             write_new_file(self.local, body, overwrite=overwrite, field="manifest_url")
@@ -156,16 +165,16 @@ class ManifestDestination:
                 field="manifest_url",
             ) from None
         status = signer.credentials()
+        if access_policy is not None:
+            assert isinstance(signer, RevocableSigner)  # only such a signer made the policy
+            return signer.sign_many([self.path], expires_in=expires_in, signed_at=signed_at,
+                                    access_policy=access_policy)[0], status  # fmt: skip
         return signer.sign_many([self.path], expires_in=expires_in, signed_at=signed_at)[0], status
 
     def delete(self) -> bool:
         """Delete the manifest where it was written; whether it was still there."""
         if self.local is not None:
-            try:
-                self.local.unlink()
-                return True
-            except FileNotFoundError:
-                return False
+            return remove_file(self.local)
         assert self.client is not None and self.path is not None
         signer = self.client.signer()
         if not isinstance(signer, ObjectWriter):

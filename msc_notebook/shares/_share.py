@@ -28,6 +28,7 @@ from ..core._files import local_path
 from ..core._result import PresignedURL, SignerDetails
 from ..core._times import utc_text
 from ._recipient import fsspec_storage_options, object_url, wildcard_base
+from ._revoke import Revoked, revoked_text
 
 if TYPE_CHECKING:
     from ..core._check import CheckReport, Probe
@@ -39,6 +40,7 @@ class PrefixShareDetails(SignerDetails):
 
     manifest_location: str  # msc://profile/.msc_notebook/shares/NAME.json, or file:///path
     credential_source: str
+    access_policy: str | None = None  # the stored access policy every URL names (Azure, revocable=True)
 
 
 class PrefixShare(PresignedURL):
@@ -158,7 +160,7 @@ class ManifestShare(PrefixShare):
             "remote_options": {"asynchronous": True},
         }
 
-    _deleter: Callable[[], bool] | None = None  # deletes the manifest where it was written (not kept across pickling)
+    _revoker: Callable[[], Revoked] | None = None  # takes it back where it was made (not kept across pickling)
 
     def _link_probes(self) -> list[tuple[Probe, float | None]]:
         from ..core._check import probe
@@ -166,22 +168,20 @@ class ManifestShare(PrefixShare):
         return [probe(str(self), "GET", "the link")]
 
     def revoke(self) -> str:
-        """Delete the manifest, so the link no longer opens. The presigned URLs it held cannot be
-        recalled (S3, GCS and Azure check only their signature and expiry): someone who saved
-        the manifest can use them until they expire, and the answer says until when."""
-        if self._deleter is None:
+        """Take the share back: with an access policy (Azure, ``revocable=True``) every URL of it is
+        refused from now on; otherwise its manifest is deleted, so the link no longer opens, but the
+        presigned URLs it held cannot be recalled (S3, GCS and Azure check only their signature and
+        expiry): someone who saved the manifest can use them until they expire, and the answer says
+        until when."""
+        if self._revoker is None:
             raise PrefixShareError(
                 f"this copy of the share of {self.source} was not made in this session; revoke it with "
                 f"msc.revoke({_manifest_location(self)!r}), which uses the profile's credentials",
                 field="path",
             )
-        existed = self._deleter()
-        done = "its manifest is deleted" if existed else "its manifest was already gone"
-        return (
-            f"the share of {self.source}: {done}, so the link no longer opens. The {self.count:,} object URLs it "
-            f"held cannot be recalled: whoever saved the manifest can use them until "
-            f"{utc_text(self.effective_expiry)}"
-        )
+        details = self.details
+        policy = details.access_policy if isinstance(details, PrefixShareDetails) else None
+        return revoked_text(f"the share of {self.source}", self._revoker(), policy, self.count, self.effective_expiry)
 
     @property
     def manifest(self) -> dict[str, Any]:

@@ -18,19 +18,32 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping
-from datetime import timedelta
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..core import _times as times
-from ..core._errors import InvalidStorageURLError, PrefixShareError, SignerOptionError, UnsupportedProviderError
+from ..core._check import probe
+from ..core._errors import (
+    InvalidStorageURLError,
+    PrefixShareError,
+    PresignError,
+    ShareLinkWarning,
+    SignerOptionError,
+    UnsupportedProviderError,
+)
 from ..core._keys import check_url_segments, is_prefix_share
 from ..core._listing import ObjectMetadata
 from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
-from ..core._signer import BulkSigner, URLSigner
+from ..core._signer import BulkSigner, RevocableSigner, URLSigner
 from ._manifest import ManifestDestination, shares_dir
 from ._progress import progress_bar
+from ._revoke import take_back
 from ._share import ManifestShare, PrefixShare, PrefixShareDetails, WildcardShare
 
 if TYPE_CHECKING:
@@ -52,20 +65,26 @@ def share_prefix(
     max_objects: int = DEFAULT_MAX_OBJECTS,
     progress: bool | None = None,
     overwrite: bool = False,
+    revocable: bool = False,
 ) -> PrefixShare:
     """Share everything under ``path`` (a profile path ending in ``*``) of ``client``'s profile:
     what `StorageClient.share_prefix` does (see there)."""
     source = client.config.source_url(path)
-    _check_arguments(path, source, client.profile, max_objects, signer_options, overwrite)
+    _check_arguments(path, source, client.profile, max_objects, signer_options, overwrite, revocable)
     options = {**(signer_options or {}), **({"expires_in": expires_in} if expires_in is not None else {})}
     signer = client.signer(signer_type)
     if signer.signer_type == SignerType.CLOUDFRONT.value:
-        return _wildcard_share(client, path, options, manifest_url)
+        return _wildcard_share(client, path, options, manifest_url, revocable)
     bulk, lifetime = _manifest_share_lifetime(client, signer, source, options)
+    policies = _policy_signer(bulk, signer.signer_type, source) if revocable else None  # offline checks first
     destination = ManifestDestination.resolve(manifest_url, path, client)  # a bad manifest_url fails before listing
+    if policies is not None:
+        _check_policy_destination(destination, client)
+        policies.reserve_access_policy()  # a full container fails before a long listing
     prefix = path[:-1]  # "data.zarr/" or "" (the whole profile)
     keys, sizes = _list_prefix(client, prefix, shares_dir(client, prefix), source, max_objects, progress)
-    return _publish(bulk, signer.signer_type, destination, source, prefix, keys, sizes, lifetime, progress, overwrite)
+    listing = Listing(source, prefix, keys, sizes)
+    return _publish(bulk, signer.signer_type, destination, listing, lifetime, progress, overwrite, policies)
 
 
 def _check_arguments(
@@ -75,6 +94,7 @@ def _check_arguments(
     max_objects: object,
     signer_options: Mapping[str, Any] | None,
     overwrite: object,
+    revocable: object,
 ) -> None:
     """Refuse what no signer can share, before any storage is touched."""
     if not is_prefix_share(path):
@@ -83,8 +103,9 @@ def _check_arguments(
             f"(e.g. msc://{profile}/datasets/ocean.zarr/*)"
         )
     check_url_segments(path[:-1], source)  # "data/../x/*" would list nothing and say only that
-    if not isinstance(overwrite, bool):
-        raise SignerOptionError(f"overwrite must be True or False, got {overwrite!r}", field="overwrite")
+    for name, value in (("overwrite", overwrite), ("revocable", revocable)):
+        if not isinstance(value, bool):
+            raise SignerOptionError(f"{name} must be True or False, got {value!r}", field=name)
     if isinstance(max_objects, bool) or not isinstance(max_objects, int) or max_objects < 1:
         raise SignerOptionError(
             f"max_objects must be a positive whole number, got {max_objects!r}", field="max_objects"
@@ -94,9 +115,15 @@ def _check_arguments(
 
 
 def _wildcard_share(
-    client: StorageClient, path: str, options: dict[str, Any], manifest_url: str | None
+    client: StorageClient, path: str, options: dict[str, Any], manifest_url: str | None, revocable: bool
 ) -> PrefixShare:
     """The CloudFront share: the prefix signed as one wildcard policy, no manifest."""
+    if revocable:
+        raise SignerOptionError(
+            "a CloudFront wildcard URL cannot be made revocable: only removing the key pair that signs it from "
+            "the distribution's trusted key group takes it back; drop revocable",
+            field="revocable",
+        )
     if manifest_url is not None:
         raise SignerOptionError(
             "a CloudFront share is one wildcard URL and has no manifest; drop manifest_url, "
@@ -169,60 +196,141 @@ def _list_prefix(
     return keys, sizes
 
 
+def _policy_signer(signer: BulkSigner, signer_type: str, source: str) -> RevocableSigner:
+    """The signer, known to sign with a revocable access policy, checked without the network."""
+    if not isinstance(signer, RevocableSigner):
+        raise SignerOptionError(
+            f"{source}: the {signer_type} signer's URLs cannot be revoked one share at a time (they depend only on "
+            f"the credentials that signed them); drop revocable: share.revoke() still deletes the manifest, so the "
+            f"link no longer opens, and the URLs inside live until they expire",
+            field="revocable",
+        )
+    signer.check_revocable()
+    return signer
+
+
+def _check_policy_destination(destination: ManifestDestination, client: StorageClient) -> None:
+    """A revocable share's link names the share's policy, which lives in the shared container."""
+    if destination.client is not None and destination.client is not client:
+        raise SignerOptionError(
+            f"a revocable share keeps its manifest on profile {client.profile!r}, whose container holds the "
+            f"share's access policy (the link names it); drop manifest_url, or write it to a local file",
+            field="manifest_url",
+        )
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a share lists: keys relative to the profile, in listing order, and their sizes."""
+
+    source: str  # msc://profile/prefix/*
+    prefix: str  # "data.zarr/" (keys in the manifest are relative to it)
+    keys: list[str]
+    sizes: list[int | None]
+
+
 def _publish(
     signer: BulkSigner,
     signer_type: str,
     destination: ManifestDestination,
-    source: str,
-    prefix: str,
-    keys: list[str],
-    sizes: list[int | None],
+    listing: Listing,
     expires_in: int,
     progress: bool | None,
     overwrite: bool,
+    policies: RevocableSigner | None,
 ) -> PrefixShare:
-    """Sign every key at one instant, write the manifest, and make the link to it."""
+    """Sign every key at one instant (naming a new access policy, if ``policies``), write the
+    manifest, and make the link to it. A policy made for a share that then fails is deleted again."""
     status = signer.credentials()  # refuses expired credentials before any URL is made
     signed_at = times.utcnow().replace(microsecond=0)  # X-Amz-Date has whole seconds
+    requested = signed_at + timedelta(seconds=expires_in)
+    policy = policies.open_access_policy(requested) if policies is not None else None
+    try:
+        sign = partial(policies.sign_many, access_policy=policy) if policies is not None else signer.sign_many
+        urls = _sign_all(sign, listing, expires_in, signed_at, progress)
+        expiries = [status.expiry] if status is not None and status.expiry is not None else []
+        facts = {"source": listing.source, "created": signed_at.isoformat(),
+                 "expires": min([requested, *expiries]).isoformat(), "access_policy": policy}  # fmt: skip
+        destination, link, manifest_status = destination.write(
+            partial(_manifest_body, urls, listing.sizes, facts),
+            expires_in=expires_in,
+            signed_at=signed_at,
+            overwrite=overwrite,
+            access_policy=policy,
+        )
+    except BaseException:  # Ctrl-C included: a policy nothing names is only a used slot
+        if policies is not None and policy is not None:
+            _close_quietly(policies, policy)
+        raise
+    if policies is not None:
+        _wait_until_the_policy_applies(link, policies.access_policy_settle)
+    expiries += [manifest_status.expiry] if manifest_status is not None and manifest_status.expiry else []
+    share = ManifestShare(
+        link,
+        source=listing.source,
+        signer_type=signer_type,
+        signed_at=signed_at,
+        expires_in=expires_in,
+        credential_expiry=min(expiries, default=None),
+        count=len(urls),
+        total_bytes=sum(size or 0 for size in listing.sizes),
+        remote_protocol=urlsplit(next(iter(urls.values()))).scheme,
+        details=PrefixShareDetails(destination.location, status.source if status else "none", policy),
+    )  # the URLs are not kept: the share reads them back from its manifest when asked
+    share._revoker = partial(take_back, destination.delete, partial(policies.close_access_policy, policy) if policies and policy else None)
+    return share
+
+
+def _sign_all(
+    sign: Callable[..., list[str]], listing: Listing, expires_in: int, signed_at: datetime, progress: bool | None
+) -> dict[str, str]:
+    """Each key (relative to the prefix) and its URL, signed in batches so progress can move."""
+    keys, prefix = listing.keys, listing.prefix
     urls: dict[str, str] = {}
     with progress_bar(progress, f"signing {len(keys):,} URLs", len(keys), " URLs") as bar:
         for start in range(0, len(keys), SIGN_BATCH):
             batch = keys[start : start + SIGN_BATCH]
-            signed = signer.sign_many(batch, expires_in=expires_in, signed_at=signed_at)
+            signed = sign(batch, expires_in=expires_in, signed_at=signed_at)
             urls.update(zip((key[len(prefix) :] for key in batch), signed, strict=True))
             bar.update(len(batch))
-    expiries = [status.expiry] if status is not None and status.expiry is not None else []
-    total_bytes = sum(size or 0 for size in sizes)
+    return urls
+
+
+def _manifest_body(urls: dict[str, str], sizes: list[int | None], facts: dict[str, Any], location: str) -> bytes:
+    """The manifest, as written to ``location``: fsspec's reference format, plus facts for people
+    and for `msc_notebook.revoke` (where it is, and the access policy its URLs name)."""
     manifest = {
         "version": 1,
         # [url, 0, size]: whole objects, with their sizes, so a partial read (a zarr shard's index at
         # its end) asks for an absolute range; Azure and Azurite refuse a suffix range ("bytes=-16").
         "refs": {key: [url, 0, size] if size else [url] for (key, url), size in zip(urls.items(), sizes, strict=True)},
         # fsspec reads only "version", "refs", "templates" and "gen"; this part is for people.
-        "msc_notebook": {
-            "source": source,
-            "created": signed_at.isoformat(),
-            "expires": min([signed_at + timedelta(seconds=expires_in), *expiries]).isoformat(),
-            "count": len(urls),
-            "total_bytes": total_bytes,
-        },
+        "msc_notebook": {**facts, "count": len(urls), "total_bytes": sum(size or 0 for size in sizes),
+                         "manifest": location},  # fmt: skip
     }
-    body = json.dumps(manifest, separators=(",", ":")).encode()  # ASCII: a compact str, whatever the keys
-    destination, link, manifest_status = destination.write(
-        body, expires_in=expires_in, signed_at=signed_at, overwrite=overwrite
-    )
-    expiries += [manifest_status.expiry] if manifest_status is not None and manifest_status.expiry else []
-    share = ManifestShare(
-        link,
-        source=source,
-        signer_type=signer_type,
-        signed_at=signed_at,
-        expires_in=expires_in,
-        credential_expiry=min(expiries, default=None),
-        count=len(urls),
-        total_bytes=total_bytes,
-        remote_protocol=urlsplit(next(iter(urls.values()))).scheme,
-        details=PrefixShareDetails(destination.location, status.source if status else "none"),
-    )  # the URLs are not kept: the share reads them back from its manifest when asked
-    share._deleter = destination.delete
-    return share
+    return json.dumps(manifest, separators=(",", ":")).encode()  # ASCII: a compact str, whatever the keys
+
+
+def _close_quietly(policies: RevocableSigner, policy: str) -> None:
+    try:
+        policies.close_access_policy(policy)
+    except PresignError:
+        pass  # the share's own error is what the caller needs; the slot frees when the policy expires
+
+
+def _wait_until_the_policy_applies(link: str, settle: float) -> None:
+    """Azure may refuse a SAS that names a new policy for a while (up to 30 s): the link is fetched
+    until it works, within ``settle`` seconds, so the share handed out already opens."""
+    deadline = time.monotonic() + settle
+    while True:
+        found, _ = probe(link, "GET", "the link")
+        if found.outcome != "refused" or found.status != 403 or time.monotonic() >= deadline:
+            break
+        time.sleep(1)
+    if found.outcome != "works" and link.lower().startswith(("http://", "https://")):
+        warnings.warn(
+            f"the share's link does not open yet ({found}); the storage may still be applying its access "
+            f"policy: try share.check() in a minute",
+            ShareLinkWarning,
+            stacklevel=4,
+        )

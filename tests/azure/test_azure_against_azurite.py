@@ -12,24 +12,21 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from support.azurite import AzuriteTokenCredential, azurite_executable, write_self_signed_cert
+from support.azurite import CONTAINER, SHARED, AzuriteTokenCredential, azure_profile
 from support.http_client import fetch
 
 import msc_notebook as msc
 from msc_notebook import ConfigError, CredentialExpiryWarning, summarize_profile
 from msc_notebook.azure import _credentials as azure_credentials
-from msc_notebook.demo.azurite import Azurite
 from msc_notebook.frontends._facts import curl_upload_command, result_facts
 from msc_notebook.frontends._profiles_table import time_left
 
 pytestmark = pytest.mark.e2e  # slow: npm's Azurite server, and a delegation key that really expires
 
-CONTAINER = "msc-test"
 AWKWARD_NAMES = [
     "dir with space/a b.txt",
     "ünïcødé/文件.bin",
@@ -38,40 +35,6 @@ AWKWARD_NAMES = [
     "hash#tag.txt",
     "all of them +%#ü~*().txt",
 ]
-
-
-@pytest.fixture(autouse=True)
-def no_azure_environment(monkeypatch):
-    """No developer AZURE_* settings leak into DefaultAzureCredential or the SDK."""
-    import os
-
-    for name in [n for n in os.environ if n.startswith("AZURE_")]:
-        monkeypatch.delenv(name)
-
-
-@pytest.fixture(scope="session")
-def azurite(tmp_path_factory) -> Iterator[Azurite]:
-    with Azurite(tmp_path_factory.mktemp("azurite"), executable=azurite_executable()) as server:
-        server.service_client().create_container(CONTAINER)
-        yield server
-
-
-@pytest.fixture(scope="session")
-def azurite_oauth(tmp_path_factory) -> Iterator[Azurite]:
-    directory = tmp_path_factory.mktemp("azurite-oauth")
-    cert, key = write_self_signed_cert(directory)
-    with Azurite(directory, executable=azurite_executable(), cert=cert, key=key, oauth=True) as server:
-        server.service_client().create_container(CONTAINER)
-        yield server
-
-
-def azure_profile(server: Azurite, *, base_path: str = CONTAINER, credentials: dict | None = None) -> dict:
-    """An azure profile exactly as MSC 1.3.1 reads it."""
-    return {
-        "storage_provider": {"type": "azure", "options": {"endpoint_url": server.endpoint_url, "base_path": base_path}},
-        "credentials_provider": credentials
-        or {"type": "AzureCredentials", "options": {"connection": server.connection_string}},
-    }
 
 
 @pytest.fixture
@@ -335,23 +298,6 @@ def test_the_form_browses_and_signs_an_azure_profile(az, container, ipython_shel
 
 
 # Prefix shares: a signed manifest of read-only SAS URLs, as on S3.
-
-SHARED = "datasets/ocean data.zarr"
-
-
-@pytest.fixture(scope="module")
-def shared_dataset(azurite, tmp_path_factory):
-    from support.recipient import build_zarr_dataset
-
-    local = tmp_path_factory.mktemp("azure-dataset") / "ocean.zarr"
-    arrays = build_zarr_dataset(local)
-    container = azurite.service_client().get_container_client(CONTAINER)
-    files = {path.relative_to(local).as_posix(): path.read_bytes() for path in local.rglob("*") if path.is_file()}
-    for relative, body in files.items():
-        container.upload_blob(f"{SHARED}/{relative}", body, overwrite=True)
-    container.upload_blob("datasets/outside.bin", b"not shared", overwrite=True)
-    return arrays, files
-
 
 def test_an_azure_share_is_a_manifest_of_read_only_sas_urls_a_recipient_opens(az, shared_dataset, tmp_path, monkeypatch):
     from support.recipient import run_recipient

@@ -50,3 +50,43 @@ def test_a_cloudfront_wildcard_cannot_be_taken_back_and_says_how_it_can(write_co
     share = msc.share_prefix("msc://cf/revoke/data/*", signer_type="cloudfront")
     with pytest.raises(msc.SignerOptionError, match="key pair that signed it is removed from the distribution"):
         msc.revoke(share)
+
+
+def test_a_share_is_revoked_from_its_bare_link_with_the_profile_s_credentials(objects, demo_profile):
+    share = msc.share_prefix(f"msc://demo/{PREFIX}/*", progress=False)
+    msc.clear_client_cache()  # as after a restart: the link is all there is
+    message = msc.revoke(str(share))
+    assert f"the share of msc://demo/{PREFIX}/*: its manifest is deleted, so the link no longer opens" in message
+    assert "The 3 object URLs it held cannot be recalled" in message
+    assert fetch(str(share)).status_code in (403, 404)
+    assert "the link no longer opens (the storage answers" in msc.revoke(str(share))
+
+
+def test_a_crafted_link_or_a_file_that_is_not_a_manifest_deletes_nothing(objects, demo_profile, s3, tmp_path):
+    import json
+
+    s3.put_object(Bucket=BUCKET, Key="victim.txt", Body=b"keep me")
+    forged = {"version": 1, "refs": {}, "msc_notebook": {"source": "msc://demo/x/*", "manifest": "msc://demo/victim.txt"}}
+    s3.put_object(Bucket=BUCKET, Key="forged.json", Body=json.dumps(forged).encode())
+    link = msc.generate_presigned_url("msc://demo/forged.json")
+    with pytest.raises(msc.PrefixShareError, match="the link points elsewhere: nothing was deleted"):
+        msc.revoke(str(link))
+    assert s3.get_object(Bucket=BUCKET, Key="victim.txt")["Body"].read() == b"keep me"
+    with pytest.raises(msc.PrefixShareError, match="not a share's manifest made by msc_notebook: nothing was deleted"):
+        msc.revoke("msc://demo/victim.txt")
+    mine = tmp_path / "notes.txt"
+    mine.write_text("mine")
+    with pytest.raises(msc.PrefixShareError, match="nothing was deleted"):
+        msc.revoke(mine.as_uri())
+    assert mine.read_text() == "mine"
+
+
+def test_revocable_is_refused_where_the_storage_cannot_revoke_and_says_what_it_can(objects, demo_profile, write_config,
+                                                                                 cloudfront_key_file):  # fmt: skip
+    with pytest.raises(msc.SignerOptionError, match="cannot be revoked one share at a time") as caught:
+        msc.share_prefix(f"msc://demo/{PREFIX}/*", revocable=True)
+    assert caught.value.field == "revocable" and "share.revoke() still deletes the manifest" in str(caught.value)
+    write_config({"cf": cloudfront_profile(cloudfront_key_file, base_path=BUCKET)})
+    with pytest.raises(msc.SignerOptionError, match="only removing the key pair") as caught:
+        msc.share_prefix("msc://cf/revoke/data/*", signer_type="cloudfront", revocable=True)
+    assert caught.value.field == "revocable"

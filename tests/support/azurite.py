@@ -11,12 +11,16 @@ import os
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from msc_notebook.demo.azurite import find_azurite_blob
 
 NODE_BIN = Path(__file__).resolve().parents[1] / "js" / "node_modules" / ".bin"
+
+CONTAINER = "msc-test"  # made in each Azurite the tests start
+SHARED = "datasets/ocean data.zarr"  # where the shared dataset is put
 
 TENANT = "72f988bf-0000-4000-8000-2d7cd011db47"
 OBJECT_ID = "0b1f1c2d-0000-4000-8000-6f0e3a1c2b3d"
@@ -90,3 +94,12 @@ class AzuriteTokenCredential:
             "exp": now + self.lifetime,
         }
         return AccessToken(f"{_b64url({'alg': 'none', 'typ': 'JWT'})}.{_b64url(claims)}.", now + self.lifetime)
+
+
+def azure_profile(server: Any, *, base_path: str = CONTAINER, credentials: dict | None = None) -> dict:
+    """An azure profile exactly as MSC 1.3.1 reads it."""
+    return {
+        "storage_provider": {"type": "azure", "options": {"endpoint_url": server.endpoint_url, "base_path": base_path}},
+        "credentials_provider": credentials
+        or {"type": "AzureCredentials", "options": {"connection": server.connection_string}},
+    }
