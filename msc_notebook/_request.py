@@ -46,6 +46,7 @@ class PresignRequest:
     manifest_url: str | None = None  # a prefix share's manifest: msc://... or file:///... (None: the default)
     url_list: bool = False  # a prefix share: the front end prints every object's URL, one a line
     overwrite: bool = False  # a prefix share: replace a manifest that exists where it is written
+    revocable: bool = False  # a prefix share whose URLs all name one access policy (Azure)
 
     @classmethod
     def from_inputs(
@@ -63,6 +64,7 @@ class PresignRequest:
         manifest_file: str | None = None,
         url_list: bool = False,
         overwrite: bool = False,
+        revocable: bool = False,
     ) -> PresignRequest:
         """Check what was typed, field by field and across fields; errors name the field."""
         target = url if isinstance(url, StorageURL) else parse_storage_url(url)
@@ -102,7 +104,12 @@ class PresignRequest:
                 "overwrite replaces an existing manifest named by manifest_url or manifest_file; name one",
                 field="overwrite",
             )
-        return cls(target, method, signer_type, options, cookies, manifest_url, url_list, overwrite)
+        if revocable and not (is_prefix_share(target.path) and method == "GET" and not cookies):
+            raise SignerOptionError(
+                f"revocable is for sharing a prefix: a GET of a path ending in /*, e.g. msc://{target.profile}/data.zarr/*",
+                field="revocable",
+            )
+        return cls(target, method, signer_type, options, cookies, manifest_url, url_list, overwrite, revocable)
 
     @property
     def url(self) -> str:
@@ -125,6 +132,7 @@ class PresignRequest:
                 signer_options=self.options,
                 manifest_url=self.manifest_url,
                 overwrite=self.overwrite,
+                revocable=self.revocable,
                 warn=warn,
             )
         return generate_presigned_url(

@@ -47,6 +47,9 @@ PRESIGN_ARGUMENTS: tuple[Argument, ...] = (
                                                                "file (credentials that cannot write); send it yourself"}),
     Argument(("--overwrite",), {"action": "store_true", "help": "prefix share: replace the manifest named by "
                                                               "--manifest or --manifest-file if it exists"}),
+    Argument(("--revocable",), {"action": "store_true",
+                                "help": "prefix share, Azure with the account key: every URL names one stored access "
+                                        "policy, so revoking the share refuses them all at once (5 per container)"}),
     Argument(("--list",), {"action": "store_true", "dest": "url_list",
                            "help": "prefix share: print every object's URL, one a line (for wget -i, aria2c -i)"}),
     Argument(("--check",), {"action": "store_true",
@@ -84,6 +87,7 @@ def request_from_arguments(
         manifest_file=args.manifest_file,
         url_list=args.url_list,
         overwrite=args.overwrite,
+        revocable=args.revocable,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from msc_notebook import (
     CloudFrontDetails,
+    ManifestShare,
     PrefixShare,
     PrefixShareDetails,
     PresignedURL,
@@ -25,6 +26,8 @@ from msc_notebook import (
     signed_query,
     utc_text,
 )
+
+from ._recipes import recipe_snippets, zarr_snippet
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class ResultFacts:
     wildcard_base: str | None = None  # a CloudFront prefix share: what it covers
     query: str | None = None  # ... and the parameters to append to each object URL
     zarr_snippet: str | None = None  # ... and how the recipient opens it
+    recipes: dict[str, str] | None = None  # a share: more that the recipient can run (xarray, pandas), by name
     cookie_header: str | None = None
     cookies: dict[str, str] | None = None  # ... and the cookies themselves
     object_count: int | None = None  # a share that lists its objects: how many
@@ -63,6 +67,9 @@ class ResultFacts:
     manifest_location: str | None = None  # ... where the manifest is
     snapshot_note: str | None = None  # ... that it is a snapshot of the listing
     url_list_note: str | None = None  # ... and how to get every object's URL
+    access_policy: str | None = None  # ... the stored access policy all its URLs name (Azure, revocable)
+    revoke_note: str | None = None  # a share: what revoking it does, and what it cannot
+    revoked: str | None = None  # ... once revoked: what that did
 
     def state(self) -> dict[str, Any]:
         """The JSON-able form the widget syncs to the browser."""
@@ -111,6 +118,7 @@ def _url_facts(url: PresignedURL) -> ResultFacts:
         wildcard_base=base,
         query=signed_query(url) if base else None,
         zarr_snippet=zarr_snippet(base, fsspec_storage_options(url)) if base else None,
+        revoke_note=url.revoke_note if isinstance(url, PrefixShare) else None,
     )
 
 
@@ -139,13 +147,24 @@ def _share_facts(share: PrefixShare) -> ResultFacts:
         **_signed_facts(share),
         clickable=link.lower().startswith(("https://", "http://")),
         zarr_snippet=zarr_snippet(share.fsspec_url, share.storage_options()),
+        recipes=_more_recipes(share),
         object_count=share.count,
         total_bytes=share.total_bytes,
         total_size_text=None if share.total_bytes is None else describe_size(share.total_bytes),
         manifest_location=details.manifest_location if isinstance(details, PrefixShareDetails) else None,
         snapshot_note=SNAPSHOT_NOTE,
         url_list_note=URL_LIST_NOTE,
+        access_policy=details.access_policy if isinstance(details, PrefixShareDetails) else None,
+        revoke_note=share.revoke_note,
     )
+
+
+def _more_recipes(share: PrefixShare) -> dict[str, str] | None:
+    """The recipes beyond the zarr snippet that fit what the share holds (None if none do)."""
+    formats = share.formats if isinstance(share, ManifestShare) else ()
+    more = {name: text for name, text in recipe_snippets(formats, share.fsspec_url, share.storage_options()).items()
+            if name != "zarr"}  # fmt: skip
+    return more or None
 
 
 def _signed_facts(result: PresignedURL | SignedCookies | PrefixShare) -> dict[str, Any]:
@@ -188,28 +207,6 @@ def curl_upload_command(url: PresignedURL) -> str:
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     parts.append(shlex.quote(str(url)))
     return " ".join(parts)
-
-
-def zarr_snippet(fsspec_url: str, storage_options: dict[str, Any]) -> str:
-    """What the recipient runs: zarr and fsspec with what was sent, no credentials and no msc_notebook."""
-    link = storage_options.get("fo")
-    sent = "  # the manifest file you were sent" if isinstance(link, str) and "://" not in link else ""
-    options = _python_literal(storage_options, "    ").replace(f"{json.dumps(link)},", f"{json.dumps(link)},{sent}", 1)
-    url = fsspec_url if fsspec_url.endswith("://") else fsspec_url.rstrip("/")
-    return (
-        "import zarr  # needs zarr, fsspec and aiohttp\n\n"
-        f"group = zarr.open_group(\n    {json.dumps(url)},\n    mode=\"r\",\n    storage_options={options},\n)\n"
-        "print(group.tree())"
-    )
-
-
-def _python_literal(value: Any, indent: str) -> str:
-    """``value`` (JSON-able) as Python source, one key a line: strings double-quoted, True/False/None."""
-    if isinstance(value, dict) and value:
-        inner = indent + "    "
-        items = ",\n".join(f"{inner}{json.dumps(k)}: {_python_literal(v, inner)}" for k, v in value.items())
-        return "{\n" + items + ",\n" + indent + "}"
-    return json.dumps(value) if isinstance(value, str | dict) else repr(value)
 
 
 def describe_size(size: int) -> str:

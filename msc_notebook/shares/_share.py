@@ -114,6 +114,11 @@ class PrefixShare(PresignedURL):
         """Take the share back as far as its storage allows; what that did, in plain words."""
         raise NotImplementedError
 
+    @property
+    def revoke_note(self) -> str:
+        """What `revoke` would do, and what it cannot, in plain words (said before anyone revokes)."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         listed = f"count={self.count}, total_bytes={self.total_bytes}, " if self.count is not None else ""
         return (
@@ -128,22 +133,27 @@ class ManifestShare(PrefixShare):
     link (as the recipient reads them) the first time they are asked for."""
 
     remote_protocol: str  # the scheme of the listed URLs, for fsspec
+    formats: tuple[str, ...]  # what the objects are, as their keys tell ("zarr-group", "csv", ...: shares._contents)
     _manifest: dict[str, Any] | None
     _load_lock: threading.Lock
 
-    def __new__(cls, link: str, *, count: int, total_bytes: int, remote_protocol: str, **signed: Any) -> Self:
+    def __new__(
+        cls, link: str, *, count: int, total_bytes: int, remote_protocol: str, formats: tuple[str, ...] = (),
+        **signed: Any,
+    ) -> Self:  # fmt: skip
         """``signed``: `PresignedURL`'s keywords (``method`` is GET unless given)."""
         self = super().__new__(cls, link, **{"method": "GET", **signed})
         self._count = count
         self.total_bytes = total_bytes
         self.remote_protocol = remote_protocol
+        self.formats = tuple(formats)
         self._manifest = None
         self._load_lock = threading.Lock()
         return self
 
     def _fields(self) -> dict[str, Any]:
         return {**super()._fields(), "count": self.count, "total_bytes": self.total_bytes,
-                "remote_protocol": self.remote_protocol}  # fmt: skip
+                "remote_protocol": self.remote_protocol, "formats": self.formats}  # fmt: skip
 
     @property
     def fsspec_url(self) -> str:
@@ -179,9 +189,24 @@ class ManifestShare(PrefixShare):
                 f"msc.revoke({_manifest_location(self)!r}), which uses the profile's credentials",
                 field="path",
             )
+        return revoked_text(f"the share of {self.source}", self._revoker(), self._policy, self.count, self.effective_expiry)
+
+    @property
+    def revoke_note(self) -> str:
+        if self._policy is not None:
+            return (
+                f"Revoke deletes the share's access policy {self._policy}: every URL of the share, the link included, "
+                f"is refused from then on (Azure may take up to 30 s to apply it)."
+            )
+        return (
+            f"Revoke deletes the manifest, so the link stops opening. The {self.count:,} object URLs it held cannot be "
+            f"recalled: whoever saved the manifest can use them until {utc_text(self.effective_expiry)}."
+        )
+
+    @property
+    def _policy(self) -> str | None:
         details = self.details
-        policy = details.access_policy if isinstance(details, PrefixShareDetails) else None
-        return revoked_text(f"the share of {self.source}", self._revoker(), policy, self.count, self.effective_expiry)
+        return details.access_policy if isinstance(details, PrefixShareDetails) else None
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -229,11 +254,14 @@ class WildcardShare(PrefixShare):
 
     def revoke(self) -> str:
         """A wildcard policy is signed with the distribution's key pair: nothing stored can be deleted."""
-        raise SignerOptionError(
-            f"a CloudFront wildcard URL cannot be taken back one by one: it works until "
+        raise SignerOptionError(self.revoke_note[0].lower() + self.revoke_note[1:-1], field="signer_type")
+
+    @property
+    def revoke_note(self) -> str:
+        return (
+            f"A CloudFront wildcard URL cannot be taken back one by one: it works until "
             f"{utc_text(self.effective_expiry)}, unless the key pair that signed it is removed from the "
-            f"distribution's trusted key group (which revokes everything that key signed)",
-            field="signer_type",
+            f"distribution's trusted key group (which revokes everything that key signed)."
         )
 
     def _sample(self, count: int) -> list[tuple[str, str]]:

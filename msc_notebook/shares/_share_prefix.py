@@ -41,6 +41,7 @@ from ..core._keys import check_url_segments, is_prefix_share
 from ..core._listing import ObjectMetadata
 from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
 from ..core._signer import BulkSigner, RevocableSigner, URLSigner
+from ._contents import data_formats
 from ._manifest import ManifestDestination, shares_dir
 from ._progress import progress_bar
 from ._revoke import take_back
@@ -275,6 +276,7 @@ def _publish(
         count=len(urls),
         total_bytes=sum(size or 0 for size in listing.sizes),
         remote_protocol=urlsplit(next(iter(urls.values()))).scheme,
+        formats=data_formats(urls),
         details=PrefixShareDetails(destination.location, status.source if status else "none", policy),
     )  # the URLs are not kept: the share reads them back from its manifest when asked
     share._revoker = partial(take_back, destination.delete, partial(policies.close_access_policy, policy) if policies and policy else None)

@@ -212,3 +212,26 @@ def test_revocable_is_checked_up_front(write_config, azurite):
     with pytest.raises(msc.SignerOptionError, match="keeps its manifest on profile 'az'") as caught:
         msc.share_prefix(f"msc://az/{SHARED}/*", revocable=True, manifest_url="msc://other/m.json")
     assert caught.value.field == "manifest_url"
+
+
+def test_presign_and_the_command_line_make_revocable_shares(own_container, azurite, ip):
+    import json
+
+    from conftest import run_cell
+    from support.cli import run_cli
+
+    result, _ = run_cell(ip, f'share = %presign "msc://own/{SHARED}/*" --revocable -q')
+    share = ip.user_ns["share"]
+    assert share.details.access_policy in acl(azurite, own_container.container_name)["policies"]
+    assert "Revoke deletes the share's access policy" in result_facts(share).revoke_note
+    _, said = run_cell(ip, "%presign_revoke \"{share.details.manifest_location}\"")
+    assert "is refused from now on" in said.stdout, (said.stderr, said.outputs)
+    assert fetch(str(share)).status_code == 403
+    done = run_cli("presign", f"msc://own/{SHARED}/*", "--revocable", "--json")
+    facts = json.loads(done.stdout)
+    assert done.returncode == 0 and facts["access_policy"].startswith("msc-share-") and "si=" in facts["url"]
+    assert run_cli("revoke", facts["url"]).returncode == 0 and fetch(facts["url"]).status_code == 403
+    refused = run_cli("presign", f"msc://own/{SHARED}/zarr.json", "--revocable")
+    assert refused.returncode == 1 and "--revocable is for sharing a prefix" in refused.stderr
+    with pytest.raises(msc.SignerOptionError, match="revocable is for sharing a prefix"):
+        msc.PresignRequest.from_inputs(f"msc://own/{SHARED}/zarr.json", revocable=True)

@@ -14,6 +14,7 @@ import yaml
 from conftest import BUCKET, pem_bytes, seaweed_profile
 from support.browser import JupyterServer, chromium_page, open_and_run_all, screenshot, server_env, write_notebook
 from support.cloudfront import cloudfront_profile
+from support.http_client import fetch
 
 HOSTILE = "<img src=x onerror=alert(1)>.txt"
 pytestmark = pytest.mark.e2e
@@ -168,9 +169,28 @@ def test_form_in_the_browser(server, s3, tmp_path):
         assert link.inner_text() == "msc://demo/form/browser.txt"
         assert "signed from the form" in _follow(page, link)
 
+        # Check: the kernel fetches the URL as an anonymous recipient would, and says what it found.
+        result.locator("[data-testid=msc-presign-check]").click()
+        checked = result.locator("[data-testid=msc-presign-check-result]")
+        checked.wait_for(timeout=30_000)
+        assert checked.get_attribute("data-works") == "true" and "clock:" in checked.inner_text()
+        assert result.locator("[data-testid=msc-presign-revoke]").count() == 0  # one URL: nothing to take back
+
         # Clicking Sign again adds a result and keeps the first.
         form.locator("button.msc-form-sign").click()
         page.wait_for_function("() => document.querySelectorAll('.msc-presign-form [data-testid=msc-presign-result]').length === 2")
+
+        # A share made in the form is revoked from it (two clicks: it cannot be undone).
+        path.fill("form/*")
+        path.press("Enter")
+        page.wait_for_function("() => document.querySelectorAll('.msc-presign-form [data-testid=msc-presign-result]').length === 3")
+        shared = form.locator("[data-testid=msc-presign-result]").first
+        link_url = shared.locator("[data-testid=msc-presign-url]").inner_text().strip()
+        assert fetch(link_url).status_code == 200
+        shared.locator("[data-testid=msc-presign-revoke]").click()
+        shared.locator("[data-testid=msc-presign-revoke]").click()
+        shared.locator("[data-testid=msc-presign-revoked]").wait_for(timeout=30_000)
+        assert fetch(link_url).status_code in (403, 404)
 
         # CloudFront fields appear (pre-filled from the profile) and hide again.
         cloudfront = form.locator(".msc-form-cloudfront")

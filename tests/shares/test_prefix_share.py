@@ -468,7 +468,8 @@ def test_a_signer_that_cannot_sign_in_bulk_says_what_can(dataset, seaweedfs, wri
 @pytest.mark.e2e
 def test_share_widget_in_the_browser(dataset, seaweedfs, tmp_path):
     """JupyterLab in Chromium: the share's badge, link, copy button, contents, snapshot note,
-    the recipient's snippet and the manifest's place, all as text."""
+    the recipient's snippet and the manifest's place, all as text; then Check, and Revoke (in
+    the result and in the history), each doing what it says."""
     import yaml
     from support.browser import JupyterServer, chromium_page, open_and_run_all, server_env, write_notebook
 
@@ -480,6 +481,7 @@ def test_share_widget_in_the_browser(dataset, seaweedfs, tmp_path):
         "%load_ext msc_notebook",
         f'share = %presign "{SHARE}" -e 10m',
         f'%presign "msc://demo/{hostile}/*"',
+        "%presign_history",
     ])  # fmt: skip
     jupyter = JupyterServer("lab", tmp_path, server_env(tmp_path / "home", config)).start()
     dialogs: list[str] = []
@@ -509,6 +511,28 @@ def test_share_widget_in_the_browser(dataset, seaweedfs, tmp_path):
             assert page.evaluate("() => navigator.clipboard.readText()") == url
             assert results.nth(1).locator("[data-testid=msc-presign-link]").inner_text() == f"msc://demo/{hostile}/*"
             assert page.locator("[data-testid=msc-presign-result] img").count() == 0 and dialogs == []
+
+            widget.locator("[data-testid=msc-presign-check]").click()  # Check: fetched from the kernel, anonymously
+            checked = widget.locator("[data-testid=msc-presign-check-result]")
+            checked.wait_for(timeout=30_000)
+            assert checked.get_attribute("data-works") == "true" and "the link: works" in checked.inner_text()
+            assert "cannot be recalled" in widget.locator("[data-testid=msc-presign-revoke-note]").inner_text()
+            revoke = widget.locator("[data-testid=msc-presign-revoke]")
+            revoke.click()
+            assert revoke.inner_text() == "Revoke: click again to confirm" and fetch(url).status_code == 200
+            revoke.click()
+            revoked = widget.locator("[data-testid=msc-presign-revoked]")
+            revoked.wait_for(timeout=30_000)
+            assert "its manifest is deleted, so the link no longer opens" in revoked.inner_text()
+            assert widget.locator("[data-testid=msc-presign-countdown]").inner_text() == "revoked"
+            assert fetch(url).status_code in (403, 404) and widget.locator("[data-testid=msc-presign-revoke]").count() == 0
+
+            history = results.nth(2)  # %presign_history: the newest (the second share) first, with Revoke
+            hostile_url = results.nth(1).locator("[data-testid=msc-presign-url]").inner_text().strip()
+            history.locator("[data-testid=msc-presign-revoke]").click()
+            history.locator("[data-testid=msc-presign-revoke]").click()
+            history.locator("[data-testid=msc-presign-revoked]").wait_for(timeout=30_000)
+            assert fetch(hostile_url).status_code in (403, 404) and dialogs == []
     finally:
         jupyter.stop()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from conftest import BUCKET
+from conftest import BUCKET, run_cell
 from support.cloudfront import cloudfront_profile
 from support.http_client import fetch
 
@@ -90,3 +90,34 @@ def test_revocable_is_refused_where_the_storage_cannot_revoke_and_says_what_it_c
     with pytest.raises(msc.SignerOptionError, match="only removing the key pair") as caught:
         msc.share_prefix("msc://cf/revoke/data/*", signer_type="cloudfront", revocable=True)
     assert caught.value.field == "revocable"
+
+
+def test_the_result_widget_checks_and_revokes_and_the_history_keeps_what_revoking_did(objects, demo_profile, ip):
+    from support.cli import run_cli
+
+    from msc_notebook.frontends._facts import result_facts
+    from msc_notebook.frontends.notebook._history import history
+    from msc_notebook.frontends.notebook._render import result_html, result_text
+    from msc_notebook.frontends.notebook._result_widget import PresignResultWidget
+
+    share = msc.share_prefix(f"msc://demo/{PREFIX}/*", progress=False)
+    history.add(share)
+    widget = PresignResultWidget.for_result(share)
+    assert widget.can_check and widget.check() is True and widget.check_result["works"]
+    assert "the link: works" in widget.check_result["text"]
+    assert "Revoke deletes the manifest" in widget.facts["revoke_note"] and "cannot be recalled" in result_text(result_facts(share))
+    text = widget.revoke()
+    assert "its manifest is deleted" in text and widget.facts["revoked"] == text and widget.revoke() is None
+    assert fetch(str(share)).status_code in (403, 404)
+    entry = history.newest_first()[0]
+    assert entry.revoked == text and "Revoked: " in result_html(entry)
+    assert not PresignResultWidget.for_facts(entry, compact=True).can_check  # the history keeps facts: no check
+
+    again = msc.share_prefix(f"msc://demo/{PREFIX}/*", progress=False)
+    run_cell(ip, f"%presign_revoke {again.details.manifest_location}")
+    assert fetch(str(again)).status_code in (403, 404)
+    third = msc.share_prefix(f"msc://demo/{PREFIX}/*", progress=False)
+    done = run_cli("revoke", str(third))
+    assert done.returncode == 0 and "its manifest is deleted" in done.stdout and fetch(str(third)).status_code in (403, 404)
+    failed = run_cli("revoke", "msc://demo/revoke/data/0.bin")
+    assert failed.returncode == 1 and "nothing was deleted" in failed.stderr

@@ -1,5 +1,6 @@
-"""A Zarr v3 dataset to share, and a recipient that opens it in a separate process with only
-what was sent: no credentials, no MSC config, no AWS files, no msc_notebook."""
+"""A Zarr v3 dataset to share, and a recipient that runs a snippet in a separate process with only
+what was sent: no credentials, no MSC config, no AWS files, no msc_notebook (`run_snippet`; the
+zarr snippet's recipient, `run_recipient`, reads every array of the dataset)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -43,33 +46,58 @@ def build_zarr_dataset(local: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-RECIPIENT = """
-import pickle, sys
+# What the zarr recipient collects, after the snippet the widget shows ran: it left `group` behind.
+ZARR_COLLECT = """
 import zarr
 
-namespace = {}
-exec(open(sys.argv[1], encoding="utf-8").read(), namespace)  # the snippet the widget shows, with the link in it
 group = namespace["group"]
 arrays = {path: node[:] for path, node in group.members(max_depth=None) if isinstance(node, zarr.Array)}
 arrays["sharded[3:5, 40:41]"] = group["sharded"][3:5, 40:41]  # a partial read: ranges inside one shard
-result = {"arrays": arrays, "title": group.attrs["title"],
+result = {"arrays": arrays, "title": group.attrs["title"]}
+"""
+
+RUNNER = """
+import pickle, sys, time
+
+namespace = {}
+started = time.perf_counter()
+exec(open(sys.argv[1], encoding="utf-8").read(), namespace)  # the snippet, with the link in it
+ran = time.perf_counter() - started
+collected = {"namespace": namespace}
+exec(open(sys.argv[2], encoding="utf-8").read(), collected)  # what to send back: `result`, a dict
+result = {**collected["result"], "snippet_seconds": ran,
           "imported": sorted(m for m in ("msc_notebook", "botocore", "boto3") if m in sys.modules)}
-with open(sys.argv[2], "wb") as out:
+with open(sys.argv[3], "wb") as out:
     pickle.dump(result, out)
 """
 
 
-def run_recipient(tmp_path: Path, snippet: str) -> dict:
-    """Run the snippet in a separate process that has no credentials, no MSC config and no AWS files."""
-    script, snippet_file, out = tmp_path / "recipient.py", tmp_path / "snippet.py", tmp_path / "result.pickle"
-    script.write_text(RECIPIENT)
+def run_snippet(tmp_path: Path, snippet: str, collect: str) -> dict:
+    """Run ``snippet`` in a separate process that has no credentials, no MSC config and no AWS files,
+    then ``collect`` (Python source that sees the snippet's names as ``namespace`` and sets ``result``,
+    a dict). Returns that dict, plus ``imported`` (which of msc_notebook, botocore and boto3 got
+    imported: none should), ``snippet_seconds`` (the snippet's run, imports included) and
+    ``process_seconds`` (the whole process, interpreter start included). Each call runs in a new
+    directory under ``tmp_path``."""
+    workdir = Path(tempfile.mkdtemp(prefix="recipient-", dir=tmp_path))
+    script, snippet_file, collect_file = workdir / "recipient.py", workdir / "snippet.py", workdir / "collect.py"
+    out = workdir / "result.pickle"
+    script.write_text(RUNNER)
     snippet_file.write_text(snippet, encoding="utf-8")
-    home = tmp_path / "recipient-home"
+    collect_file.write_text(collect, encoding="utf-8")
+    home = workdir / "recipient-home"
     home.mkdir()
     env = {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8", "AWS_EC2_METADATA_DISABLED": "true"}
+    started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, str(script), str(snippet_file), str(out)],
+        [sys.executable, str(script), str(snippet_file), str(collect_file), str(out)],
         env=env, cwd=home, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    return pickle.loads(out.read_bytes())
+    return {**pickle.loads(out.read_bytes()), "process_seconds": time.perf_counter() - started}
+
+
+def run_recipient(tmp_path: Path, snippet: str) -> dict:
+    """Run the zarr snippet in a separate process that has no credentials, no MSC config and no AWS
+    files; every array it reads (and one partial read), the group's title, and what it imported."""
+    return run_snippet(tmp_path, snippet, ZARR_COLLECT)

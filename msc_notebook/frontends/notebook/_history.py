@@ -8,6 +8,7 @@ shows is what a display shows, and a prefix share's URLs and manifest (about 70 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,6 +33,14 @@ class SigningHistory:
         with self._lock:
             self._entries.append(facts)
             del self._entries[: max(0, len(self._entries) - self.limit)]
+
+    def mark_revoked(self, manifest_location: str, text: str) -> None:
+        """Record that the share whose manifest is at ``manifest_location`` was revoked, and how."""
+        with self._lock:
+            self._entries = [
+                replace(facts, revoked=text) if facts.manifest_location == manifest_location else facts
+                for facts in self._entries
+            ]
 
     def newest_first(self) -> list[ResultFacts]:
         with self._lock:

@@ -1,4 +1,4 @@
-"""The IPython magics: %presign, %presign_profiles, %presign_history.
+"""The IPython magics: %presign, %presign_profiles, %presign_history, %presign_revoke.
 
 Defaults are configurable the IPython way, e.g. ``%config PresignMagics.default_expires_in = 900``.
 Every failure the user can fix is one short message (a UsageError), never a traceback.
@@ -195,6 +195,21 @@ class PresignMagics(Magics):
         display({"text/plain": f"{len(entries)} signed in this session, newest first:"}, raw=True)
         for facts in entries:
             display(PresignResultWidget.for_facts(facts, compact=True))
+
+    @magic_arguments()
+    @argument("share", metavar="LINK_OR_MANIFEST",
+              help="the share's link, or its manifest's location (share.details.manifest_location)")
+    @argument("--access-policy", metavar="ID", help="Azure: the share's access policy, for a manifest already gone")
+    @line_magic
+    @_friendly_errors
+    def presign_revoke(self, line: str = "") -> None:
+        """Take a prefix share back as far as its storage allows, and say what remains: a revocable
+        Azure share loses its access policy (every URL refused), any other its manifest (the link
+        dies; the URLs it held live until they expire). The history's Revoke buttons do the same."""
+        from msc_notebook import revoke
+
+        args = _parse(self.presign_revoke, line, "%presign_revoke")
+        print(revoke(args.share, access_policy=args.access_policy))
 
     @line_magic
     @_friendly_errors

@@ -71,10 +71,16 @@ def result_html(facts: ResultFacts) -> str:
         rows.append("<div>Cookies (send to the distribution's domain):</div>" + _code(facts.cookie_header))
     if facts.zarr_snippet:
         rows.append("<div>The recipient opens the dataset with:</div>" + _code(facts.zarr_snippet))
+    for name, text in (facts.recipes or {}).items():
+        rows.append(f"<div>Or with {escape(name)}:</div>" + _code(text))
     if facts.manifest_location:
         rows.append(
             f"<div>Manifest: <code>{escape(facts.manifest_location)}</code>. {escape(facts.url_list_note or '')}</div>"
         )
+    if facts.revoked:
+        rows.append(f'<div class="msc-presign-warning">Revoked: {escape(facts.revoked)}</div>')
+    elif facts.revoke_note:
+        rows.append(f"<div>{escape(facts.revoke_note)}</div>")
     return f'<div class="msc-presign-static">{"".join(rows)}</div>'
 
 
@@ -91,4 +97,8 @@ def result_text(facts: ResultFacts) -> str:
         lines.append(f"upload: {facts.curl}")
     if facts.cookie_header:
         lines.append(f"Cookie: {facts.cookie_header}")
+    if facts.revoked:
+        lines.append(f"revoked: {facts.revoked}")
+    elif facts.revoke_note:
+        lines.append(facts.revoke_note)
     return "\n".join(lines)

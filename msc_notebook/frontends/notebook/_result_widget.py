@@ -3,8 +3,11 @@
 The countdown runs in JavaScript against the absolute effective expiry, so no kernel
 message is sent per tick and it stays right while the kernel is busy. Once the link
 runs out (or its credentials cut it short), **Sign again** asks the kernel to sign the
-same request and the widget shows the new result in place. Its mimebundle also carries
-static HTML and text, for places where widgets don't run (no button there).
+same request and the widget shows the new result in place. **Check** fetches the result
+as an anonymous recipient would (from the kernel) and shows what it found; **Revoke**
+(a share with a manifest) takes the share back from its facts alone, so the history's
+widgets offer it too. Its mimebundle also carries static HTML and text, for places where
+widgets don't run (no button there).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Any
 import anywidget
 import traitlets
 
-from msc_notebook import PrefixShare, PresignedURL, PresignError, PresignRequest, SignedCookies
+from msc_notebook import PrefixShare, PresignedURL, PresignError, PresignRequest, SignedCookies, revoke
 
+from .._arguments import check_result
 from .._facts import ResultFacts, result_facts
 from ._history import history
 from ._render import result_html, result_text
@@ -33,10 +37,20 @@ class PresignResultWidget(anywidget.AnyWidget):
     compact = traitlets.Bool(False).tag(sync=True)  # one line, for %presign_history
     can_sign_again = traitlets.Bool(False).tag(sync=True)  # it knows the request that made it
     sign_again_error = traitlets.Unicode("").tag(sync=True)
+    can_check = traitlets.Bool(False).tag(sync=True)  # it holds the result that made it
+    check_result = traitlets.Dict().tag(sync=True)  # {"works": bool, "text": str} once checked
+    revoke_error = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, *, request: PresignRequest | None = None, **kwargs: Any) -> None:
-        super().__init__(can_sign_again=request is not None, **kwargs)
+    def __init__(
+        self,
+        *,
+        request: PresignRequest | None = None,
+        result: PresignedURL | SignedCookies | PrefixShare | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(can_sign_again=request is not None, can_check=hasattr(result, "check"), **kwargs)
         self._request = request  # kernel side only: the browser never sees options such as key paths
+        self._result = result
         self.on_msg(self._message)
 
     @classmethod
@@ -47,7 +61,7 @@ class PresignResultWidget(anywidget.AnyWidget):
         request: PresignRequest | None = None,
         compact: bool = False,
     ) -> PresignResultWidget:
-        return cls.for_facts(result_facts(result), request=request, compact=compact)
+        return cls(facts=result_facts(result).state(), compact=compact, request=request, result=result)
 
     @classmethod
     def for_facts(
@@ -66,12 +80,45 @@ class PresignResultWidget(anywidget.AnyWidget):
             return None
         history.add(result)
         self.sign_again_error = ""
+        self._result = result
+        self.check_result = {}
         self.facts = result_facts(result).state()
         return result
 
+    def check(self) -> bool | None:
+        """Fetch the result as an anonymous recipient would and show what was found; whether it works."""
+        if self._result is None:
+            return None
+        try:
+            works, text = check_result(self._result)
+        except PresignError as exc:
+            works, text = False, f"check: {exc}"
+        self.check_result = {"works": works, "text": text}
+        return works
+
+    def revoke(self) -> str | None:
+        """Take the share back (from its facts: its manifest and access policy) and show what that did."""
+        facts = ResultFacts(**self.facts)
+        if facts.manifest_location is None or facts.revoked:
+            return None
+        try:
+            text = revoke(facts.manifest_location, access_policy=facts.access_policy)
+        except PresignError as exc:
+            self.revoke_error = str(exc)
+            return None
+        self.revoke_error = ""
+        history.mark_revoked(facts.manifest_location, text)
+        self.facts = {**self.facts, "revoked": text}
+        return text
+
     def _message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("event") == "sign-again":
+        event = content.get("event") if isinstance(content, dict) else None
+        if event == "sign-again":
             self.sign_again()
+        elif event == "check":
+            self.check()
+        elif event == "revoke":
+            self.revoke()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         bundle = super()._repr_mimebundle_(**kwargs)

@@ -51,6 +51,12 @@ function codeBlock(label, text, testid) {
   return box;
 }
 
+const RECIPE_LABELS = {
+  xarray: "Or as an xarray Dataset",
+  csv: "Its CSV files as one pandas DataFrame",
+  parquet: "Its Parquet files as one pandas DataFrame",
+};
+
 function render({ model, el: host }) {
   const root = el("div", "msc-presign");
   host.appendChild(root);
@@ -60,6 +66,12 @@ function render({ model, el: host }) {
   function tick() {
     if (!countdown) return;
     const facts = model.get("facts");
+    if (facts.revoked) {
+      root.dataset.state = "revoked";
+      countdown.textContent = "revoked";
+      if (again) again.hidden = !model.get("can_sign_again");
+      return;
+    }
     const now = Date.now();
     const left = facts.effective_expiry_ms - now;
     const lifetime = facts.effective_expiry_ms - facts.signed_at_ms;
@@ -91,6 +103,47 @@ function render({ model, el: host }) {
           button.textContent = "Sign again (no answer from the kernel; is it running?)";
         }
       }, 15000);
+    });
+    return button;
+  }
+
+  // A button that asks the kernel for ``event``; it says so while waiting, and if nothing comes back.
+  function kernelButton(label, busy, event, testid, title) {
+    const button = el("button", `msc-presign-action`, label);
+    button.type = "button";
+    button.dataset.testid = testid;
+    button.title = title;
+    button.addEventListener("click", () => {
+      button.disabled = true;
+      button.textContent = busy;
+      model.send({ event });
+      setTimeout(() => {
+        if (button.isConnected && button.disabled) {
+          button.disabled = false;
+          button.textContent = `${label} (no answer from the kernel; is it running?)`;
+        }
+      }, 60000);
+    });
+    return button;
+  }
+
+  // Revoking cannot be undone: the first click arms the button, a second within 5 s revokes.
+  function revokeButton(facts) {
+    const button = el("button", "msc-presign-action msc-presign-revoke", "Revoke");
+    button.type = "button";
+    button.dataset.testid = "msc-presign-revoke";
+    button.title = facts.revoke_note || "";
+    let armed = null;
+    button.addEventListener("click", () => {
+      if (!armed) {
+        button.textContent = "Revoke: click again to confirm";
+        armed = setTimeout(() => { armed = null; button.textContent = "Revoke"; }, 5000);
+        return;
+      }
+      clearTimeout(armed);
+      button.disabled = true;
+      button.textContent = "Revoking…";
+      model.send({ event: "revoke" });
     });
     return button;
   }
@@ -135,12 +188,32 @@ function render({ model, el: host }) {
     head.appendChild(copy);
     again = signAgainButton();
     head.appendChild(again);
+    if (model.get("can_check") && facts.kind !== "cookies") {
+      head.appendChild(kernelButton("Check", "Checking…", "check", "msc-presign-check",
+        "Fetch it as an anonymous recipient would (from the kernel's machine): does it work, do the clocks agree?"));
+    }
+    if (facts.manifest_location && !facts.revoked) head.appendChild(revokeButton(facts));
     root.appendChild(head);
-    const error = model.get("sign_again_error");
-    if (error) {
-      const problem = el("div", "msc-presign-warning", `⚠ Could not sign again: ${error}`);
-      problem.dataset.testid = "msc-presign-again-error";
+    const problems = [["sign_again_error", "Could not sign again", "msc-presign-again-error"],
+                      ["revoke_error", "Could not revoke", "msc-presign-revoke-error"]];
+    for (const [name, what, testid] of problems) {
+      const error = model.get(name);
+      if (!error) continue;
+      const problem = el("div", "msc-presign-warning", `⚠ ${what}: ${error}`);
+      problem.dataset.testid = testid;
       root.appendChild(problem);
+    }
+    if (facts.revoked) {
+      const done = el("div", "msc-presign-warning", `Revoked: ${facts.revoked}`);
+      done.dataset.testid = "msc-presign-revoked";
+      root.appendChild(done);
+    }
+    const checked = model.get("check_result");
+    if (checked && checked.text) {
+      const block = codeBlock(checked.works ? "✓ Checked: it works" : "⚠ Checked: it does NOT work as sent",
+                              checked.text, "msc-presign-check-result");
+      block.querySelector("pre").dataset.works = String(checked.works);
+      root.appendChild(block);
     }
 
     if (!compact) {
@@ -170,10 +243,18 @@ function render({ model, el: host }) {
       if (facts.query) root.appendChild(codeBlock(`Covers everything under ${facts.wildcard_base}; append to each object URL`, `?${facts.query}`, "msc-presign-query"));
       if (facts.cookie_header) root.appendChild(codeBlock("Cookies for the distribution's domain", facts.cookie_header, "msc-presign-cookies"));
       if (facts.zarr_snippet) root.appendChild(codeBlock("The recipient opens the dataset with", facts.zarr_snippet, "msc-presign-zarr"));
+      for (const [name, text] of Object.entries(facts.recipes || {})) {
+        root.appendChild(codeBlock(RECIPE_LABELS[name] || `Or with ${name}`, text, `msc-presign-recipe-${name}`));
+      }
       if (facts.manifest_location) {
         const where = el("div", "msc-presign-note", `Manifest: ${facts.manifest_location}. ${facts.url_list_note}`);
         where.dataset.testid = "msc-presign-manifest";
         root.appendChild(where);
+      }
+      if (facts.revoke_note && !facts.revoked) {
+        const note = el("div", "msc-presign-note", facts.revoke_note);
+        note.dataset.testid = "msc-presign-revoke-note";
+        root.appendChild(note);
       }
     }
     tick();
@@ -182,7 +263,7 @@ function render({ model, el: host }) {
   draw();
   model.on("change:facts", draw);
   model.on("change:compact", draw);
-  model.on("change:sign_again_error", draw);
+  for (const name of ["sign_again_error", "revoke_error", "check_result", "can_check"]) model.on(`change:${name}`, draw);
   const timer = setInterval(tick, 1000);
   return () => clearInterval(timer);
 }

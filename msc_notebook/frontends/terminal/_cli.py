@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._commands import OneLineArgumentParser, add_presign_command, add_profiles_command
+from ._commands import OneLineArgumentParser, add_presign_command, add_profiles_command, add_revoke_command
 
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 READY_FILE = "ready.env"  # written when the services are up: the environment to use them
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     add_presign_command(commands)
     add_profiles_command(commands)
+    add_revoke_command(commands)
     add_demo_command(commands)
     return parser
 

@@ -1,5 +1,5 @@
-"""``msc-notebook presign`` and ``msc-notebook profiles``: what %presign and %presign_profiles do,
-from a terminal or a script.
+"""``msc-notebook presign``, ``profiles`` and ``revoke``: what %presign, %presign_profiles and
+%presign_revoke do, from a terminal or a script.
 
 The arguments are %presign's own (`PRESIGN_ARGUMENTS`) and the request goes through the same
 `PresignRequest`, so both accept, refuse and say the same things. stdout carries only the
@@ -23,6 +23,7 @@ from msc_notebook import (
     ProfileSummary,
     SignedCookies,
     describe_duration,
+    revoke,
     summarize_profiles,
     utc_text,
 )
@@ -54,6 +55,12 @@ COMMANDS = {  # name: (one-line help, description)
         "Each profile of the MSC config: provider, bucket/endpoint, whether it can presign, where its "
         "credentials come from and how long they have left (no URL outlives them).",
     ),
+    "revoke": (
+        "take a share back, from its link or its manifest's location (as %%presign_revoke)",
+        "Take a prefix share back as far as its storage allows, with the profile's credentials: a revocable "
+        "Azure share loses its access policy (every URL refused); any other loses its manifest (its link dies; "
+        "the URLs it held live until they expire). Prints what it did and what remains.",
+    ),
 }
 
 
@@ -69,6 +76,25 @@ def add_profiles_command(commands: argparse._SubParsersAction[Any]) -> None:
     profiles.add_argument("--config", metavar="PATH", type=Path, help="read this MSC config instead of the one MSC finds")
     profiles.add_argument("--json", action="store_true", help="print the profiles as JSON")
     profiles.set_defaults(run=run_profiles)
+
+
+def add_revoke_command(commands: argparse._SubParsersAction[Any]) -> None:
+    revoke = commands.add_parser("revoke", help=COMMANDS["revoke"][0], description=COMMANDS["revoke"][1])
+    revoke.add_argument("share", metavar="LINK_OR_MANIFEST",
+                        help="the share's link, or its manifest: msc://PROFILE/.msc_notebook/shares/NAME.json or "
+                             "file:///PATH.json")  # fmt: skip
+    revoke.add_argument("--access-policy", metavar="ID",
+                        help="Azure: the share's access policy (share.details.access_policy), for a manifest already "
+                             "gone")  # fmt: skip
+    revoke.set_defaults(run=run_revoke)
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    try:
+        print(revoke(args.share, access_policy=args.access_policy))
+    except PresignError as exc:
+        return _fail(exc)
+    return 0
 
 
 def run_presign(args: argparse.Namespace) -> int:
