@@ -1,4 +1,5 @@
-"""share_prefix end to end on a local S3 server, against listing alone; and the memory of a big share.
+"""share_prefix end to end on a local S3 server and a local Azurite, against listing alone; and
+the memory of a big share.
 
 Run: python tests/benchmarks/bench_prefix_share.py [--objects 10000] [--keys 100000]
 1. Puts ``--objects`` small objects under one prefix of a local SeaweedFS (concurrently),
@@ -6,7 +7,8 @@ Run: python tests/benchmarks/bench_prefix_share.py [--objects 10000] [--keys 100
    1,000), and share_prefix end to end (list + sign every URL at one instant + write the
    manifest + upload it through a presigned PUT + sign the link), with its parts measured
    on their own: signing (sign_many), the manifest's JSON, the upload. Goal: signing is
-   noise next to listing.
+   noise next to listing (at most 10% of it). Then the same on Azurite (tests/js's), blobs
+   and account-key SAS tokens.
 2. Builds a share of ``--keys`` generated keys (the listing is generated, nothing is put)
    under tracemalloc and prints its peak memory beside the manifest's size.
 """
@@ -27,10 +29,11 @@ from bench_signing import bench_config
 import msc_notebook as msc
 from msc_notebook.core import _times as times
 from msc_notebook.core._listing import ObjectMetadata
+from msc_notebook.demo.azurite import Azurite, find_azurite_blob
 from msc_notebook.demo.seaweedfs import SeaweedFS
 from msc_notebook.shares._manifest import ManifestDestination
 
-BUCKET, PREFIX = "bench-bucket", "datasets/ocean.zarr"
+BUCKET, CONTAINER, PREFIX = "bench-bucket", "bench-container", "datasets/ocean.zarr"
 RUNS = 3
 
 
@@ -56,12 +59,10 @@ def put_objects(server: SeaweedFS, count: int) -> None:
                       range(count)))  # fmt: skip
 
 
-def end_to_end(server: SeaweedFS, count: int) -> None:
-    started = time.perf_counter()
-    put_objects(server, count)
-    print(f"put {count:,} objects in {time.perf_counter() - started:.1f} s\n")
-    client = msc.storage_client("bench")
-    url = f"msc://bench/{PREFIX}/*"
+def end_to_end(profile: str, count: int, where: str) -> None:
+    """Time listing alone against share_prefix end to end, and share_prefix's parts, on ``profile``."""
+    client = msc.storage_client(profile)
+    url = f"msc://{profile}/{PREFIX}/*"
     listed = [entry.key for entry in client.list(PREFIX + "/")]  # warm: client, credentials, connections
     assert len(listed) == count, len(listed)
     listing = best_of(lambda: list(client.list(PREFIX + "/")))
@@ -74,21 +75,28 @@ def end_to_end(server: SeaweedFS, count: int) -> None:
     manifest = shares[-1].manifest
     body = json.dumps(manifest, separators=(",", ":")).encode()
     encoding = best_of(lambda: json.dumps(manifest, separators=(",", ":")).encode())
-    destination = ManifestDestination("msc://bench/.bench/manifest.json", client, ".bench/manifest.json")
-    upload = best_of(lambda: destination.write(body, expires_in=3600, signed_at=signed_at))
+    destination = ManifestDestination(f"msc://{profile}/.bench/manifest.json", url, profile, client,
+                                      ".bench/manifest.json")  # fmt: skip
+    upload = best_of(lambda: destination.write(lambda _: body, expires_in=3600, signed_at=signed_at))
 
     rows = [
-        ("listing alone (ListObjectsV2)", listing),
+        ("listing alone", listing),
         ("share_prefix, end to end", share),
         ("  of which: signing (sign_many)", signing),
         ("  of which: manifest JSON", encoding),
         ("  of which: upload (PUT) and link", upload),
     ]
-    print(f"share_prefix of {count:,} objects on a local SeaweedFS (best of {RUNS}), manifest {len(body) / 2**20:.1f} MiB")
+    print(f"share_prefix of {count:,} objects on {where} (best of {RUNS}), manifest {len(body) / 2**20:.1f} MiB")
     print(f"{'':36} {'seconds':>8} {'µs/object':>10} {'× listing':>10}")
     for name, seconds in rows:
         print(f"{name:36} {seconds:8.3f} {seconds / count * 1e6:10.1f} {seconds / listing:10.2f}")
     print()
+
+
+def put_blobs(azurite: Azurite, count: int) -> None:
+    container = azurite.service_client().create_container(CONTAINER)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: container.upload_blob(f"{PREFIX}/{chunk_key(i)}", b"x" * 64), range(count)))
 
 
 def memory(keys: int) -> None:
@@ -117,6 +125,7 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=10_000)
     parser.add_argument("--keys", type=int, default=100_000)
     args = parser.parse_args()
+    azurite_blob = find_azurite_blob([Path(__file__).resolve().parents[1] / "js" / "node_modules" / ".bin"])
     with tempfile.TemporaryDirectory() as tmp, SeaweedFS(Path(tmp) / "seaweedfs") as server:
         profile = {
             "storage_provider": {"type": "s3", "options": {
@@ -125,8 +134,27 @@ def main() -> None:
                 "access_key": server.access_key, "secret_key": server.secret_key}},
         }  # fmt: skip
         with bench_config(profile):
-            end_to_end(server, args.objects)
+            timed(lambda: put_objects(server, args.objects), f"put {args.objects:,} objects into SeaweedFS")
+            end_to_end("bench", args.objects, "a local SeaweedFS (ListObjectsV2, pages of 1,000)")
             memory(args.keys)
+    if azurite_blob is None:
+        print("Azurite not found (npm ci --prefix tests/js): no Azure figures")
+        return
+    with tempfile.TemporaryDirectory() as tmp, Azurite(Path(tmp) / "azurite", executable=azurite_blob) as azurite:
+        profile = {
+            "storage_provider": {"type": "azure", "options": {"endpoint_url": azurite.endpoint_url,
+                                                              "base_path": CONTAINER}},
+            "credentials_provider": {"type": "AzureCredentials", "options": {"connection": azurite.connection_string}},
+        }  # fmt: skip
+        with bench_config(profile):
+            timed(lambda: put_blobs(azurite, args.objects), f"put {args.objects:,} blobs into Azurite")
+            end_to_end("bench", args.objects, "a local Azurite (List Blobs, pages of 1,000)")
+
+
+def timed(action, what: str) -> None:
+    started = time.perf_counter()
+    action()
+    print(f"{what} in {time.perf_counter() - started:.1f} s\n")
 
 if __name__ == "__main__":
     main()
