@@ -81,14 +81,16 @@ class DemoEnvironment:
         edge = azurite = gcs = None
         try:
             progress(f"  S3 endpoint {server.endpoint_url}; creating bucket {DEMO_BUCKET!r} with sample objects ...")
-            seed_bucket(server)
+            server.client().create_bucket(Bucket=DEMO_BUCKET)
+            seed_bucket(server, SAMPLE_OBJECTS)
             progress(f"  writing a small Zarr dataset to {ZARR_PREFIX}/ ...")
-            write_zarr_dataset(server)
+            dataset = zarr_dataset()
+            seed_bucket(server, dataset, content_type="application/octet-stream")
             key_pair_id, key_path, public_key = make_cloudfront_key(directory)
             progress("Starting a local CloudFront-style edge that enforces signed URLs and cookies ...")
             edge = start_edge(server, {key_pair_id: public_key})
             progress(f"  edge {edge.url}")
-            azurite = start_azure_demo(directory / "azurite", SAMPLE_OBJECTS, progress)
+            azurite = start_azure_demo(directory / "azurite", {**SAMPLE_OBJECTS, **dataset}, progress)
             gcs, gcs_key = start_gcs_demo(directory, server, DEMO_BUCKET, progress)
             aws_config = write_aws_config(directory)
             config = write_demo_config(
@@ -126,15 +128,14 @@ class DemoEnvironment:
         self.stop()
 
 
-def seed_bucket(server: SeaweedFS) -> None:
+def seed_bucket(server: SeaweedFS, objects: dict[str, bytes], *, content_type: str = "text/plain; charset=utf-8") -> None:
     client = server.client()
-    client.create_bucket(Bucket=DEMO_BUCKET)
-    for key, body in SAMPLE_OBJECTS.items():
-        client.put_object(Bucket=DEMO_BUCKET, Key=key, Body=body, ContentType="text/plain; charset=utf-8")
+    for key, body in objects.items():
+        client.put_object(Bucket=DEMO_BUCKET, Key=key, Body=body, ContentType=content_type)
 
 
-def write_zarr_dataset(server: SeaweedFS) -> None:
-    """A small consolidated Zarr group (temperature and salinity grids) under ZARR_PREFIX/."""
+def zarr_dataset() -> dict[str, bytes]:
+    """A small consolidated Zarr group (temperature and salinity grids): its objects under ZARR_PREFIX/."""
     import tempfile
 
     import numpy as np
@@ -156,10 +157,8 @@ def write_zarr_dataset(server: SeaweedFS) -> None:
         with warnings.catch_warnings():  # "consolidated metadata is not in the v3 spec": wanted anyway
             warnings.simplefilter("ignore", UserWarning)
             zarr.consolidate_metadata(str(local))
-        client = server.client()
-        for path in sorted(p for p in local.rglob("*") if p.is_file()):
-            key = f"{ZARR_PREFIX}/{path.relative_to(local).as_posix()}"
-            client.put_object(Bucket=DEMO_BUCKET, Key=key, Body=path.read_bytes())
+        return {f"{ZARR_PREFIX}/{path.relative_to(local).as_posix()}": path.read_bytes()
+                for path in sorted(p for p in local.rglob("*") if p.is_file())}  # fmt: skip
 
 
 def make_cloudfront_key(directory: Path) -> tuple[str, Path, RSAPublicKey]:

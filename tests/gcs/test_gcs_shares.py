@@ -108,3 +108,11 @@ def test_revoking_a_gcs_share_deletes_its_manifest(gs):
     url = next(iter(share.urls.values()))
     assert "its manifest is deleted" in share.revoke()
     assert requests.get(share, timeout=10).status_code == 404 and requests.get(url, timeout=10).status_code == 200
+
+
+def test_a_gcs_share_is_revoked_from_its_bare_link_or_its_manifest_after_a_restart(gs):
+    first, second = msc.share_prefix(SHARE, progress=False), msc.share_prefix(SHARE, progress=False)
+    msc.clear_client_cache()
+    assert "its manifest is deleted, so the link no longer opens" in msc.revoke(str(first))
+    assert "its manifest is deleted" in msc.revoke(second.details.manifest_location)
+    assert {requests.get(share, timeout=10).status_code for share in (first, second)} == {404}
