@@ -26,6 +26,7 @@ _PUBLIC = {
     "generate_signed_cookies": "msc_notebook._shortcuts",
     "resolve_storage_client": "msc_notebook._shortcuts",
     "revoke": "msc_notebook._shortcuts",
+    "generate_presigned_post": "msc_notebook._shortcuts",
     "share_prefix": "msc_notebook._shortcuts",
     "storage_client": "msc_notebook._shortcuts",
     "summarize_profile": "msc_notebook._shortcuts",
@@ -70,6 +71,7 @@ _PUBLIC = {
     "parse_storage_url": "msc_notebook.core._storage_url",
     "StorageURL": "msc_notebook.core._storage_url",
     "describe_duration": "msc_notebook.core._times",
+    "describe_size": "msc_notebook.core._sizes",
     "utc_text": "msc_notebook.core._times",
     "utcnow": "msc_notebook.core._times",
     "PresignForm": "msc_notebook.frontends.notebook._form",
@@ -82,14 +84,17 @@ _PUBLIC = {
     "ManifestShare": "msc_notebook.shares._share",
     "PrefixShare": "msc_notebook.shares._share",
     "PrefixShareDetails": "msc_notebook.shares._share",
+    "PresignedPost": "msc_notebook.core._post",
+    "SignedResult": "msc_notebook._request",
     "WildcardShare": "msc_notebook.shares._share",
 }
 if TYPE_CHECKING:  # what the table above names, for type checkers and editors
     from ._client import StorageClient
     from ._profiles import ProfileSummary
-    from ._request import PresignRequest
+    from ._request import PresignRequest, SignedResult
     from ._shortcuts import (
         clear_client_cache,
+        generate_presigned_post,
         generate_presigned_url,
         generate_signed_cookies,
         resolve_storage_client,
@@ -129,8 +134,10 @@ if TYPE_CHECKING:  # what the table above names, for type checkers and editors
     )
     from .core._listing import ObjectMetadata
     from .core._options import SignerType
+    from .core._post import PresignedPost
     from .core._result import CredentialStatus, PresignedURL, SignedCookies, SignerDetails
     from .core._signer import SigningRequest, URLSigner, register_signer
+    from .core._sizes import describe_size
     from .core._storage_url import StorageURL, parse_storage_url
     from .core._times import describe_duration, utc_text, utcnow
     from .frontends.notebook._form import PresignForm
@@ -165,6 +172,8 @@ __all__ = [
     "PresignError",
     "PresignForm",
     "PresignRequest",
+    "PresignedPost",
+    "SignedResult",
     "PresignedURL",
     "PrivateKeyError",
     "ProfileSummary",
@@ -188,6 +197,7 @@ __all__ = [
     "clear_client_cache",
     "config_search_paths",
     "describe_duration",
+    "describe_size",
     "find_config_file",
     "fsspec_storage_options",
     "generate_presigned_url",
@@ -196,6 +206,7 @@ __all__ = [
     "parse_storage_url",
     "register_signer",
     "resolve_storage_client",
+    "generate_presigned_post",
     "revoke",
     "share_prefix",
     "signed_parameters",

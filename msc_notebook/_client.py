@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .core._config import StorageClientConfig
 from .core._errors import CredentialExpiryWarning, InvalidStorageURLError, SignerOptionError
 from .core._listing import ListingPage, ObjectMetadata
-from .core._options import SignerType, check_method, check_option_names
+from .core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_method, check_option_names
+from .core._post import PostTerms, PresignedPost
 from .core._result import ExpiryFacts, PresignedURL, SignedCookies
-from .core._signer import SigningRequest, URLSigner, native_signer_class, signer_class
+from .core._signer import PostSigner, SigningRequest, URLSigner, native_signer_class, signer_class
 from .core._storage_url import object_path
 
 if TYPE_CHECKING:
@@ -61,6 +62,35 @@ class StorageClient:
         """CloudFront signed cookies for ``path`` (``*`` wildcards allowed); see the README."""
         signer, request = self._prepare(path, "GET", SignerType.CLOUDFRONT, signer_options)
         return warned(signer.sign_cookies(request), warn)
+
+    def generate_presigned_post(
+        self,
+        path: str,
+        *,
+        max_size: int | str | None = None,
+        min_size: int | str = 0,
+        content_type: str | None = None,
+        expires_in: int | None = None,
+        signer_type: SignerType | str | None = None,
+        warn: bool = True,
+    ) -> PresignedPost:
+        """An upload policy for ``path`` (relative to the profile): one key, or with a trailing
+        ``/*`` a drop box where the uploader picks the file name under that prefix. ``max_size``
+        (bytes, or ``"100MB"``, ``"2GiB"``; None: the storage's limit for one POST, 5 GiB on S3)
+        and ``min_size`` bound the upload; ``content_type`` must then be exactly that. A drop box
+        lets uploaders replace each other's files (a POST has no create-only condition)."""
+        signer, request = self._prepare(path, "GET", signer_type, {} if expires_in is None else {"expires_in": expires_in})
+        if not isinstance(signer, PostSigner):
+            raise _no_post_policy(signer.signer_type)
+        terms = PostTerms.check(request.path, request.source, max_size=max_size, min_size=min_size,
+                                content_type=content_type, limit=signer.post_size_limit)  # fmt: skip
+        lifetime = check_expires_in(request.options.get("expires_in", DEFAULT_EXPIRES_IN))
+        post = signer.generate_presigned_post(
+            terms.path, request.source, max_size=terms.max_size, min_size=terms.min_size,
+            content_type=terms.content_type, expires_in=lifetime, drop_box=terms.drop_box,
+            max_size_is_default=terms.max_size_is_default,
+        )  # fmt: skip
+        return warned(post, warn)
 
     def share_prefix(
         self,
@@ -159,6 +189,17 @@ class StorageClient:
 
     def __repr__(self) -> str:
         return f"StorageClient(profile={self.profile!r}, provider={self._config.provider_type!r})"
+
+
+def _no_post_policy(signer_type: str) -> SignerOptionError:
+    """What a signer without upload policies offers instead."""
+    instead = {
+        "azure": "Azure has no POST policy, so no size limit, drop box or content type can be enforced on an upload; "
+                 "a PUT SAS (method='PUT') lets the recipient write one blob, of any size (in blocks)",
+        "cloudfront": "CloudFront signatures do not bind a method, so an upload through them is refused, as PUT is; "
+                      "use the storage's own signer",
+    }.get(signer_type, f"the {signer_type} signer cannot make upload policies")
+    return SignerOptionError(f"method POST: {instead}", field="method")
 
 
 Signed = TypeVar("Signed", bound=ExpiryFacts)

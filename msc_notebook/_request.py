@@ -5,7 +5,8 @@ Every front end (the magic, the form, the command line) builds a `PresignRequest
 library's words and name the input at fault (`PresignError.field`, a keyword of
 ``from_inputs`` or a signer option); each front end says the field in its own words (a flag,
 a label). A path ending in ``/*`` read with GET shares the prefix (`share_prefix`): a signed
-manifest with the S3 signer, one wildcard URL with CloudFront.
+manifest with the S3 signer, one wildcard URL with CloudFront. POST makes an upload policy
+(`generate_presigned_post`): one key, or with ``/*`` a drop box.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
-from ._shortcuts import generate_presigned_url, generate_signed_cookies, share_prefix
+from ._shortcuts import generate_presigned_post, generate_presigned_url, generate_signed_cookies, share_prefix
 from .cloudfront._options import OPTION_HELP as CLOUDFRONT_OPTION_HELP
 from .core._errors import SignerOptionError
 from .core._keys import is_prefix_share
 from .core._options import SignerType, attachment_disposition, signer_type_name
+from .core._post import PresignedPost
 from .core._result import PresignedURL, SignedCookies
 from .core._storage_url import StorageURL, parse_storage_url
 from .core._times import parse_duration
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from .shares._share import PrefixShare
 
 CLOUDFRONT_OPTIONS = tuple(CLOUDFRONT_OPTION_HELP)
+# Whatever a request signs: a URL, CloudFront cookies, a prefix share, or an upload policy.
+SignedResult = Union["PresignedURL", "SignedCookies", "PrefixShare", "PresignedPost"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class PresignRequest:
     url_list: bool = False  # a prefix share: the front end prints every object's URL, one a line
     overwrite: bool = False  # a prefix share: replace a manifest that exists where it is written
     revocable: bool = False  # a prefix share whose URLs all name one access policy (Azure)
+    max_size: int | str | None = None  # an upload policy (POST): the most one upload may be
+    min_size: int | str | None = None  # ... and the least
 
     @classmethod
     def from_inputs(
@@ -65,6 +71,8 @@ class PresignRequest:
         url_list: bool = False,
         overwrite: bool = False,
         revocable: bool = False,
+        max_size: str | int | None = None,
+        min_size: str | int | None = None,
     ) -> PresignRequest:
         """Check what was typed, field by field and across fields; errors name the field."""
         target = url if isinstance(url, StorageURL) else parse_storage_url(url)
@@ -109,7 +117,8 @@ class PresignRequest:
                 f"revocable is for sharing a prefix: a GET of a path ending in /*, e.g. msc://{target.profile}/data.zarr/*",
                 field="revocable",
             )
-        return cls(target, method, signer_type, options, cookies, manifest_url, url_list, overwrite, revocable)
+        sizes = _upload_sizes(method, max_size, min_size)
+        return cls(target, method, signer_type, options, cookies, manifest_url, url_list, overwrite, revocable, *sizes)
 
     @property
     def url(self) -> str:
@@ -121,8 +130,14 @@ class PresignRequest:
         """Whether signing it shares everything under a prefix (`share_prefix`)."""
         return is_prefix_share(self.target.path) and self.method == "GET" and not self.cookies
 
-    def sign(self, *, warn: bool = False) -> PresignedURL | SignedCookies | PrefixShare:
+    def sign(self, *, warn: bool = False) -> SignedResult:
         """Sign it now. Front ends show the result's own warning, so ``warn`` is off by default."""
+        if self.method == "POST":
+            return generate_presigned_post(
+                self.target, max_size=self.max_size, min_size=self.min_size or 0,
+                content_type=self.options.get("content_type"), expires_in=self.options.get("expires_in"),
+                signer_type=self.signer_type, warn=warn,
+            )  # fmt: skip
         if self.cookies:
             return generate_signed_cookies(self.target, signer_options=self.options, warn=warn)
         if self.shares_prefix:
@@ -139,13 +154,28 @@ class PresignRequest:
             self.target, method=self.method, signer_type=self.signer_type, signer_options=self.options, warn=warn
         )
 
-    def output_text(self, result: PresignedURL | SignedCookies | PrefixShare) -> str:
-        """What a command line prints on stdout for the result: the URL (a share's link),
-        or with ``url_list`` every object's URL, one a line."""
+    def output_text(self, result: SignedResult) -> str:
+        """What a command line prints on stdout for the result: the URL (a share's link), with
+        ``url_list`` every object's URL, one a line; for an upload policy, its curl command."""
+        if isinstance(result, PresignedPost):
+            return result.curl()
         url_list = getattr(result, "url_list", None)  # a share's, where it has one
         if self.url_list and url_list is not None:
             return str(url_list()).rstrip("\n")
         return str(result)
+
+
+def _upload_sizes(method: str, max_size: str | int | None, min_size: str | int | None) -> tuple[Any, Any]:
+    """An upload policy's size limits, kept as typed (the policy reads them); only POST has them."""
+    given = {name: value for name, value in (("max_size", max_size), ("min_size", min_size))
+             if value is not None and str(value).strip()}  # fmt: skip
+    if given and method != "POST":
+        field = next(iter(given))
+        raise SignerOptionError(
+            f"{field} limits an upload policy (method POST); a {method} URL cannot limit the size of what is sent",
+            field=field,
+        )
+    return given.get("max_size"), given.get("min_size")
 
 
 def _prefix_share_rules(

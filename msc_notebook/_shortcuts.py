@@ -21,6 +21,7 @@ from .core._config import FILE_CREDENTIALS, StorageClientConfig, load_config, lo
 from .core._config_files import find_config_file, referenced_variables
 from .core._errors import PresignError
 from .core._options import SignerType
+from .core._post import PresignedPost
 from .core._result import PresignedURL, SignedCookies
 from .core._storage_url import StorageURL, parse_storage_url
 from .s3._urls import ProfileSource, resolve_s3_url
@@ -53,6 +54,24 @@ def generate_signed_cookies(
     """CloudFront signed cookies for ``msc://profile/path`` (``*`` wildcards allowed)."""
     client, path = _resolve(url, object_required=True)
     return warned(client.generate_signed_cookies(path, signer_options=signer_options, warn=False), warn)
+
+
+def generate_presigned_post(
+    url: str | StorageURL,
+    *,
+    max_size: int | str | None = None,
+    min_size: int | str = 0,
+    content_type: str | None = None,
+    expires_in: int | None = None,
+    signer_type: SignerType | str | None = None,
+    warn: bool = True,
+) -> PresignedPost:
+    """An upload policy for ``msc://profile/key`` or a drop box ``msc://profile/inbox/*``
+    (`StorageClient.generate_presigned_post`)."""
+    client, path = _resolve(url, object_required=True)
+    post = client.generate_presigned_post(path, max_size=max_size, min_size=min_size, content_type=content_type,
+                                          expires_in=expires_in, signer_type=signer_type, warn=False)  # fmt: skip
+    return warned(post, warn)
 
 
 def share_prefix(

@@ -22,6 +22,7 @@ from ._options import signer_type_name
 if TYPE_CHECKING:
     from ._config import StorageClientConfig
     from ._listing import ListingPage
+    from ._post import PresignedPost
     from ._result import CredentialStatus, PresignedURL, SignedCookies
 
 
@@ -120,6 +121,18 @@ class RevocableSigner(ObjectWriter, Protocol):
     def sign_many(
         self, paths: Iterable[str], *, expires_in: int, signed_at: datetime, access_policy: str | None = None
     ) -> list[str]: ...
+
+
+@runtime_checkable
+class PostSigner(Protocol):
+    """A signer that makes upload policies (S3's POST Object, GCS's POST policy V4)."""
+
+    post_size_limit: int  # the most one POST may upload
+
+    def generate_presigned_post(
+        self, path: str, source: str, *, max_size: int, min_size: int, content_type: str | None, expires_in: int,
+        drop_box: bool, max_size_is_default: bool,
+    ) -> PresignedPost: ...  # fmt: skip
 
 
 S3_PROVIDER_TYPES = ("s3", "s8k", "gcs_s3", "ais_s3")  # MSC's S3-style storage providers

@@ -34,11 +34,16 @@ PRESIGN_ARGUMENTS: tuple[Argument, ...] = (
     Argument(("url",), {"help": "the object: msc://PROFILE/PATH (quote it if it has spaces); a PATH ending in /* "
                                 "shares everything under the prefix (S3, GCS, Azure: a signed manifest; CloudFront: "
                                 "one wildcard URL)"}),
-    Argument(("-m", "--method"), {"help": "GET (default), PUT or HEAD"}),
+    Argument(("-m", "--method"), {"help": "GET (default), PUT, HEAD, or POST: an upload policy (S3, GCS) for one "
+                                          "key or, with /*, a drop box where the uploader names the file"}),
     Argument(("-e", "--expires-in"), {"help": "lifetime: seconds or 90s, 15m, 2h, 7d, 1h30m (default 1 h)"}),
     Argument(("--signer",), {"choices": ("s3", "cloudfront", "gcs", "azure"),
                              "help": "signing backend (default: the profile's)"}),
-    Argument(("--content-type",), {"help": "PUT: the Content-Type the uploader must send (it is signed)"}),
+    Argument(("--content-type",), {"help": "PUT, POST: the Content-Type the uploader must send (it is signed)"}),
+    Argument(("--max-size",), {"metavar": "SIZE", "help": "POST: the most one upload may be: bytes, or 100MB, 2GiB "
+                                                          "(MB = 10**6 bytes, MiB = 2**20; default: the storage's "
+                                                          "limit for one POST)"}),
+    Argument(("--min-size",), {"metavar": "SIZE", "help": "POST: the least one upload may be (default 0)"}),
     Argument(("--download-as",), {"metavar": "NAME", "help": "GET: make browsers save the object as NAME"}),
     Argument(("--cookies",), {"action": "store_true", "help": "CloudFront: sign cookies instead of a URL"}),
     Argument(("--manifest",), {"metavar": "URL", "help": "prefix share: write the manifest to msc://PROFILE/PATH.json "
@@ -88,6 +93,8 @@ def request_from_arguments(
         url_list=args.url_list,
         overwrite=args.overwrite,
         revocable=args.revocable,
+        max_size=args.max_size,
+        min_size=args.min_size,
     )
 
 

@@ -12,22 +12,28 @@ import json
 import shlex
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msc_notebook import (
     CloudFrontDetails,
     ManifestShare,
     PrefixShare,
     PrefixShareDetails,
+    PresignedPost,
     PresignedURL,
     SignedCookies,
     describe_duration,
+    describe_size,
     fsspec_storage_options,
     signed_query,
     utc_text,
 )
 
+if TYPE_CHECKING:
+    from msc_notebook import SignedResult
+
 from ._recipes import recipe_snippets, zarr_snippet
+from ._uploads import DROP_BOX_NOTE, html_form_snippet, requests_snippet, upload_file_name
 
 
 @dataclass(frozen=True)
@@ -70,19 +76,26 @@ class ResultFacts:
     access_policy: str | None = None  # ... the stored access policy all its URLs name (Azure, revocable)
     revoke_note: str | None = None  # a share: what revoking it does, and what it cannot
     revoked: str | None = None  # ... once revoked: what that did
+    post_fields: dict[str, str] | None = None  # an upload policy: the form fields to send, before the file
+    upload_limits: str | None = None  # ... what it lets through, in words
+    html_form: str | None = None  # ... a page the uploader can save and open
+    requests_snippet: str | None = None  # ... and Python with requests
+    drop_box_note: str | None = None  # ... that uploaders of a drop box can replace each other's files
 
     def state(self) -> dict[str, Any]:
         """The JSON-able form the widget syncs to the browser."""
         return asdict(self)
 
 
-def result_facts(result: PresignedURL | SignedCookies | PrefixShare) -> ResultFacts:
+def result_facts(result: SignedResult) -> ResultFacts:
     """The facts of a signed URL, signed cookies or a prefix share, for display.
 
     A share that lists nothing (a CloudFront wildcard) is its wildcard URL and shows as one.
     """
     if isinstance(result, PrefixShare) and result.count is not None:
         return _share_facts(result)
+    if isinstance(result, PresignedPost):
+        return _post_facts(result)
     if isinstance(result, SignedCookies):
         base = _wildcard_base(result.details)
         return ResultFacts(
@@ -119,6 +132,22 @@ def _url_facts(url: PresignedURL) -> ResultFacts:
         query=signed_query(url) if base else None,
         zarr_snippet=zarr_snippet(base, fsspec_storage_options(url)) if base else None,
         revoke_note=url.revoke_note if isinstance(url, PrefixShare) else None,
+    )
+
+
+def _post_facts(post: PresignedPost) -> ResultFacts:
+    name = upload_file_name(post)
+    return ResultFacts(
+        kind="post",
+        url=post.url,
+        **_signed_facts(post),
+        clickable=False,
+        curl=post.curl(name),
+        post_fields=dict(post.fields),
+        upload_limits=post.limits_text,
+        html_form=html_form_snippet(post),
+        requests_snippet=requests_snippet(post, name),
+        drop_box_note=DROP_BOX_NOTE if post.drop_box else None,
     )
 
 
@@ -167,7 +196,7 @@ def _more_recipes(share: PrefixShare) -> dict[str, str] | None:
     return more or None
 
 
-def _signed_facts(result: PresignedURL | SignedCookies | PrefixShare) -> dict[str, Any]:
+def _signed_facts(result: SignedResult) -> dict[str, Any]:
     """What every kind of result shows: what was signed, by which signer, and until when."""
     credential_expiry = result.credential_expiry
     return {
@@ -207,15 +236,3 @@ def curl_upload_command(url: PresignedURL) -> str:
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     parts.append(shlex.quote(str(url)))
     return " ".join(parts)
-
-
-def describe_size(size: int) -> str:
-    """``1536`` -> ``"1.5 KiB"``."""
-    if size < 1024:
-        return f"{size} byte{'s' if size != 1 else ''}"
-    value = float(size)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
-        if value < 1024 or unit == "TiB":
-            break
-    return f"{value:.1f} {unit}"

@@ -17,7 +17,9 @@ botocore offers no public way to do these things, and each buys something users 
   where botocore makes, on demand, the credential_process provider of a role's source_profile;
   wrapped so that provider is bounded the same way.
 * ``botocore.auth.get_current_datetime``: botocore's SigV4 clock (a module attribute, not documented
-  API), which `msc_notebook.testing.freeze_clock` sets so that URLs botocore signs carry the frozen time.
+  API), which `msc_notebook.testing.freeze_clock` sets so that URLs botocore signs carry the frozen time;
+  and ``botocore.signers.get_current_datetime``, the same clock where its POST presigner dates a
+  policy's expiration (set with it when it is there).
 
 botocore is deliberately not capped (``boto3>=1.34``, no upper bound): it releases almost daily, and a
 cap breaks the environments users install this library into. So every use first checks that the name
@@ -160,11 +162,18 @@ def botocore_signing_clock(clock: Callable[..., datetime]) -> Iterator[bool]:
         _turn_off(SIGNING_CLOCK)
         yield False
         return
+    import botocore.signers
+
+    post_saved = getattr(botocore.signers, "get_current_datetime", None)  # the POST policy's expiration
     setattr(botocore.auth, "get_current_datetime", clock)  # noqa: B010 (not in its typed public API)
+    if callable(post_saved):
+        setattr(botocore.signers, "get_current_datetime", clock)  # noqa: B010
     try:
         yield True
     finally:
         setattr(botocore.auth, "get_current_datetime", saved)  # noqa: B010
+        if callable(post_saved):
+            setattr(botocore.signers, "get_current_datetime", post_saved)  # noqa: B010
 
 
 def _replace(owner: Any, attribute: str, value: Any, name: str) -> bool:

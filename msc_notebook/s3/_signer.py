@@ -22,11 +22,13 @@ from ..core._errors import PresignError
 from ..core._keys import check_object_key, refuse_prefix_share
 from ..core._listing import ListingPage, ObjectMetadata
 from ..core._options import SignerType, check_expires_in, check_header_options
+from ..core._post import PresignedPost
 from ..core._result import CredentialStatus, PresignedURL, SignerDetails
 from ..core._signer import SigningRequest, URLSigner
 from ._answers import no_answer, refusal
 from ._credentials import AWSCredentials
 from ._location import S3Location
+from ._post import MAX_POST_SIZE, presigned_post
 from ._sigv4 import BucketPresigner, FrozenCredentials
 from ._write import delete_object, put_object
 
@@ -151,6 +153,23 @@ class S3URLSigner(URLSigner):
                 self._presigner = BucketPresigner.for_client(client, self.location.bucket, credentials)
                 self._presigner_decided = True
             return self._presigner
+
+    post_size_limit = MAX_POST_SIZE
+
+    def generate_presigned_post(
+        self, path: str, source: str, *, max_size: int, min_size: int, content_type: str | None, expires_in: int,
+        drop_box: bool, max_size_is_default: bool,
+    ) -> PresignedPost:  # fmt: skip
+        """An upload policy for ``path`` (a drop box: ``path`` is the prefix, ending in ``/``), its
+        arguments already checked: botocore's own POST presigner, with the credentials whose expiry it shows."""
+        bucket, key = self.location.object(path)
+        status, credentials = self._credentials.current()
+        return presigned_post(
+            self._signing_client(credentials), status, bucket=bucket, key=key, source=source, drop_box=drop_box,
+            max_size=max_size, min_size=min_size, content_type=content_type, expires_in=expires_in,
+            max_size_is_default=max_size_is_default,
+            details=S3Details(bucket, key, status.source, content_type),
+        )  # fmt: skip
 
     def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None:
         """Write one object with the profile's credentials; unless ``overwrite``, only if its key is

@@ -357,3 +357,10 @@ def test_revoking_an_azure_share_deletes_its_manifest(az, shared_dataset):
     url = next(iter(share.urls.values()))
     assert "its manifest is deleted" in share.revoke()
     assert fetch(share).status_code == 404 and fetch(url).status_code == 200
+
+
+def test_upload_policies_are_refused_on_azure_saying_what_it_offers(az):
+    for url, kwargs in (("msc://az/inbox/*", {}), ("msc://az/inbox/x.bin", {"max_size": "1MB"})):
+        with pytest.raises(msc.SignerOptionError, match="Azure has no POST policy") as caught:
+            msc.generate_presigned_post(url, **kwargs)
+        assert caught.value.field == "method" and "a PUT SAS" in str(caught.value)

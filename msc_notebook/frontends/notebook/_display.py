@@ -13,15 +13,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from msc_notebook import PrefixShare, PresignedURL, PresignRequest, SignedCookies
+    from msc_notebook import PresignRequest, SignedResult
 
 # Registered by module and name, so %load_ext imports none of the library; a share is a PresignedURL.
-_DISPLAYED_TYPES = (("msc_notebook.core._result", "PresignedURL"), ("msc_notebook.core._result", "SignedCookies"))
+_DISPLAYED_TYPES = (
+    ("msc_notebook.core._result", "PresignedURL"),
+    ("msc_notebook.core._result", "SignedCookies"),
+    ("msc_notebook.core._post", "PresignedPost"),
+)
 _shown: dict[int, int] = {}  # id(result) -> execution count it was shown in
 
 
 def show(
-    result: PresignedURL | SignedCookies | PrefixShare, *, request: PresignRequest | None = None, compact: bool = False
+    result: SignedResult, *, request: PresignRequest | None = None, compact: bool = False
 ) -> None:
     """Display the result widget (with its static HTML/text fallback); with the ``request``
     that made it, the widget can sign it again once it runs out."""
@@ -33,7 +37,7 @@ def show(
     mark_shown(result)
 
 
-def mark_shown(result: PresignedURL | SignedCookies | PrefixShare) -> None:
+def mark_shown(result: SignedResult) -> None:
     """Count ``result`` as shown in this cell (by the widget, or as text), so the cell's
     value does not show it again."""
     shell = _shell()

@@ -14,25 +14,26 @@ from __future__ import annotations
 import re
 import warnings
 from html import escape, unescape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from msc_notebook import (
     CLOUDFRONT_OPTION_HELP,
-    PresignedURL,
     PresignError,
     PresignRequest,
     ProfileSummary,
-    SignedCookies,
     StorageURL,
+    describe_size,
     parse_storage_url,
     storage_client,
     summarize_profile,
     summarize_profiles,
 )
 
-from .._facts import describe_size
+if TYPE_CHECKING:
+    from msc_notebook import SignedResult
+
 from .._profiles_table import time_left
 from ._history import history
 from ._result_widget import PresignResultWidget
@@ -40,9 +41,9 @@ from ._result_widget import PresignResultWidget
 EXPIRY_PRESETS = [("15 min", 900), ("1 hour", 3600), ("1 day", 86400), ("7 days", 604800), ("custom…", None)]
 LABEL_WIDTH = "110px"
 _FIELDS = ("profile", "path", "method", "expires_in", "signer_type", *CLOUDFRONT_OPTION_HELP,
-           "content_type", "download_as", "general")  # fmt: skip
+           "content_type", "max_size", "download_as", "general")  # fmt: skip
 # Error fields that belong to another input's slot.
-_SLOT_OF = {"content_disposition": "download_as", "url": "path"}
+_SLOT_OF = {"content_disposition": "download_as", "url": "path", "min_size": "max_size"}
 
 
 def _label_text(option: str) -> str:
@@ -101,7 +102,7 @@ class PresignForm(widgets.VBox):
     page_size = 100  # entries per Browse page (ListObjectsV2 MaxKeys)
 
     def __init__(self, **kwargs: Any) -> None:
-        self.last_result: PresignedURL | SignedCookies | None = None
+        self.last_result: SignedResult | None = None
         self._summary: ProfileSummary | None = None
         self._next_token: str | None = None
         self._summaries = self._offered_profiles()
@@ -139,7 +140,9 @@ class PresignForm(widgets.VBox):
         self.listing.add_class("msc-form-listing")
         self.more_button = widgets.Button(description="More…")
         self.more_button.add_class("msc-form-more")
-        self.method = widgets.ToggleButtons(options=["GET", "PUT", "HEAD"], style={"button_width": "auto"})
+        self.method = widgets.ToggleButtons(options=["GET", "PUT", "HEAD", "POST"], style={"button_width": "auto"},
+                                            tooltips=["read", "upload one object", "read its headers",
+                                                      "an upload policy: size limits, or a drop box with /*"])  # fmt: skip
         self.method.add_class("msc-form-method")
         self.expiry = widgets.Dropdown(options=EXPIRY_PRESETS, value=3600, layout=widgets.Layout(width="140px"))
         self.expiry.add_class("msc-form-expiry")
@@ -152,6 +155,7 @@ class PresignForm(widgets.VBox):
         }
         self.content_type = parts.text("the uploader must send exactly this", "msc-form-content-type")
         self.download_as = parts.text("file name the browser saves (optional)", "msc-form-download-as")
+        self.max_size = parts.text("e.g. 100MB, 2GiB (default: the storage's limit)", "msc-form-max-size")
         self.sign_button = widgets.Button(description="Sign", button_style="primary", icon="link")
         self.sign_button.add_class("msc-form-sign")
         self.results = widgets.VBox()
@@ -177,6 +181,8 @@ class PresignForm(widgets.VBox):
         self.put_box = row("Content-Type", self.content_type, error=errors["content_type"])
         self.put_box.layout.display = "none"
         self.get_box = row("Download as", self.download_as, error=errors["download_as"])
+        self.post_box = row("Max size", self.max_size, error=errors["max_size"])
+        self.post_box.layout.display = "none"
         # Hidden rows take no room: the listing and More… appear only after Browse.
         self.listing_row, self.more_row = row("", self.listing), row("", self.more_button)
         self.listing_row.layout.display = self.more_row.layout.display = "none"
@@ -192,6 +198,7 @@ class PresignForm(widgets.VBox):
             row("Signer", self.signer, error=errors["signer_type"]),
             self.cloudfront_box,
             self.put_box,
+            self.post_box,
             self.get_box,
             row("", self.sign_button, error=errors["general"]),
             self.results,
@@ -210,7 +217,8 @@ class PresignForm(widgets.VBox):
             # ipywidgets 8 deprecates on_submit, but it is the only event that means "Enter":
             # the suggested continuous_update=False also fires on blur (e.g. clicking Browse).
             warnings.simplefilter("ignore", DeprecationWarning)
-            for field in (self.path, self.custom_expiry, *self.cloudfront.values(), self.content_type, self.download_as):
+            for field in (self.path, self.custom_expiry, *self.cloudfront.values(), self.content_type, self.download_as,
+                          self.max_size):
                 field.on_submit(lambda _: self.sign())
 
     # -- reading the config ---------------------------------------------------------------
@@ -265,7 +273,8 @@ class PresignForm(widgets.VBox):
     def _update_visibility(self) -> None:
         cloudfront = self.signer.value == "cloudfront"
         _show(self.cloudfront_box, cloudfront)
-        _show(self.put_box, self.method.value == "PUT")
+        _show(self.put_box, self.method.value in ("PUT", "POST"))
+        _show(self.post_box, self.method.value == "POST")
         _show(self.get_box, self.method.value == "GET" and not cloudfront)
         _show(self.custom_expiry, self.expiry.value is None)
 
@@ -311,7 +320,7 @@ class PresignForm(widgets.VBox):
 
     # -- signing --------------------------------------------------------------------------
 
-    def sign(self) -> PresignedURL | SignedCookies | None:
+    def sign(self) -> SignedResult | None:
         """Sign what the form says; show the result on top (earlier ones stay) or the error inline."""
         self._clear_errors()
         try:
@@ -333,7 +342,8 @@ class PresignForm(widgets.VBox):
             method=self.method.value,
             expires_in=self.expiry.value if self.expiry.value is not None else self.custom_expiry.value,
             signer=self.signer.value,
-            content_type=self.content_type.value if self.method.value == "PUT" else None,
+            content_type=self.content_type.value if self.method.value in ("PUT", "POST") else None,
+            max_size=self.max_size.value if self.method.value == "POST" else None,
             download_as=self.download_as.value if self.method.value == "GET" and not cloudfront else None,
             cloudfront={name: field.value for name, field in self.cloudfront.items()} if cloudfront else None,
         )

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from msc_notebook import PrefixShare, PresignedURL, SignedCookies
+    from msc_notebook import SignedResult
 
     from .._facts import ResultFacts
 
@@ -26,7 +26,7 @@ class SigningHistory:
         self._entries: list[ResultFacts] = []
         self._lock = threading.Lock()
 
-    def add(self, result: PresignedURL | SignedCookies | PrefixShare) -> None:
+    def add(self, result: SignedResult) -> None:
         from .._facts import result_facts  # the facts builder loads with the first result
 
         facts = result_facts(result)

@@ -25,7 +25,7 @@ from ._history import history
 if TYPE_CHECKING:
     from traitlets.utils.bunch import Bunch
 
-    from msc_notebook import PrefixShare, PresignedURL, SignedCookies
+    from msc_notebook import SignedResult
 
 _T = TypeVar("_T")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -112,7 +112,7 @@ class PresignMagics(Magics):
     @argument("-q", "--quiet", action="store_true", help="do not display; just return the result")
     @line_magic
     @_friendly_errors
-    def presign(self, line: str = "") -> PresignedURL | SignedCookies | PrefixShare:
+    def presign(self, line: str = "") -> SignedResult:
         """Sign a URL for an msc:// object, show it with a live countdown, and return it.
 
         Examples::

@@ -23,7 +23,7 @@ def _validity(facts: ResultFacts, *, capital: bool = False) -> str:
 
 
 def _what(facts: ResultFacts) -> str:
-    return {"cookies": "signed cookies for", "share": "share of"}.get(facts.kind, facts.method)
+    return {"cookies": "signed cookies for", "share": "share of", "post": "upload policy for"}.get(facts.kind, facts.method)
 
 
 def _contents(facts: ResultFacts) -> str:
@@ -60,8 +60,16 @@ def result_html(facts: ResultFacts) -> str:
         rows.append(f"<div>{escape(_contents(facts))}. {escape(facts.snapshot_note or '')}</div>")
     if facts.kind in ("url", "share"):
         rows.append(_code(url))
+    if facts.upload_limits:
+        rows.append(f"<div>Upload policy: {escape(facts.upload_limits)}. POST the form to:</div>" + _code(url))
+    if facts.drop_box_note:
+        rows.append(f'<div class="msc-presign-warning">{escape(facts.drop_box_note)}</div>')
     if facts.curl:
         rows.append("<div>Upload with:</div>" + _code(facts.curl))
+    if facts.html_form:
+        rows.append("<div>Or a page the uploader saves as upload.html and opens:</div>" + _code(facts.html_form))
+    if facts.requests_snippet:
+        rows.append("<div>Or in Python:</div>" + _code(facts.requests_snippet))
     if facts.query:
         rows.append(
             f"<div>Covers everything under <code>{escape(facts.wildcard_base or '')}</code>: "
@@ -89,6 +97,8 @@ def result_text(facts: ResultFacts) -> str:
     lines = [f"{_what(facts)} {facts.source} ({facts.signer_type} signer), {_validity(facts)}"]
     if facts.warning:
         lines.append(f"warning: {facts.warning}")
+    if facts.upload_limits:
+        lines.append(f"upload policy: {facts.upload_limits}; POST to {facts.url}")
     if facts.kind == "share":
         lines.append(f"{_contents(facts)}, manifest {facts.manifest_location}. {facts.snapshot_note}")
     if facts.kind in ("url", "share"):

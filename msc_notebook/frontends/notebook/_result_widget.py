@@ -13,12 +13,15 @@ widgets don't run (no button there).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
-from msc_notebook import PrefixShare, PresignedURL, PresignError, PresignRequest, SignedCookies, revoke
+from msc_notebook import PresignError, PresignRequest, revoke
+
+if TYPE_CHECKING:
+    from msc_notebook import SignedResult
 
 from .._arguments import check_result
 from .._facts import ResultFacts, result_facts
@@ -45,7 +48,7 @@ class PresignResultWidget(anywidget.AnyWidget):
         self,
         *,
         request: PresignRequest | None = None,
-        result: PresignedURL | SignedCookies | PrefixShare | None = None,
+        result: SignedResult | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(can_sign_again=request is not None, can_check=hasattr(result, "check"), **kwargs)
@@ -56,7 +59,7 @@ class PresignResultWidget(anywidget.AnyWidget):
     @classmethod
     def for_result(
         cls,
-        result: PresignedURL | SignedCookies | PrefixShare,
+        result: SignedResult,
         *,
         request: PresignRequest | None = None,
         compact: bool = False,
@@ -69,7 +72,7 @@ class PresignResultWidget(anywidget.AnyWidget):
     ) -> PresignResultWidget:
         return cls(facts=facts.state(), compact=compact, request=request)
 
-    def sign_again(self) -> PresignedURL | SignedCookies | PrefixShare | None:
+    def sign_again(self) -> SignedResult | None:
         """Sign the same request again and show the new result here (history keeps both)."""
         if self._request is None:
             return None

@@ -156,7 +156,7 @@ function render({ model, el: host }) {
     root.dataset.testid = "msc-presign-result";
 
     const head = el("div", "msc-presign-head");
-    const badge = { cookies: "COOKIES", share: "SHARE" }[facts.kind] || facts.method;
+    const badge = { cookies: "COOKIES", share: "SHARE", post: "POST" }[facts.kind] || facts.method;
     const method = el("span", `msc-presign-method msc-presign-${badge.toLowerCase()}`, badge);
     head.appendChild(method);
     const clickable = facts.clickable && isWebUrl(facts.url);  // the kernel decides; the scheme check stays
@@ -176,8 +176,8 @@ function render({ model, el: host }) {
     const copy = el("button", "msc-presign-copy", "Copy URL");
     copy.type = "button";
     copy.dataset.testid = "msc-presign-copy";
-    const copyValue = facts.kind === "cookies" ? facts.cookie_header : facts.url;
-    const copyLabel = { cookies: "Copy cookies", share: "Copy link" }[facts.kind] || "Copy URL";
+    const copyValue = { cookies: facts.cookie_header, post: facts.curl }[facts.kind] || facts.url;
+    const copyLabel = { cookies: "Copy cookies", share: "Copy link", post: "Copy curl" }[facts.kind] || "Copy URL";
     copy.textContent = copyLabel;
     copy.addEventListener("click", () => {
       copyText(copyValue).then(
@@ -239,7 +239,20 @@ function render({ model, el: host }) {
         root.appendChild(codeBlock("Share link (send only this)", facts.url, "msc-presign-url"));
       }
       if (facts.kind === "url") root.appendChild(codeBlock("URL", facts.url, "msc-presign-url"));
+      if (facts.kind === "post") {
+        const limits = el("div", "msc-presign-note", `Upload policy: ${facts.upload_limits}.`);
+        limits.dataset.testid = "msc-presign-upload-limits";
+        root.appendChild(limits);
+        if (facts.drop_box_note) {
+          const note = el("div", "msc-presign-warning", facts.drop_box_note);
+          note.dataset.testid = "msc-presign-drop-box";
+          root.appendChild(note);
+        }
+        root.appendChild(codeBlock("POST the form to", facts.url, "msc-presign-url"));
+      }
       if (facts.curl) root.appendChild(codeBlock("Upload with", facts.curl, "msc-presign-curl"));
+      if (facts.html_form) root.appendChild(codeBlock("Or a page the uploader saves as upload.html and opens", facts.html_form, "msc-presign-html-form"));
+      if (facts.requests_snippet) root.appendChild(codeBlock("Or in Python", facts.requests_snippet, "msc-presign-requests"));
       if (facts.query) root.appendChild(codeBlock(`Covers everything under ${facts.wildcard_base}; append to each object URL`, `?${facts.query}`, "msc-presign-query"));
       if (facts.cookie_header) root.appendChild(codeBlock("Cookies for the distribution's domain", facts.cookie_header, "msc-presign-cookies"));
       if (facts.zarr_snippet) root.appendChild(codeBlock("The recipient opens the dataset with", facts.zarr_snippet, "msc-presign-zarr"));

@@ -14,11 +14,10 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from msc_notebook import (
     PrefixShare,
-    PresignedURL,
     PresignError,
     ProfileSummary,
     SignedCookies,
@@ -27,6 +26,9 @@ from msc_notebook import (
     summarize_profiles,
     utc_text,
 )
+
+if TYPE_CHECKING:
+    from msc_notebook import SignedResult
 
 from .._arguments import (
     add_presign_arguments,
@@ -122,7 +124,7 @@ def run_presign(args: argparse.Namespace) -> int:
     return 0
 
 
-def result_json(result: PresignedURL | SignedCookies | PrefixShare) -> dict[str, Any]:
+def result_json(result: SignedResult) -> dict[str, Any]:
     """Every fact of a signed result (`ResultFacts`, times as ISO-8601 UTC), and for a share that
     lists its objects, every object's URL (``urls``)."""
     from .._facts import result_facts
