@@ -1,6 +1,7 @@
 """The GCS signer: V4 signed URLs (``GOOG4-RSA-SHA256``) for ``gcs`` profiles, and their listing.
 
-GET, PUT (with a signed ``content_type`` the uploader must send) and HEAD, 1 s to 7 days.
+GET, PUT (with a signed ``content_type`` the uploader must send) and HEAD, 1 s to 7 days; and
+upload policies (POST policy V4, `gcs._post`): one key or a drop box, a size range, a type.
 A service-account key signs locally and does not expire, so a URL lives its whole
 ``expires_in``; a keyless identity signs through IAM's signBlob (`GCSCredentials`).
 Listing goes through google-cloud-storage with the same credentials, bounded.
@@ -30,11 +31,13 @@ from ..core._fetch import TRANSIENT, send
 from ..core._keys import check_object_key, refuse_prefix_share
 from ..core._listing import ListingPage, ObjectMetadata
 from ..core._options import check_expires_in, check_header_options
+from ..core._post import PresignedPost
 from ..core._result import CredentialStatus, PresignedURL, SignerDetails
 from ..core._signer import SigningRequest, URLSigner
 from ._bulk import sign_paths
 from ._credentials import GCSCredentials, require_google_auth
 from ._location import GCSLocation, check_style
+from ._post import MAX_POST_SIZE, post_policy, post_url
 from ._v4 import MAX_EXPIRES_IN, template
 
 _METHOD_OPTIONS = {  # signer option -> (what it becomes, methods it applies to)
@@ -51,10 +54,10 @@ class GCSDetails(SignerDetails):
     """What a GCS signed URL was made for, and who signed it."""
 
     bucket: str
-    key: str
+    key: str  # an upload policy's drop box: the prefix every key starts with
     signed_by: str  # the service account's email
     credential_source: str  # a key file, the profile's key, or IAM signBlob
-    content_type: str | None = None  # PUT: the Content-Type the uploader must send
+    content_type: str | None = None  # PUT and POST: the Content-Type the uploader must send
 
 
 class GCSURLSigner(URLSigner):
@@ -117,6 +120,34 @@ class GCSURLSigner(URLSigner):
         style, location = self._presign, self.location
         signing = ("GET", location.endpoint(style), signer.email, signed_at, expires_in)
         return sign_paths(signer, signing, [location.path(location.key(path), style) for path in paths])
+
+    post_size_limit = MAX_POST_SIZE  # 5 TiB: GCS's most for one upload (no POST-specific limit)
+
+    def generate_presigned_post(
+        self, path: str, source: str, *, max_size: int, min_size: int, content_type: str | None, expires_in: int,
+        drop_box: bool, max_size_is_default: bool,
+    ) -> PresignedPost:  # fmt: skip
+        """An upload policy (POST policy V4) for ``path``, its arguments already checked; a drop box:
+        ``path`` is the prefix (ending in ``/``, or empty), the key ``PREFIX${filename}``, limited by
+        ``starts-with`` on the storage key's prefix (the profile's base_path prefix included). The
+        size range always, an exact Content-Type when given; in the profile's URL style."""
+        expires_in = check_expires_in(expires_in, MAX_EXPIRES_IN)
+        key = check_object_key(self.location.key(path), source)
+        signer = self._credentials.signer()
+        signed_at = times.utcnow().replace(microsecond=0)  # x-goog-date has whole seconds
+        fields = {"content-type": content_type} if content_type is not None else {}
+        signed = post_policy(
+            signer, post_url(self.location, self._presign), self.location.bucket, key, expiration=expires_in,
+            timestamp=signed_at, conditions=[["content-length-range", min_size, max_size]], fields=fields,
+            drop_box=drop_box,
+        )  # fmt: skip
+        return PresignedPost(
+            signed["url"], signed["fields"], source=source, signer_type=self.signer_type, signed_at=signed_at,
+            expires_in=expires_in, max_size=max_size, min_size=min_size, key_prefix=key if drop_box else None,
+            content_type=content_type, max_size_is_default=max_size_is_default,
+            credential_expiry=self.credentials().expiry,
+            details=GCSDetails(self.location.bucket, key, signer.email, signer.source, content_type),
+        )  # fmt: skip
 
     def write_object(self, path: str, body: bytes, *, content_type: str, overwrite: bool = False) -> None:
         """Write one object through a signed PUT (the profile's own signature, so a key needs no
