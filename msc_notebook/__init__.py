@@ -27,6 +27,7 @@ _PUBLIC = {
     "resolve_storage_client": "msc_notebook._shortcuts",
     "revoke": "msc_notebook._shortcuts",
     "generate_presigned_post": "msc_notebook._shortcuts",
+    "presign_multipart_upload": "msc_notebook._shortcuts",
     "share_prefix": "msc_notebook._shortcuts",
     "storage_client": "msc_notebook._shortcuts",
     "summarize_profile": "msc_notebook._shortcuts",
@@ -85,6 +86,8 @@ _PUBLIC = {
     "PrefixShare": "msc_notebook.shares._share",
     "PrefixShareDetails": "msc_notebook.shares._share",
     "PresignedPost": "msc_notebook.core._post",
+    "MultipartUpload": "msc_notebook.core._multipart",
+    "UploadPart": "msc_notebook.core._multipart",
     "SignedResult": "msc_notebook._request",
     "WildcardShare": "msc_notebook.shares._share",
 }
@@ -97,6 +100,7 @@ if TYPE_CHECKING:  # what the table above names, for type checkers and editors
         generate_presigned_post,
         generate_presigned_url,
         generate_signed_cookies,
+        presign_multipart_upload,
         resolve_storage_client,
         revoke,
         share_prefix,
@@ -133,6 +137,7 @@ if TYPE_CHECKING:  # what the table above names, for type checkers and editors
         UnsupportedProviderError,
     )
     from .core._listing import ObjectMetadata
+    from .core._multipart import MultipartUpload, UploadPart
     from .core._options import SignerType
     from .core._post import PresignedPost
     from .core._result import CredentialStatus, PresignedURL, SignedCookies, SignerDetails
@@ -173,6 +178,8 @@ __all__ = [
     "PresignForm",
     "PresignRequest",
     "PresignedPost",
+    "MultipartUpload",
+    "UploadPart",
     "SignedResult",
     "PresignedURL",
     "PrivateKeyError",
@@ -207,6 +214,7 @@ __all__ = [
     "register_signer",
     "resolve_storage_client",
     "generate_presigned_post",
+    "presign_multipart_upload",
     "revoke",
     "share_prefix",
     "signed_parameters",

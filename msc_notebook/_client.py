@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .core._config import StorageClientConfig
 from .core._errors import CredentialExpiryWarning, InvalidStorageURLError, SignerOptionError
 from .core._listing import ListingPage, ObjectMetadata
+from .core._multipart import MultipartUpload
 from .core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_method, check_option_names
 from .core._post import PostTerms, PresignedPost
 from .core._result import ExpiryFacts, PresignedURL, SignedCookies
-from .core._signer import PostSigner, SigningRequest, URLSigner, native_signer_class, signer_class
+from .core._signer import MultipartSigner, PostSigner, SigningRequest, URLSigner, native_signer_class, signer_class
 from .core._storage_url import object_path
 
 if TYPE_CHECKING:
@@ -91,6 +92,33 @@ class StorageClient:
             max_size_is_default=terms.max_size_is_default,
         )  # fmt: skip
         return warned(post, warn)
+
+    def presign_multipart_upload(
+        self,
+        path: str,
+        *,
+        size: int | str,
+        part_size: int | str | None = None,
+        expires_in: int | None = None,
+        content_type: str | None = None,
+        warn: bool = True,
+    ) -> MultipartUpload:
+        """Create a multipart upload of ``size`` bytes (``"20GB"`` accepted) at ``path`` with the
+        profile's credentials, and presign everything its uploader needs: a PUT per part (every
+        part but the last ``part_size``; None: 8 MiB, doubled until at most 10,000 parts), the
+        completion and the abort, all for one lifetime. Arguments are checked before anything is
+        created; an unfinished upload costs storage until it is completed or aborted."""
+        signer, request = self._prepare(path, "PUT", None, {} if expires_in is None else {"expires_in": expires_in})
+        if not isinstance(signer, MultipartSigner):
+            raise SignerOptionError(
+                f"size: the {signer.signer_type} signer makes no multipart uploads"
+                + ("; one PUT SAS already writes a blob of any size, in blocks" if signer.signer_type == "azure" else ""),
+                field="size",
+            )
+        lifetime = check_expires_in(request.options.get("expires_in", DEFAULT_EXPIRES_IN))
+        upload = signer.presign_multipart_upload(request.path, request.source, size=size, part_size=part_size,
+                                                 expires_in=lifetime, content_type=content_type)  # fmt: skip
+        return warned(upload, warn)
 
     def share_prefix(
         self,

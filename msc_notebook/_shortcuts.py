@@ -20,6 +20,7 @@ from .core._cache import Built, FileCache, stamped
 from .core._config import FILE_CREDENTIALS, StorageClientConfig, load_config, load_profiles, profile_entry, profiles_of
 from .core._config_files import find_config_file, referenced_variables
 from .core._errors import PresignError
+from .core._multipart import MultipartUpload
 from .core._options import SignerType
 from .core._post import PresignedPost
 from .core._result import PresignedURL, SignedCookies
@@ -72,6 +73,23 @@ def generate_presigned_post(
     post = client.generate_presigned_post(path, max_size=max_size, min_size=min_size, content_type=content_type,
                                           expires_in=expires_in, signer_type=signer_type, warn=False)  # fmt: skip
     return warned(post, warn)
+
+
+def presign_multipart_upload(
+    url: str | StorageURL,
+    *,
+    size: int | str,
+    part_size: int | str | None = None,
+    expires_in: int | None = None,
+    content_type: str | None = None,
+    warn: bool = True,
+) -> MultipartUpload:
+    """A multipart upload of ``msc://profile/key`` with every part presigned
+    (`StorageClient.presign_multipart_upload`)."""
+    client, path = _resolve(url, object_required=True)
+    upload = client.presign_multipart_upload(path, size=size, part_size=part_size, expires_in=expires_in,
+                                             content_type=content_type, warn=False)  # fmt: skip
+    return warned(upload, warn)
 
 
 def share_prefix(

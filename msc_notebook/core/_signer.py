@@ -22,6 +22,7 @@ from ._options import signer_type_name
 if TYPE_CHECKING:
     from ._config import StorageClientConfig
     from ._listing import ListingPage
+    from ._multipart import MultipartUpload
     from ._post import PresignedPost
     from ._result import CredentialStatus, PresignedURL, SignedCookies
 
@@ -133,6 +134,16 @@ class PostSigner(Protocol):
         self, path: str, source: str, *, max_size: int, min_size: int, content_type: str | None, expires_in: int,
         drop_box: bool, max_size_is_default: bool,
     ) -> PresignedPost: ...  # fmt: skip
+
+
+@runtime_checkable
+class MultipartSigner(Protocol):
+    """A signer that creates multipart uploads and presigns their parts (S3's)."""
+
+    def presign_multipart_upload(
+        self, path: str, source: str, *, size: int | str, part_size: int | str | None = None,
+        expires_in: int | None = None, content_type: str | None = None,
+    ) -> MultipartUpload: ...  # fmt: skip
 
 
 S3_PROVIDER_TYPES = ("s3", "s8k", "gcs_s3", "ais_s3")  # MSC's S3-style storage providers

@@ -28,6 +28,7 @@ from ..core._signer import SigningRequest, URLSigner
 from ._answers import no_answer, refusal
 from ._credentials import AWSCredentials
 from ._location import S3Location
+from ._multipart import presign_multipart_upload
 from ._post import MAX_POST_SIZE, presigned_post
 from ._sigv4 import BucketPresigner, FrozenCredentials
 from ._write import delete_object, put_object
@@ -273,6 +274,9 @@ class S3URLSigner(URLSigner):
         if delimiter:
             entries.sort(key=lambda entry: entry.key)
         return ListingPage(entries, response.get("NextContinuationToken") if response.get("IsTruncated") else None)
+
+    # Create a multipart upload and presign its parts, completion and abort (s3/_multipart.py).
+    presign_multipart_upload = presign_multipart_upload
 
 
 _AMZ_DATE = re.compile(r"[?&]X-Amz-Date=(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")

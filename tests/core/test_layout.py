@@ -97,20 +97,36 @@ def test_the_front_ends_use_the_library_through_msc_notebook_alone(name, path, t
 NOT_FLAGS = {"--x-s3", "--table-s3"}  # S3 directory- and table-bucket name suffixes
 
 
+def commands_for_other_programs(tree: ast.Module) -> set[int]:
+    """The strings that are commands or scripts for other programs (curl's, azcopy's flags are
+    theirs, not ours): in a function named ``curl`` or ``*_command`` / ``*_script``, or a
+    module-level ``*_SCRIPT`` template."""
+    holders: list[ast.AST] = [
+        node for node in ast.walk(tree)
+        if (isinstance(node, ast.FunctionDef) and (node.name == "curl" or node.name.endswith(("_command", "_script"))))
+        or (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id.endswith("_SCRIPT") for t in node.targets))
+    ]  # fmt: skip
+    return {id(inner) for holder in holders for inner in ast.walk(holder)}
+
+
 def messages(tree: ast.Module) -> list[str]:
-    """Every string the module holds but its docstrings: f-strings joined, so a message is whole."""
+    """Every string the module holds but its docstrings and its commands for other programs:
+    f-strings joined, so a message is whole."""
     docstrings = {
         id(node.body[0].value) for node in ast.walk(tree)
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef) and node.body
         and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
     }  # fmt: skip
+    skipped = docstrings | commands_for_other_programs(tree)
     inside_fstrings = {id(piece) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for piece in node.values}
     found = []
     for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.JoinedStr):
             found.append("".join(p.value for p in node.values if isinstance(p, ast.Constant)))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if id(node) not in docstrings and id(node) not in inside_fstrings and node.value not in NOT_FLAGS:
+            if id(node) not in inside_fstrings and node.value not in NOT_FLAGS:
                 found.append(node.value)
     return found
 
@@ -121,7 +137,8 @@ def test_library_messages_name_fields_not_flags_or_magics(name, path, tree):
 
 
 def test_the_message_rule_can_fail():
-    tree = ast.parse('def f():\n    """--doc is fine"""\n    raise ValueError(f"use --download-as {x}")\nwarn("see %presign")')
+    tree = ast.parse('def f():\n    """--doc is fine"""\n    raise ValueError(f"use --download-as {x}")\nwarn("see %presign")\n'
+                     'def curl():\n    return "curl --fail"\nUPLOAD_SCRIPT = "x --y"')
     assert [bool(FLAG_OR_MAGIC.search(text)) for text in messages(tree)] == [True, True]
 
 
