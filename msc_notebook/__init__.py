@@ -88,6 +88,7 @@ _PUBLIC = {
     "PresignedPost": "msc_notebook.core._post",
     "MultipartUpload": "msc_notebook.core._multipart",
     "UploadPart": "msc_notebook.core._multipart",
+    "abort_upload": "msc_notebook.core._multipart",
     "SignedResult": "msc_notebook._request",
     "WildcardShare": "msc_notebook.shares._share",
 }
@@ -137,7 +138,7 @@ if TYPE_CHECKING:  # what the table above names, for type checkers and editors
         UnsupportedProviderError,
     )
     from .core._listing import ObjectMetadata
-    from .core._multipart import MultipartUpload, UploadPart
+    from .core._multipart import MultipartUpload, UploadPart, abort_upload
     from .core._options import SignerType
     from .core._post import PresignedPost
     from .core._result import CredentialStatus, PresignedURL, SignedCookies, SignerDetails
@@ -180,6 +181,7 @@ __all__ = [
     "PresignedPost",
     "MultipartUpload",
     "UploadPart",
+    "abort_upload",
     "SignedResult",
     "PresignedURL",
     "PrivateKeyError",

@@ -6,7 +6,8 @@ library's words and name the input at fault (`PresignError.field`, a keyword of
 ``from_inputs`` or a signer option); each front end says the field in its own words (a flag,
 a label). A path ending in ``/*`` read with GET shares the prefix (`share_prefix`): a signed
 manifest with the S3 signer, one wildcard URL with CloudFront. POST makes an upload policy
-(`generate_presigned_post`): one key, or with ``/*`` a drop box.
+(`generate_presigned_post`): one key, or with ``/*`` a drop box. A PUT with a ``size`` past
+5 GiB (or with ``parts``) is a multipart upload (`presign_multipart_upload`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from ._shortcuts import generate_presigned_post, generate_presigned_url, generate_signed_cookies, share_prefix
+from ._shortcuts import (
+    generate_presigned_post,
+    generate_presigned_url,
+    generate_signed_cookies,
+    presign_multipart_upload,
+    share_prefix,
+)
 from .cloudfront._options import OPTION_HELP as CLOUDFRONT_OPTION_HELP
 from .core._errors import SignerOptionError
 from .core._keys import is_prefix_share
+from .core._multipart import MAX_PARTS, MIN_PART_SIZE, MultipartUpload, check_size
 from .core._options import SignerType, attachment_disposition, signer_type_name
 from .core._post import PresignedPost
 from .core._result import PresignedURL, SignedCookies
+from .core._sizes import describe_size
 from .core._storage_url import StorageURL, parse_storage_url
 from .core._times import parse_duration
 
@@ -31,7 +40,8 @@ if TYPE_CHECKING:
 
 CLOUDFRONT_OPTIONS = tuple(CLOUDFRONT_OPTION_HELP)
 # Whatever a request signs: a URL, CloudFront cookies, a prefix share, or an upload policy.
-SignedResult = Union["PresignedURL", "SignedCookies", "PrefixShare", "PresignedPost"]
+SignedResult = Union["PresignedURL", "SignedCookies", "PrefixShare", "PresignedPost", "MultipartUpload"]
+MAX_PUT_SIZE = 5 * 2**30  # S3's most for one PUT: past it, a PUT of a known size is a multipart upload
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ class PresignRequest:
     revocable: bool = False  # a prefix share whose URLs all name one access policy (Azure)
     max_size: int | str | None = None  # an upload policy (POST): the most one upload may be
     min_size: int | str | None = None  # ... and the least
+    size: int | None = None  # a PUT of this many bytes: past 5 GiB (or with ``parts``) a multipart upload
+    parts: int | None = None  # ... in about this many parts
 
     @classmethod
     def from_inputs(
@@ -73,6 +85,8 @@ class PresignRequest:
         revocable: bool = False,
         max_size: str | int | None = None,
         min_size: str | int | None = None,
+        size: str | int | None = None,
+        parts: str | int | None = None,
     ) -> PresignRequest:
         """Check what was typed, field by field and across fields; errors name the field."""
         target = url if isinstance(url, StorageURL) else parse_storage_url(url)
@@ -118,12 +132,19 @@ class PresignRequest:
                 field="revocable",
             )
         sizes = _upload_sizes(method, max_size, min_size)
-        return cls(target, method, signer_type, options, cookies, manifest_url, url_list, overwrite, revocable, *sizes)
+        multipart = _multipart_terms(method, size, parts)
+        return cls(target, method, signer_type, options, cookies, manifest_url, url_list, overwrite, revocable, *sizes,
+                   *multipart)  # fmt: skip
 
     @property
     def url(self) -> str:
         """The object as the user named it (``msc://profile/path``)."""
         return f"{self.target.scheme}://{self.target.profile}/{self.target.path}"
+
+    @property
+    def multipart(self) -> bool:
+        """Whether signing it makes a multipart upload: a PUT past 5 GiB, or in parts as asked."""
+        return self.method == "PUT" and self.size is not None and (self.size > MAX_PUT_SIZE or self.parts is not None)
 
     @property
     def shares_prefix(self) -> bool:
@@ -132,6 +153,12 @@ class PresignRequest:
 
     def sign(self, *, warn: bool = False) -> SignedResult:
         """Sign it now. Front ends show the result's own warning, so ``warn`` is off by default."""
+        if self.multipart:
+            assert self.size is not None  # multipart says so
+            return presign_multipart_upload(
+                self.target, size=self.size, part_size=part_size_for(self.size, self.parts),
+                expires_in=self.options.get("expires_in"), content_type=self.options.get("content_type"), warn=warn,
+            )  # fmt: skip
         if self.method == "POST":
             return generate_presigned_post(
                 self.target, max_size=self.max_size, min_size=self.min_size or 0,
@@ -159,10 +186,48 @@ class PresignRequest:
         ``url_list`` every object's URL, one a line; for an upload policy, its curl command."""
         if isinstance(result, PresignedPost):
             return result.curl()
+        if isinstance(result, MultipartUpload):
+            return result.shell_script()
         url_list = getattr(result, "url_list", None)  # a share's, where it has one
         if self.url_list and url_list is not None:
             return str(url_list()).rstrip("\n")
         return str(result)
+
+
+def _multipart_terms(method: str, size: str | int | None, parts: str | int | None) -> tuple[int | None, int | None]:
+    """A PUT's size and part count, checked (the upload's own limits are checked when it is made)."""
+    given = size is not None and str(size).strip() != ""
+    if parts is not None and str(parts).strip() and not given:
+        raise SignerOptionError("parts needs size: the upload's size in bytes (or 20GB, 8GiB)", field="parts")
+    if not given:
+        return None, None
+    if method != "PUT":
+        raise SignerOptionError(f"size is for an upload (method PUT), not {method}", field="size")
+    total = check_size(size)  # type: ignore[arg-type]  # given: not None
+    if parts is None or not str(parts).strip():
+        return total, None
+    try:
+        count = int(str(parts).strip())
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_PARTS:
+        raise SignerOptionError(f"parts must be a whole number from 1 to {MAX_PARTS:,}, got {parts!r}", field="parts")
+    part_size_for(total, count)  # refuses parts that S3 could not take
+    return total, count
+
+
+def part_size_for(size: int, parts: int | None) -> int | None:
+    """The part size that cuts ``size`` into ``parts`` parts (None: the default choice)."""
+    if parts is None:
+        return None
+    part_size = -(-size // parts)
+    if parts > 1 and part_size < MIN_PART_SIZE:
+        raise SignerOptionError(
+            f"parts: {parts} parts of {describe_size(size)} would be under 5 MiB each, S3's smallest part; "
+            f"use at most {max(1, size // MIN_PART_SIZE)}",
+            field="parts",
+        )
+    return max(part_size, MIN_PART_SIZE)
 
 
 def _upload_sizes(method: str, max_size: str | int | None, min_size: str | int | None) -> tuple[Any, Any]:

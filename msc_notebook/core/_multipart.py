@@ -19,13 +19,16 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from . import _times as times
-from ._errors import SignerOptionError
-from ._result import ExpiryFacts
+from ._errors import SignerOptionError, StorageError
+from ._result import ExpiryFacts, SignerDetails
 from ._sizes import describe_bytes, describe_size, parse_size
+
+if TYPE_CHECKING:
+    from ._check import CheckReport
 
 MiB = 2**20
 GiB = 2**30
@@ -121,6 +124,17 @@ class UploadPart:
         return f"UploadPart(number={self.number}, offset={self.offset}, length={self.length})"
 
 
+@dataclass(frozen=True)
+class MultipartDetails(SignerDetails):
+    """Where a multipart upload goes and how it is cut."""
+
+    bucket: str
+    key: str
+    upload_id: str
+    part_size: int
+    part_count: int
+
+
 class MultipartUpload(ExpiryFacts):
     """A multipart upload the profile's credentials created, with everything its uploader needs:
     a presigned PUT per part (``parts``), the presigned completion (``complete_url``, a POST whose
@@ -163,6 +177,10 @@ class MultipartUpload(ExpiryFacts):
         self.credential_expiry = credential_expiry
         self.content_type = content_type  # set at creation: the object gets it when completed
 
+    @property
+    def details(self) -> MultipartDetails:
+        return MultipartDetails(self.bucket, self.key, self.upload_id, self.part_size, len(self.parts))
+
     def complete_body(self, etags: Sequence[str] | Mapping[int, str]) -> bytes:
         """The CompleteMultipartUpload XML for the parts' ETags (as their PUTs answered, quoted or
         not): in part order, or part number -> ETag. One ETag per part, none missing."""
@@ -204,6 +222,16 @@ class MultipartUpload(ExpiryFacts):
             f'<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUpload xmlns="{S3_XMLNS}">{parts}'
             f"</CompleteMultipartUpload>"
         ).encode()
+
+    def check(self) -> CheckReport:
+        """Its URLs are not fetched (that would upload, or abort): their endpoint is asked for the time."""
+        from ._check import probe, report
+
+        return report([probe(self.parts[0].url, "PUT", "the part URLs")])
+
+    def abort(self) -> str:
+        """Abort the upload through its presigned DELETE (its parts are deleted); what happened, in words."""
+        return abort_upload(self.abort_url, self.source)
 
     def abort_command(self) -> str:
         """A ready-to-paste abort of the upload (its parts are deleted; the storage answers 204)."""
@@ -284,6 +312,23 @@ class MultipartUpload(ExpiryFacts):
             f"part_size={self.part_size}, parts={len(self.parts)}, signer_type={self.signer_type!r}, "
             f"effective_expiry={self.effective_expiry.isoformat()!r})"
         )
+
+
+def abort_upload(abort_url: str, what: str = "the upload") -> str:
+    """Abort a multipart upload through its presigned DELETE (the history keeps only that URL)."""
+    from ._fetch import error_code, send
+
+    answer = send("DELETE", abort_url, what=f"the abort of {what}")
+    if answer.status in (200, 204):
+        return f"{what}: aborted, its parts are deleted"
+    code = error_code(answer.body)
+    if answer.status == 404:
+        return f"{what}: already gone ({code or 404}): it was completed or aborted"
+    raise StorageError(
+        f"the abort of {what} was refused ({answer.status} {code}".rstrip() + "): its URL may have expired; abort it "
+        "with the profile's credentials (AbortMultipartUpload, its key and upload id)",
+        field="path",
+    )
 
 
 def _rebuild(fields: dict[str, Any]) -> MultipartUpload:

@@ -43,6 +43,9 @@ PRESIGN_ARGUMENTS: tuple[Argument, ...] = (
     Argument(("--max-size",), {"metavar": "SIZE", "help": "POST: the most one upload may be: bytes, or 100MB, 2GiB "
                                                           "(MB = 10**6 bytes, MiB = 2**20; default: the storage's "
                                                           "limit for one POST)"}),
+    Argument(("--size",), {"metavar": "SIZE", "help": "PUT: the file's size (bytes, or 20GB, 8GiB); past 5 GiB a "
+                                                      "multipart upload (a URL per part and a recipient script)"}),
+    Argument(("--parts",), {"metavar": "N", "help": "PUT with --size: a multipart upload in N parts, at any size"}),
     Argument(("--min-size",), {"metavar": "SIZE", "help": "POST: the least one upload may be (default 0)"}),
     Argument(("--download-as",), {"metavar": "NAME", "help": "GET: make browsers save the object as NAME"}),
     Argument(("--cookies",), {"action": "store_true", "help": "CloudFront: sign cookies instead of a URL"}),
@@ -95,6 +98,8 @@ def request_from_arguments(
         revocable=args.revocable,
         max_size=args.max_size,
         min_size=args.min_size,
+        size=args.size,
+        parts=args.parts,
     )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from msc_notebook import (
     CloudFrontDetails,
     ManifestShare,
+    MultipartUpload,
     PrefixShare,
     PrefixShareDetails,
     PresignedPost,
@@ -81,6 +82,15 @@ class ResultFacts:
     html_form: str | None = None  # ... a page the uploader can save and open
     requests_snippet: str | None = None  # ... and Python with requests
     drop_box_note: str | None = None  # ... that uploaders of a drop box can replace each other's files
+    part_count: int | None = None  # a multipart upload: how many parts
+    upload_plan: str | None = None  # ... its size and parts in words
+    python_script: str | None = None  # ... the recipient's upload (None: too long to show; see script_note)
+    shell_script: str | None = None
+    script_note: str | None = None  # ... how to get the scripts when they are too long to show
+    abort_url: str | None = None  # ... its presigned abort (the history's Abort uses it)
+    abort_command: str | None = None
+    unfinished_note: str | None = None  # ... what an unfinished upload costs
+    aborted: str | None = None  # ... once aborted: what that did
 
     def state(self) -> dict[str, Any]:
         """The JSON-able form the widget syncs to the browser."""
@@ -96,6 +106,8 @@ def result_facts(result: SignedResult) -> ResultFacts:
         return _share_facts(result)
     if isinstance(result, PresignedPost):
         return _post_facts(result)
+    if isinstance(result, MultipartUpload):
+        return _multipart_facts(result)
     if isinstance(result, SignedCookies):
         base = _wildcard_base(result.details)
         return ResultFacts(
@@ -149,6 +161,32 @@ def _post_facts(post: PresignedPost) -> ResultFacts:
         requests_snippet=requests_snippet(post, name),
         drop_box_note=DROP_BOX_NOTE if post.drop_box else None,
     )
+
+
+SHOWN_PARTS = 200  # past this many parts the scripts (about 440 bytes a part) are written to files, not shown
+
+
+def _multipart_facts(upload: MultipartUpload) -> ResultFacts:
+    count = len(upload.parts)
+    shown = count <= SHOWN_PARTS
+    return ResultFacts(
+        kind="multipart",
+        url=upload.parts[0].url,
+        **_signed_facts(upload),
+        clickable=False,
+        part_count=count,
+        upload_plan=f"{describe_size(upload.size)} ({upload.size:,} bytes) in {count:,} part{'s' if count != 1 else ''} "
+                    f"of {describe_size(upload.part_size)}",
+        python_script=upload.python_script() if shown else None,
+        shell_script=upload.shell_script() if shown else None,
+        script_note=None if shown else (
+            f"{count:,} parts make long scripts: write them with open('upload.py', 'w').write(upload.python_script()) "
+            f"or upload.shell_script(), and send the file"
+        ),
+        abort_url=upload.abort_url,
+        abort_command=upload.abort_command(),
+        unfinished_note=upload.unfinished_note,
+    )  # fmt: skip
 
 
 def _cloudfront_facts(details: object) -> dict[str, Any]:

@@ -573,3 +573,54 @@ def test_a_key_with_a_line_break_stays_in_its_place_in_the_scripts(tmp_path):
     assert "os._exit(7)" not in "".join(
         line for line in python.splitlines() if not line.lstrip().startswith(("#", "TARGET"))
     )
+
+
+# From the front ends: %presign, the command line, the widget's Abort and the history
+
+
+def test_presign_makes_a_multipart_upload_past_five_gib_and_a_plain_put_below(ip, demo_profile, s3, clean, tmp_path):
+    from conftest import run_cell
+    from support.cli import run_cli
+
+    from msc_notebook.frontends.notebook._history import history
+    from msc_notebook.frontends.notebook._render import result_html, result_text
+    from msc_notebook.frontends.notebook._result_widget import PresignResultWidget
+
+    run_cell(ip, f"big = %presign msc://demo/{ROOT}/big.bin -m PUT --size 20GB -q")
+    big = ip.user_ns["big"]
+    assert isinstance(big, msc.MultipartUpload) and big.size == 20 * 10**9 and len(big.parts) == 2385  # 8 MiB parts
+    run_cell(ip, f"small = %presign msc://demo/{ROOT}/small.bin -m PUT --size 5GiB -q")
+    assert isinstance(ip.user_ns["small"], msc.PresignedURL)  # at or below 5 GiB: the plain PUT URL
+    run_cell(ip, f"few = %presign msc://demo/{ROOT}/few.bin -m PUT --size 12MiB --parts 2 -q")
+    few = ip.user_ns["few"]
+    assert [p.length for p in few.parts] == [6 * MiB, 6 * MiB]
+
+    widget = PresignResultWidget.for_result(few)
+    facts = widget.facts
+    assert facts["kind"] == "multipart" and facts["part_count"] == 2 and "12.0 MiB" in facts["upload_plan"]
+    assert facts["shell_script"] == few.shell_script() and "costs storage" in facts["unfinished_note"]
+    assert "Abort it with" in result_html(history.newest_first()[0]) and "multipart upload to" in result_text(
+        history.newest_first()[0])
+    assert PresignResultWidget.for_result(big).facts["shell_script"] is None  # 2,385 parts: written to a file instead
+    assert "aborted, its parts are deleted" in widget.abort() and widget.facts["aborted"]
+    assert {u["UploadId"] for u in uploads(s3)} == {big.upload_id}
+    entry = next(f for f in history.newest_first() if f.abort_url == few.abort_url)
+    assert entry.aborted  # the history keeps it: its Abort is gone
+    compact = PresignResultWidget.for_facts(next(f for f in history.newest_first() if f.abort_url == big.abort_url),
+                                            compact=True)  # fmt: skip
+    assert "aborted" in compact.abort() and uploads(s3) == []  # from the history's facts alone
+
+    printed = run_cli("presign", f"msc://demo/{ROOT}/cli.bin", "-m", "PUT", "--size", "6MiB", "--parts", "1")
+    assert printed.returncode == 0 and printed.stdout.startswith("#!/bin/sh") and "curl" in printed.stdout
+    data = os.urandom(6 * MiB)
+    (tmp_path / "FILE").write_bytes(data)
+    done = subprocess.run(["sh", "-c", printed.stdout], cwd=tmp_path, env=recipient_env(), capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert s3.get_object(Bucket=BUCKET, Key=f"{ROOT}/cli.bin")["Body"].read() == data
+    for line, message in ((["--size", "20GB"], "size is for an upload (method PUT)"),
+                          (["-m", "PUT", "--parts", "3"], "--parts needs size"),
+                          (["-m", "PUT", "--size", "12MiB", "--parts", "5"], "under 5 MiB each")):  # fmt: skip
+        refused = run_cli("presign", f"msc://demo/{ROOT}/x.bin", *line)
+        assert refused.returncode == 1 and message in refused.stderr, refused.stderr
+    assert uploads(s3) == []  # nothing created by a refused request

@@ -469,7 +469,7 @@ def test_a_signer_that_cannot_sign_in_bulk_says_what_can(dataset, seaweedfs, wri
 def test_share_widget_in_the_browser(dataset, seaweedfs, tmp_path):
     """JupyterLab in Chromium: the share's badge, link, copy button, contents, snapshot note,
     the recipient's snippet and the manifest's place, all as text; then Check, and Revoke (in
-    the result and in the history), each doing what it says."""
+    the result and in the history) and a multipart upload's Abort, each doing what it says."""
     import yaml
     from support.browser import JupyterServer, chromium_page, open_and_run_all, server_env, write_notebook
 
@@ -481,6 +481,7 @@ def test_share_widget_in_the_browser(dataset, seaweedfs, tmp_path):
         "%load_ext msc_notebook",
         f'share = %presign "{SHARE}" -e 10m',
         f'%presign "msc://demo/{hostile}/*"',
+        "%presign msc://demo/multipart/browser.bin -m PUT --size 12MiB --parts 2",
         "%presign_history",
     ])  # fmt: skip
     jupyter = JupyterServer("lab", tmp_path, server_env(tmp_path / "home", config)).start()
@@ -527,7 +528,14 @@ def test_share_widget_in_the_browser(dataset, seaweedfs, tmp_path):
             assert widget.locator("[data-testid=msc-presign-countdown]").inner_text() == "revoked"
             assert fetch(url).status_code in (403, 404) and widget.locator("[data-testid=msc-presign-revoke]").count() == 0
 
-            history = results.nth(2)  # %presign_history: the newest (the second share) first, with Revoke
+            upload = results.nth(2)  # a multipart upload: Abort (two clicks) ends it
+            assert "12.0 MiB" in upload.locator("[data-testid=msc-presign-upload-plan]").inner_text()
+            upload.locator("[data-testid=msc-presign-abort]").click()
+            upload.locator("[data-testid=msc-presign-abort]").click()
+            upload.locator("[data-testid=msc-presign-aborted]").wait_for(timeout=30_000)
+            assert seaweedfs.client().list_multipart_uploads(Bucket=BUCKET, Prefix="multipart/browser").get("Uploads") is None
+
+            history = results.nth(4)  # %presign_history, newest first: the upload, then the second share, with Revoke
             hostile_url = results.nth(1).locator("[data-testid=msc-presign-url]").inner_text().strip()
             history.locator("[data-testid=msc-presign-revoke]").click()
             history.locator("[data-testid=msc-presign-revoke]").click()

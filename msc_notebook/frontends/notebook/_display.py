@@ -20,6 +20,7 @@ _DISPLAYED_TYPES = (
     ("msc_notebook.core._result", "PresignedURL"),
     ("msc_notebook.core._result", "SignedCookies"),
     ("msc_notebook.core._post", "PresignedPost"),
+    ("msc_notebook.core._multipart", "MultipartUpload"),
 )
 _shown: dict[int, int] = {}  # id(result) -> execution count it was shown in
 

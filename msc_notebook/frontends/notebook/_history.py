@@ -42,6 +42,11 @@ class SigningHistory:
                 for facts in self._entries
             ]
 
+    def mark_aborted(self, abort_url: str, text: str) -> None:
+        """Record that the multipart upload whose abort URL is ``abort_url`` was aborted, and how."""
+        with self._lock:
+            self._entries = [replace(f, aborted=text) if f.abort_url == abort_url else f for f in self._entries]
+
     def newest_first(self) -> list[ResultFacts]:
         with self._lock:
             return self._entries[::-1]

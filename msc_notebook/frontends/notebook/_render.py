@@ -23,7 +23,9 @@ def _validity(facts: ResultFacts, *, capital: bool = False) -> str:
 
 
 def _what(facts: ResultFacts) -> str:
-    return {"cookies": "signed cookies for", "share": "share of", "post": "upload policy for"}.get(facts.kind, facts.method)
+    kinds = {"cookies": "signed cookies for", "share": "share of", "post": "upload policy for",
+             "multipart": "multipart upload to"}  # fmt: skip
+    return kinds.get(facts.kind, facts.method)
 
 
 def _contents(facts: ResultFacts) -> str:
@@ -60,6 +62,14 @@ def result_html(facts: ResultFacts) -> str:
         rows.append(f"<div>{escape(_contents(facts))}. {escape(facts.snapshot_note or '')}</div>")
     if facts.kind in ("url", "share"):
         rows.append(_code(url))
+    if facts.upload_plan:
+        rows.append(f"<div>Multipart upload: {escape(facts.upload_plan)}.</div>")
+        rows.append(f'<div class="msc-presign-warning">{escape(facts.aborted or facts.unfinished_note or "")}</div>')
+        for label, script in (("The uploader runs (sh, with curl):", facts.shell_script),
+                              ("Or in Python (requests):", facts.python_script)):  # fmt: skip
+            if script:
+                rows.append(f"<div>{label}</div>" + _code(script))
+        rows.append(f"<div>{escape(facts.script_note or '')} Abort it with:</div>" + _code(facts.abort_command or ""))
     if facts.upload_limits:
         rows.append(f"<div>Upload policy: {escape(facts.upload_limits)}. POST the form to:</div>" + _code(url))
     if facts.drop_box_note:
@@ -103,6 +113,8 @@ def result_text(facts: ResultFacts) -> str:
         lines.append(f"{_contents(facts)}, manifest {facts.manifest_location}. {facts.snapshot_note}")
     if facts.kind in ("url", "share"):
         lines.append(facts.url)
+    if facts.upload_plan:
+        lines.append(f"{facts.upload_plan}; {facts.aborted or facts.unfinished_note}")
     if facts.curl:
         lines.append(f"upload: {facts.curl}")
     if facts.cookie_header:

@@ -5,8 +5,8 @@ message is sent per tick and it stays right while the kernel is busy. Once the l
 runs out (or its credentials cut it short), **Sign again** asks the kernel to sign the
 same request and the widget shows the new result in place. **Check** fetches the result
 as an anonymous recipient would (from the kernel) and shows what it found; **Revoke**
-(a share with a manifest) takes the share back from its facts alone, so the history's
-widgets offer it too. Its mimebundle also carries static HTML and text, for places where
+(a share with a manifest) takes the share back from its facts alone, and **Abort** ends an
+unfinished multipart upload, so the history's widgets offer both too. Its mimebundle also carries static HTML and text, for places where
 widgets don't run (no button there).
 """
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from msc_notebook import PresignError, PresignRequest, revoke
+from msc_notebook import PresignError, PresignRequest, abort_upload, revoke
 
 if TYPE_CHECKING:
     from msc_notebook import SignedResult
@@ -43,6 +43,7 @@ class PresignResultWidget(anywidget.AnyWidget):
     can_check = traitlets.Bool(False).tag(sync=True)  # it holds the result that made it
     check_result = traitlets.Dict().tag(sync=True)  # {"works": bool, "text": str} once checked
     revoke_error = traitlets.Unicode("").tag(sync=True)
+    abort_error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -114,6 +115,21 @@ class PresignResultWidget(anywidget.AnyWidget):
         self.facts = {**self.facts, "revoked": text}
         return text
 
+    def abort(self) -> str | None:
+        """Abort the multipart upload (through its presigned DELETE, from its facts) and show what that did."""
+        facts = ResultFacts(**self.facts)
+        if facts.abort_url is None or facts.aborted:
+            return None
+        try:
+            text = abort_upload(facts.abort_url, facts.source)
+        except PresignError as exc:
+            self.abort_error = str(exc)
+            return None
+        self.abort_error = ""
+        history.mark_aborted(facts.abort_url, text)
+        self.facts = {**self.facts, "aborted": text}
+        return text
+
     def _message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         event = content.get("event") if isinstance(content, dict) else None
         if event == "sign-again":
@@ -122,6 +138,8 @@ class PresignResultWidget(anywidget.AnyWidget):
             self.check()
         elif event == "revoke":
             self.revoke()
+        elif event == "abort":
+            self.abort()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         bundle = super()._repr_mimebundle_(**kwargs)

@@ -66,9 +66,9 @@ function render({ model, el: host }) {
   function tick() {
     if (!countdown) return;
     const facts = model.get("facts");
-    if (facts.revoked) {
+    if (facts.revoked || facts.aborted) {
       root.dataset.state = "revoked";
-      countdown.textContent = "revoked";
+      countdown.textContent = facts.revoked ? "revoked" : "aborted";
       if (again) again.hidden = !model.get("can_sign_again");
       return;
     }
@@ -127,23 +127,23 @@ function render({ model, el: host }) {
     return button;
   }
 
-  // Revoking cannot be undone: the first click arms the button, a second within 5 s revokes.
-  function revokeButton(facts) {
-    const button = el("button", "msc-presign-action msc-presign-revoke", "Revoke");
+  // What cannot be undone (Revoke, Abort): the first click arms the button, a second within 5 s acts.
+  function confirmButton(label, busy, event, title) {
+    const button = el("button", `msc-presign-action msc-presign-${event}`, label);
     button.type = "button";
-    button.dataset.testid = "msc-presign-revoke";
-    button.title = facts.revoke_note || "";
+    button.dataset.testid = `msc-presign-${event}`;
+    button.title = title || "";
     let armed = null;
     button.addEventListener("click", () => {
       if (!armed) {
-        button.textContent = "Revoke: click again to confirm";
-        armed = setTimeout(() => { armed = null; button.textContent = "Revoke"; }, 5000);
+        button.textContent = `${label}: click again to confirm`;
+        armed = setTimeout(() => { armed = null; button.textContent = label; }, 5000);
         return;
       }
       clearTimeout(armed);
       button.disabled = true;
-      button.textContent = "Revoking…";
-      model.send({ event: "revoke" });
+      button.textContent = busy;
+      model.send({ event });
     });
     return button;
   }
@@ -156,7 +156,7 @@ function render({ model, el: host }) {
     root.dataset.testid = "msc-presign-result";
 
     const head = el("div", "msc-presign-head");
-    const badge = { cookies: "COOKIES", share: "SHARE", post: "POST" }[facts.kind] || facts.method;
+    const badge = { cookies: "COOKIES", share: "SHARE", post: "POST", multipart: "MULTIPART" }[facts.kind] || facts.method;
     const method = el("span", `msc-presign-method msc-presign-${badge.toLowerCase()}`, badge);
     head.appendChild(method);
     const clickable = facts.clickable && isWebUrl(facts.url);  // the kernel decides; the scheme check stays
@@ -176,8 +176,8 @@ function render({ model, el: host }) {
     const copy = el("button", "msc-presign-copy", "Copy URL");
     copy.type = "button";
     copy.dataset.testid = "msc-presign-copy";
-    const copyValue = { cookies: facts.cookie_header, post: facts.curl }[facts.kind] || facts.url;
-    const copyLabel = { cookies: "Copy cookies", share: "Copy link", post: "Copy curl" }[facts.kind] || "Copy URL";
+    const copyValue = { cookies: facts.cookie_header, post: facts.curl, multipart: facts.shell_script }[facts.kind] || facts.url;
+    const copyLabel = { cookies: "Copy cookies", share: "Copy link", post: "Copy curl", multipart: "Copy script" }[facts.kind] || "Copy URL";
     copy.textContent = copyLabel;
     copy.addEventListener("click", () => {
       copyText(copyValue).then(
@@ -192,10 +192,12 @@ function render({ model, el: host }) {
       head.appendChild(kernelButton("Check", "Checking…", "check", "msc-presign-check",
         "Fetch it as an anonymous recipient would (from the kernel's machine): does it work, do the clocks agree?"));
     }
-    if (facts.manifest_location && !facts.revoked) head.appendChild(revokeButton(facts));
+    if (facts.manifest_location && !facts.revoked) head.appendChild(confirmButton("Revoke", "Revoking…", "revoke", facts.revoke_note));
+    if (facts.abort_url && !facts.aborted) head.appendChild(confirmButton("Abort", "Aborting…", "abort", facts.unfinished_note));
     root.appendChild(head);
     const problems = [["sign_again_error", "Could not sign again", "msc-presign-again-error"],
-                      ["revoke_error", "Could not revoke", "msc-presign-revoke-error"]];
+                      ["revoke_error", "Could not revoke", "msc-presign-revoke-error"],
+                      ["abort_error", "Could not abort", "msc-presign-abort-error"]];
     for (const [name, what, testid] of problems) {
       const error = model.get(name);
       if (!error) continue;
@@ -203,9 +205,10 @@ function render({ model, el: host }) {
       problem.dataset.testid = testid;
       root.appendChild(problem);
     }
-    if (facts.revoked) {
-      const done = el("div", "msc-presign-warning", `Revoked: ${facts.revoked}`);
-      done.dataset.testid = "msc-presign-revoked";
+    for (const [name, what] of [["revoked", "Revoked"], ["aborted", "Aborted"]]) {
+      if (!facts[name]) continue;
+      const done = el("div", "msc-presign-warning", `${what}: ${facts[name]}`);
+      done.dataset.testid = `msc-presign-${name}`;
       root.appendChild(done);
     }
     const checked = model.get("check_result");
@@ -239,6 +242,20 @@ function render({ model, el: host }) {
         root.appendChild(codeBlock("Share link (send only this)", facts.url, "msc-presign-url"));
       }
       if (facts.kind === "url") root.appendChild(codeBlock("URL", facts.url, "msc-presign-url"));
+      if (facts.kind === "multipart") {
+        const plan = el("div", "msc-presign-note", `Multipart upload: ${facts.upload_plan}.`);
+        plan.dataset.testid = "msc-presign-upload-plan";
+        root.appendChild(plan);
+        if (!facts.aborted) {
+          const cost = el("div", "msc-presign-warning", facts.unfinished_note);
+          cost.dataset.testid = "msc-presign-unfinished";
+          root.appendChild(cost);
+        }
+        if (facts.shell_script) root.appendChild(codeBlock("The uploader runs (sh, with curl)", facts.shell_script, "msc-presign-shell-script"));
+        if (facts.python_script) root.appendChild(codeBlock("Or in Python (requests)", facts.python_script, "msc-presign-python-script"));
+        if (facts.script_note) root.appendChild(el("div", "msc-presign-note", facts.script_note));
+        root.appendChild(codeBlock("Abort it (its parts are deleted)", facts.abort_command, "msc-presign-abort-command"));
+      }
       if (facts.kind === "post") {
         const limits = el("div", "msc-presign-note", `Upload policy: ${facts.upload_limits}.`);
         limits.dataset.testid = "msc-presign-upload-limits";
@@ -276,7 +293,7 @@ function render({ model, el: host }) {
   draw();
   model.on("change:facts", draw);
   model.on("change:compact", draw);
-  for (const name of ["sign_again_error", "revoke_error", "check_result", "can_check"]) model.on(`change:${name}`, draw);
+  for (const name of ["sign_again_error", "revoke_error", "abort_error", "check_result", "can_check"]) model.on(`change:${name}`, draw);
   const timer = setInterval(tick, 1000);
   return () => clearInterval(timer);
 }
