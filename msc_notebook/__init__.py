@@ -33,6 +33,8 @@ _PUBLIC = {
     "summarize_profile": "msc_notebook._shortcuts",
     "summarize_profiles": "msc_notebook._shortcuts",
     "AzureDetails": "msc_notebook.azure._signer",
+    "azure_block_upload_script": "msc_notebook.azure._large:block_upload_script",
+    "azcopy_command": "msc_notebook.azure._large",
     "CLOUDFRONT_OPTION_HELP": "msc_notebook.cloudfront._options:OPTION_HELP",
     "CloudFrontDetails": "msc_notebook.cloudfront._signer",
     "CREDENTIALS_TIMEOUT_ENV": "msc_notebook.core._bounds",
@@ -109,6 +111,8 @@ if TYPE_CHECKING:  # what the table above names, for type checkers and editors
         summarize_profile,
         summarize_profiles,
     )
+    from .azure._large import azcopy_command
+    from .azure._large import block_upload_script as azure_block_upload_script
     from .azure._signer import AzureDetails
     from .cloudfront._options import OPTION_HELP as CLOUDFRONT_OPTION_HELP
     from .cloudfront._signer import CloudFrontDetails
@@ -155,6 +159,8 @@ __version__: str
 
 __all__ = [
     "AzureDetails",
+    "azure_block_upload_script",
+    "azcopy_command",
     "CLOUDFRONT_OPTION_HELP",
     "CREDENTIALS_TIMEOUT_ENV",
     "CloudFrontDetails",

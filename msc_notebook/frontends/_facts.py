@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from msc_notebook import (
     PresignedPost,
     PresignedURL,
     SignedCookies,
+    azcopy_command,
+    azure_block_upload_script,
     describe_duration,
     describe_size,
     fsspec_storage_options,
@@ -91,6 +94,8 @@ class ResultFacts:
     abort_command: str | None = None
     unfinished_note: str | None = None  # ... what an unfinished upload costs
     aborted: str | None = None  # ... once aborted: what that did
+    block_upload_script: str | None = None  # an Azure PUT SAS: a file of any size, in blocks (Python)
+    azcopy_command: str | None = None  # ... or with azcopy
 
     def state(self) -> dict[str, Any]:
         """The JSON-able form the widget syncs to the browser."""
@@ -140,6 +145,8 @@ def _url_facts(url: PresignedURL) -> ResultFacts:
         clickable=url.method != "PUT" and not base and text.lower().startswith(("https://", "http://")),
         **_cloudfront_facts(details),
         curl=curl_upload_command(url) if url.method == "PUT" else None,
+        block_upload_script=_azure_large_upload(url, azure_block_upload_script),
+        azcopy_command=_azure_large_upload(url, azcopy_command),
         wildcard_base=base,
         query=signed_query(url) if base else None,
         zarr_snippet=zarr_snippet(base, fsspec_storage_options(url)) if base else None,
@@ -187,6 +194,13 @@ def _multipart_facts(upload: MultipartUpload) -> ResultFacts:
         abort_command=upload.abort_command(),
         unfinished_note=upload.unfinished_note,
     )  # fmt: skip
+
+
+def _azure_large_upload(url: PresignedURL, make: Callable[[str, str], str]) -> str | None:
+    """An Azure PUT SAS also writes a blob of any size in blocks: how (``make``: Python, or azcopy)."""
+    if url.method != "PUT" or url.signer_type != "azure":
+        return None
+    return make(url, curl_upload_file_name(url))
 
 
 def _cloudfront_facts(details: object) -> dict[str, Any]:
@@ -261,12 +275,16 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def curl_upload_file_name(url: PresignedURL) -> str:
+    """The file an upload snippet sends: the key's last part (FILE if it has none)."""
+    key = str(getattr(url.details, "key", None) or getattr(url.details, "blob", None) or url.source)
+    return key.rstrip("/").rsplit("/", 1)[-1] or "FILE"
+
+
 def curl_upload_command(url: PresignedURL) -> str:
     """A ready-to-paste upload, with the signed Content-Type when one was signed."""
     details = url.details
-    key = str(getattr(details, "key", None) or url.source)  # S3's and GCS's details name the key
-    filename = key.rstrip("/").rsplit("/", 1)[-1] or "FILE"
-    parts = ["curl", "--fail", "--upload-file", shlex.quote(filename)]
+    parts = ["curl", "--fail", "--upload-file", shlex.quote(curl_upload_file_name(url))]
     content_type = getattr(details, "content_type", None)  # a signed header: the upload must send it
     if content_type:
         parts += ["-H", shlex.quote(f"Content-Type: {content_type}")]

@@ -13,7 +13,9 @@ from support.azurite import CONTAINER, azure_profile
 from support.http_client import fetch
 
 import msc_notebook as msc
-from msc_notebook.azure._large import azcopy_command, block_upload_script
+from msc_notebook import azcopy_command
+from msc_notebook import azure_block_upload_script as block_upload_script
+from msc_notebook.frontends._facts import result_facts
 
 pytestmark = pytest.mark.e2e  # npm's Azurite server, a recipient process
 
@@ -53,6 +55,9 @@ def test_one_write_sas_uploads_a_file_of_several_blocks(az, azurite, tmp_path):
     assert [block.size for block in committed] == [MiB, MiB, MiB, MiB // 2] and not uncommitted
     assert len({len(block.id) for block in committed}) == 1  # block ids of one length
     assert fetch(msc.generate_presigned_url(f"msc://az/{name}")).content == data
+    facts = result_facts(url)  # the widget offers the same script (8 MiB blocks) and the azcopy line
+    assert facts.block_upload_script == block_upload_script(url, "dätä set's #1.bin")
+    assert facts.azcopy_command == azcopy_command(url, "dätä set's #1.bin")
 
 
 def test_a_read_sas_cannot_write_blocks(az, azurite, tmp_path):

@@ -76,6 +76,8 @@ def result_html(facts: ResultFacts) -> str:
         rows.append(f'<div class="msc-presign-warning">{escape(facts.drop_box_note)}</div>')
     if facts.curl:
         rows.append("<div>Upload with:</div>" + _code(facts.curl))
+    if facts.block_upload_script:
+        rows.append("<div>A large file, in blocks (Python, requests):</div>" + _code(facts.block_upload_script))
     if facts.html_form:
         rows.append("<div>Or a page the uploader saves as upload.html and opens:</div>" + _code(facts.html_form))
     if facts.requests_snippet:

@@ -268,6 +268,8 @@ function render({ model, el: host }) {
         root.appendChild(codeBlock("POST the form to", facts.url, "msc-presign-url"));
       }
       if (facts.curl) root.appendChild(codeBlock("Upload with", facts.curl, "msc-presign-curl"));
+      if (facts.block_upload_script) root.appendChild(codeBlock("A large file, in blocks (Python, requests)", facts.block_upload_script, "msc-presign-block-upload"));
+      if (facts.azcopy_command) root.appendChild(codeBlock("Or with azcopy", facts.azcopy_command, "msc-presign-azcopy"));
       if (facts.html_form) root.appendChild(codeBlock("Or a page the uploader saves as upload.html and opens", facts.html_form, "msc-presign-html-form"));
       if (facts.requests_snippet) root.appendChild(codeBlock("Or in Python", facts.requests_snippet, "msc-presign-requests"));
       if (facts.query) root.appendChild(codeBlock(`Covers everything under ${facts.wildcard_base}; append to each object URL`, `?${facts.query}`, "msc-presign-query"));
