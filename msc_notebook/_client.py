@@ -85,6 +85,8 @@ class StorageClient:
             raise _no_post_policy(signer.signer_type)
         terms = PostTerms.check(request.path, request.source, max_size=max_size, min_size=min_size,
                                 content_type=content_type, limit=signer.post_size_limit)  # fmt: skip
+        if terms.drop_box:
+            _refuse_drop_box_over_manifests(self, terms.path, request.source)
         lifetime = check_expires_in(request.options.get("expires_in", DEFAULT_EXPIRES_IN))
         post = signer.generate_presigned_post(
             terms.path, request.source, max_size=terms.max_size, min_size=terms.min_size,
@@ -217,6 +219,21 @@ class StorageClient:
 
     def __repr__(self) -> str:
         return f"StorageClient(profile={self.profile!r}, provider={self._config.provider_type!r})"
+
+
+def _refuse_drop_box_over_manifests(client: StorageClient, prefix: str, source: str) -> None:
+    """Uploaders of a drop box can replace any key under it: never the manifests of shares, whose
+    links would then hand out what an uploader wrote."""
+    from .shares._manifest import shares_dir
+
+    manifests = shares_dir(client, prefix)
+    if manifests.startswith(prefix):
+        raise SignerOptionError(
+            f"{source}: a drop box there would let uploaders replace the manifests of shares "
+            f"({client.config.source_url(manifests)}), and so what their links open; name a prefix for "
+            f"uploads, e.g. msc://{client.profile}/inbox/*",
+            field="path",
+        )
 
 
 def _no_post_policy(signer_type: str) -> SignerOptionError:

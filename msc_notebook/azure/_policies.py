@@ -48,7 +48,7 @@ T = TypeVar("T")
 class _ACL:
     policies: dict[str, AccessPolicy]  # id -> policy, as stored (times as the service wrote them)
     public_access: str | None
-    last_modified: datetime | None
+    last_modified: datetime  # the condition of the write that follows
 
 
 def new_policy_id() -> str:
@@ -66,7 +66,9 @@ def open_policy(container: ContainerClient, policy_id: str, expiry: datetime, wh
     (expired ones of ours pruned) and the public-access level."""
     from azure.storage.blob import AccessPolicy
 
-    def add(policies: dict[str, AccessPolicy]) -> dict[str, AccessPolicy]:
+    def add(policies: dict[str, AccessPolicy]) -> dict[str, AccessPolicy] | None:
+        if policy_id in policies:
+            return None  # our own write went through, though its answer was lost
         kept = _pruned(policies)
         _refuse_if_full(kept, container.container_name)
         return {**kept, policy_id: AccessPolicy(permission="r", expiry=expiry)}
@@ -75,12 +77,19 @@ def open_policy(container: ContainerClient, policy_id: str, expiry: datetime, wh
 
 
 def close_policy(container: ContainerClient, policy_id: str, where: str) -> bool:
-    """Delete the policy ``policy_id`` (revoking every SAS that names it); whether it was there."""
+    """Delete the policy ``policy_id`` (revoking every SAS that names it); whether it was there.
+    Only a share's own policy (``msc-share-…``) is ever deleted: the user's are not ours to drop."""
+    if not policy_id.startswith(POLICY_PREFIX):
+        raise PrefixShareError(
+            f"{policy_id!r} is not the access policy of an msc_notebook share (those are named {POLICY_PREFIX}…): "
+            f"nothing was deleted",
+            field="path",
+        )
     found = False
 
     def remove(policies: dict[str, AccessPolicy]) -> dict[str, AccessPolicy] | None:
         nonlocal found
-        found = policy_id in policies
+        found = found or policy_id in policies  # a retried write may find its own removal done
         return {name: policy for name, policy in policies.items() if name != policy_id} if found else None
 
     _change(container, where, remove)
@@ -115,20 +124,26 @@ def _change(
 def _read(container: ContainerClient, where: str) -> _ACL:
     """The container's policies, public-access level and Last-Modified, read once the second of its
     last change has passed (so a condition on it catches any later change)."""
-    headers: dict[str, str] = {}
+    times_of: dict[str, datetime | None] = {}
+
+    def keep_times(response: Any) -> None:  # the SDK's headers are case-insensitive (Azurite's are lower case)
+        headers = response.http_response.headers
+        times_of.update({name: _header_time(headers.get(name)) for name in ("Last-Modified", "Date")})
+
     for _ in range(3):
-        headers.clear()
-        acl = _call(
-            lambda: container.get_container_access_policy(
-                raw_response_hook=lambda response: headers.update(response.http_response.headers)
-            ),
-            where,
-            "read",
-        )
-        last_modified, now = _header_time(headers, "Last-Modified"), _header_time(headers, "Date")
-        if last_modified is None or now is None or now - last_modified >= timedelta(seconds=1):
+        acl = _call(lambda: container.get_container_access_policy(raw_response_hook=keep_times), where, "read")
+        last_modified, now = times_of.get("Last-Modified"), times_of.get("Date")
+        if last_modified is None:
+            raise StorageError(
+                f"{where}: the storage did not say when the access policies of container "
+                f"{container.container_name!r} last changed, so they cannot be changed without risking someone "
+                f"else's change; nothing was written",
+                field="revocable",
+            )
+        if now is not None and now - last_modified >= timedelta(seconds=1):
             break
-        time.sleep(1)  # changed within this second: a change later in it would carry the same time
+        time.sleep(1)  # changed within this second (or no clock to tell): a later change could carry the same time
+    assert last_modified is not None  # the loop raises without it
     policies = {identifier.id: identifier.access_policy for identifier in acl["signed_identifiers"]}
     return _ACL(policies, acl["public_access"], last_modified)
 
@@ -167,15 +182,16 @@ def _pruned(policies: dict[str, AccessPolicy]) -> dict[str, AccessPolicy]:
     return {name: policy for name, policy in policies.items() if not _ours_expired(name, policy, cutoff)}
 
 
-def _ours_expired(name: str, policy: AccessPolicy, cutoff: datetime) -> bool:
-    expiry = _policy_time(policy.expiry)
+def _ours_expired(name: str, policy: AccessPolicy | None, cutoff: datetime) -> bool:
+    expiry = _policy_time(getattr(policy, "expiry", None))  # an identifier may hold no policy at all
     return name.startswith(POLICY_PREFIX) and expiry is not None and expiry < cutoff
 
 
 def _refuse_if_full(policies: dict[str, AccessPolicy], container: str) -> None:
     if len(policies) < POLICY_LIMIT:
         return
-    ours = sorted((_policy_time(p.expiry) or times.utcnow(), n) for n, p in policies.items() if n.startswith(POLICY_PREFIX))
+    ours = sorted((_policy_time(getattr(p, "expiry", None)) or times.utcnow(), n)
+                  for n, p in policies.items() if n.startswith(POLICY_PREFIX))  # fmt: skip
     soonest = f"; the first of them ends at {times.utc_text(ours[0][0])}" if ours else ""
     raise PrefixShareError(
         f"container {container!r} already holds {len(policies)} stored access policies, Azure's limit "
@@ -193,8 +209,7 @@ def _policy_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _header_time(headers: dict[str, str], name: str) -> datetime | None:
-    value = headers.get(name)
+def _header_time(value: str | None) -> datetime | None:
     try:
         return parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError):

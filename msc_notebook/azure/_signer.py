@@ -308,10 +308,11 @@ class AzureURLSigner(URLSigner):
     def reserve_access_policy(self) -> None:
         check_free_slot(self._container(), self._where)
 
-    def open_access_policy(self, expiry: datetime) -> str:
-        policy_id = new_policy_id()
+    def new_access_policy_id(self) -> str:
+        return new_policy_id()
+
+    def open_access_policy(self, policy_id: str, expiry: datetime) -> None:
         open_policy(self._container(), policy_id, expiry, self._where)
-        return policy_id
 
     def close_access_policy(self, policy_id: str) -> bool:
         return close_policy(self._container(), policy_id, self._where)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from . import _times as times
 from ._bounds import StorageBounds
-from ._errors import StorageError
+from ._errors import PresignError
 from ._fetch import Response, error_code, send
 
 SKEW_WARNING = 60.0  # seconds: past this, the storage's clock and ours disagree enough to matter
@@ -77,13 +77,13 @@ def probe(url: str, method: str, what: str, bounds: StorageBounds | None = None)
         origin = urlsplit(url)._replace(path="/", query="", fragment="").geturl()
         try:
             answer = send("HEAD", origin, what=f"the endpoint of {what}", bounds=bounds)
-        except StorageError as exc:
+        except PresignError as exc:
             return Probe(what, "not fetched", detail=f"a {method} link would write; the endpoint: {exc}"), None
         return Probe(what, "not fetched", detail=f"a {method} link would write"), _skew(answer)
     headers = {"Range": "bytes=0-0"} if method == "GET" else {}
     try:
         answer = send(method if method == "HEAD" else "GET", url, what=what, headers=headers, bounds=bounds)
-    except StorageError as exc:
+    except PresignError as exc:  # no answer after the retries, or not a URL to fetch (a local file)
         return Probe(what, "unreachable", detail=str(exc)), None
     if answer.status in (200, 206):
         return Probe(what, "works", answer.status), _skew(answer)

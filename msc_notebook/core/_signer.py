@@ -113,8 +113,11 @@ class RevocableSigner(ObjectWriter, Protocol):
     def reserve_access_policy(self) -> None:
         """Raise if the storage has no room for one more policy (checked before a long listing)."""
 
-    def open_access_policy(self, expiry: datetime) -> str:
-        """Create a read-only policy that ends at ``expiry``; its id."""
+    def new_access_policy_id(self) -> str:
+        """A fresh id for a share's policy (made before the policy, so an interrupted share can undo it)."""
+
+    def open_access_policy(self, policy_id: str, expiry: datetime) -> None:
+        """Create the read-only policy ``policy_id`` that ends at ``expiry``."""
 
     def close_access_policy(self, policy_id: str) -> bool:
         """Delete the policy (every URL naming it is refused from then on); whether it existed."""

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from ..core import _times as times
 from ..core._errors import PrefixShareError, SignerOptionError, StorageError
-from ..core._fetch import error_code, send
+from ..core._fetch import Response, error_code, send
 from ..core._files import local_path, remove_file
 from ..core._signer import ObjectWriter, RevocableSigner, URLSigner
 from ..core._storage_url import parse_storage_url
@@ -73,7 +73,7 @@ def revoke_target(target: str, *, access_policy: str | None, client_for: ClientF
         policy = _policy_closer(facts, access_policy, None, client_for)
         return _revoked(facts, target, take_back(lambda: remove_file(path), policy), access_policy)
     if target.lower().startswith(("http://", "https://")):
-        return _revoke_link(target, client_for)
+        return _revoke_link(target, access_policy, client_for)
     where = parse_storage_url(target)
     client = client_for(where.profile)
     return _revoke_stored(_writer(client.signer(), target), where.path, target, access_policy, client_for)
@@ -85,12 +85,18 @@ def _revoke_stored(
 ) -> str:  # fmt: skip
     if facts is None:
         facts = _stored_facts(writer, path, location)
+    named = facts.get("manifest")
+    if isinstance(named, str) and named != location:  # a manifest copied elsewhere (or planted) is not this share's
+        raise PrefixShareError(f"the manifest at {location} says it is {named}: nothing was deleted", field="path")
     policy = _policy_closer(facts, access_policy, writer, client_for)
     return _revoked(facts, location, take_back(lambda: writer.delete_object(path), policy), access_policy)
 
 
-def _revoke_link(link: str, client_for: ClientFor) -> str:
-    answer = send("GET", link, what="the share's link")
+def _revoke_link(link: str, access_policy: str | None, client_for: ClientFor) -> str:
+    answer = _read_manifest(link, "the share's link")
+    if answer.status not in (200, 403, 404):
+        raise StorageError(f"the share's link could not be read to revoke it: the storage answered {answer.status} "
+                           f"{error_code(answer.body)}; try again", field="path")  # fmt: skip
     if answer.status != 200:
         return (
             f"the link no longer opens (the storage answers {answer.status} {error_code(answer.body)}".rstrip()
@@ -113,14 +119,13 @@ def _revoke_link(link: str, client_for: ClientFor) -> str:
             f"the link's manifest says it is {location}, but the link points elsewhere: nothing was deleted",
             field="path",
         )
-    named = parse_qs(urlsplit(link).query).get("si", [None])[0]
-    return _revoke_stored(writer, where.path, location, named, client_for, facts)
+    return _revoke_stored(writer, where.path, location, access_policy, client_for, facts)
 
 
 def _stored_facts(writer: ObjectWriter, path: str, location: str) -> dict[str, Any]:
     """The manifest's facts, read with a GET signed now; none if it is gone."""
     url = writer.sign_many([path], expires_in=60, signed_at=times.utcnow().replace(microsecond=0))[0]
-    answer = send("GET", url, what=f"the manifest {location}")
+    answer = _read_manifest(url, f"the manifest {location}")
     if answer.status == 404:
         return {}
     if answer.status != 200:
@@ -130,6 +135,20 @@ def _stored_facts(writer: ObjectWriter, path: str, location: str) -> dict[str, A
             field="path",
         )
     return _facts(answer.body)
+
+
+MANIFEST_START = b'{"version":'  # how every manifest msc_notebook writes begins (compact JSON)
+
+
+def _read_manifest(url: str, what: str) -> Response:
+    """The manifest at ``url``, read whole only once its first bytes show it is one (revoking must
+    not download a large object to find out it is not a manifest); any other answer as it came."""
+    head = send("GET", url, what=what, headers={"Range": f"bytes=0-{len(MANIFEST_START) - 1}"})
+    if head.status not in (200, 206):
+        return head
+    if not head.body.startswith(MANIFEST_START):
+        raise PrefixShareError("this is not a share's manifest made by msc_notebook: nothing was deleted", field="path")
+    return send("GET", url, what=what)
 
 
 def _facts(body: bytes) -> dict[str, Any]:
@@ -152,6 +171,14 @@ def _policy_closer(
     if not policy:
         return None
     source = facts.get("source")
+    if isinstance(source, str) and isinstance(facts.get("manifest"), str) and facts["manifest"].startswith("msc://"):
+        shared, stored = parse_storage_url(source).profile, parse_storage_url(facts["manifest"]).profile
+        if shared != stored:  # a revocable share keeps its manifest beside its policy, on its own profile
+            raise PrefixShareError(
+                f"the manifest says it shares {source} but is stored on profile {stored!r}, so it cannot name that "
+                f"share's access policy: nothing was deleted",
+                field="path",
+            )
     signer = client_for(parse_storage_url(source).profile).signer() if isinstance(source, str) else writer
     if not isinstance(signer, RevocableSigner):
         raise SignerOptionError(f"access policy {policy!r}: this profile's signer holds no access policies", field="path")
@@ -160,8 +187,7 @@ def _policy_closer(
 
 def _revoked(facts: dict[str, Any], location: str, revoked: Revoked, given: str | None) -> str:
     what = f"the share of {facts['source']}" if isinstance(facts.get("source"), str) else f"the share at {location}"
-    expires = facts.get("expires")
-    until = datetime.fromisoformat(expires) if isinstance(expires, str) else None
+    until = times.parse_time(facts.get("expires"))
     count = facts.get("count") if isinstance(facts.get("count"), int) else None
     return revoked_text(what, revoked, facts.get("access_policy") or given, count, until)
 

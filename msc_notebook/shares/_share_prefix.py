@@ -245,26 +245,30 @@ def _publish(
     status = signer.credentials()  # refuses expired credentials before any URL is made
     signed_at = times.utcnow().replace(microsecond=0)  # X-Amz-Date has whole seconds
     requested = signed_at + timedelta(seconds=expires_in)
-    policy = policies.open_access_policy(requested) if policies is not None else None
-    try:
+    policy = policies.new_access_policy_id() if policies is not None else None
+    expiries = [status.expiry] if status is not None and status.expiry is not None else []
+    written: ManifestDestination | None = None
+    try:  # a share that fails (Ctrl-C included) leaves neither its policy nor its manifest behind
+        if policies is not None and policy is not None:
+            policies.open_access_policy(policy, requested)
         sign = partial(policies.sign_many, access_policy=policy) if policies is not None else signer.sign_many
         urls = _sign_all(sign, listing, expires_in, signed_at, progress)
-        expiries = [status.expiry] if status is not None and status.expiry is not None else []
         facts = {"source": listing.source, "created": signed_at.isoformat(),
                  "expires": min([requested, *expiries]).isoformat(), "access_policy": policy}  # fmt: skip
-        destination, link, manifest_status = destination.write(
+        written, link, manifest_status = destination.write(
             partial(_manifest_body, urls, listing.sizes, facts),
             expires_in=expires_in,
             signed_at=signed_at,
             overwrite=overwrite,
             access_policy=policy,
         )
-    except BaseException:  # Ctrl-C included: a policy nothing names is only a used slot
+        if policies is not None and link.lower().startswith(("http://", "https://")):
+            _wait_until_the_policy_applies(link, policies.access_policy_settle)
+    except BaseException:
         if policies is not None and policy is not None:
-            _close_quietly(policies, policy)
+            _take_back_quietly(policies, policy, written)
         raise
-    if policies is not None:
-        _wait_until_the_policy_applies(link, policies.access_policy_settle)
+    destination = written
     expiries += [manifest_status.expiry] if manifest_status is not None and manifest_status.expiry else []
     share = ManifestShare(
         link,
@@ -313,9 +317,12 @@ def _manifest_body(urls: dict[str, str], sizes: list[int | None], facts: dict[st
     return json.dumps(manifest, separators=(",", ":")).encode()  # ASCII: a compact str, whatever the keys
 
 
-def _close_quietly(policies: RevocableSigner, policy: str) -> None:
+def _take_back_quietly(policies: RevocableSigner, policy: str, written: ManifestDestination | None) -> None:
+    """Undo a revocable share that failed: its policy (one of 5 slots), then its manifest if written."""
     try:
         policies.close_access_policy(policy)
+        if written is not None:
+            written.delete()
     except PresignError:
         pass  # the share's own error is what the caller needs; the slot frees when the policy expires
 
@@ -329,7 +336,7 @@ def _wait_until_the_policy_applies(link: str, settle: float) -> None:
         if found.outcome != "refused" or found.status != 403 or time.monotonic() >= deadline:
             break
         time.sleep(1)
-    if found.outcome != "works" and link.lower().startswith(("http://", "https://")):
+    if found.outcome != "works":
         warnings.warn(
             f"the share's link does not open yet ({found}); the storage may still be applying its access "
             f"policy: try share.check() in a minute",

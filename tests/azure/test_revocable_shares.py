@@ -117,22 +117,30 @@ def test_a_sixth_policy_is_refused_once_expired_share_policies_are_pruned(own_co
 def test_a_change_made_by_someone_else_between_read_and_write_is_kept(own_container, azurite, monkeypatch):
     from azure.storage.blob import AccessPolicy
 
-    read = policies._read
+    write = policies._write
     calls = []
 
-    def read_then_someone_else_writes(container, where):
-        found = read(container, where)
-        if not calls:  # after our first read, another writer adds their policy (a second later: a new Last-Modified)
+    def someone_else_writes_first(container, where, wanted, read):
+        if not calls:  # between our read and our write, another writer adds their policy (a new Last-Modified)
             time.sleep(1.1)
             azurite.service_client().get_container_client(container.container_name).set_container_access_policy(
                 {"theirs": AccessPolicy(permission="r", expiry=datetime.now(timezone.utc) + timedelta(hours=1))})
-        calls.append(found)
-        return found
+        calls.append(read.last_modified)
+        return write(container, where, wanted, read)
 
-    monkeypatch.setattr(policies, "_read", read_then_someone_else_writes)
+    monkeypatch.setattr(policies, "_write", someone_else_writes_first)
     share = msc.share_prefix(f"msc://own/{SHARED}/*", revocable=True, progress=False)
-    assert len(calls) >= 2  # the conditional write failed once, and the ACL was read again
+    assert len(calls) == 2 and calls[0] < calls[1]  # the conditional write was refused, and the ACL read again
     assert set(acl(azurite, own_container.container_name)["policies"]) == {"theirs", share.details.access_policy}
+
+
+def test_a_policy_that_is_not_a_share_s_is_never_deleted(own_container, azurite):
+    from azure.storage.blob import AccessPolicy
+
+    own_container.set_container_access_policy({"mine": AccessPolicy(permission="r", expiry=datetime(2030, 1, 1))})
+    with pytest.raises(msc.PrefixShareError, match="not the access policy of an msc_notebook share"):
+        msc.storage_client("own").signer().close_access_policy("mine")
+    assert "mine" in acl(azurite, own_container.container_name)["policies"]
 
 
 def test_shares_made_at_once_from_threads_each_get_their_own_policy(own_container, azurite):
@@ -235,3 +243,25 @@ def test_presign_and_the_command_line_make_revocable_shares(own_container, azuri
     assert refused.returncode == 1 and "--revocable is for sharing a prefix" in refused.stderr
     with pytest.raises(msc.SignerOptionError, match="revocable is for sharing a prefix"):
         msc.PresignRequest.from_inputs(f"msc://own/{SHARED}/zarr.json", revocable=True)
+
+
+def test_a_revocable_share_may_keep_its_manifest_in_a_local_file(own_container, azurite, tmp_path):
+    share = msc.share_prefix(f"msc://own/{SHARED}/*", revocable=True, progress=False,
+                             manifest_url=(tmp_path / "share.json").as_uri())  # fmt: skip
+    url = next(iter(share.urls.values()))
+    assert fetch(url).status_code == 200 and query(url)["si"] == share.details.access_policy
+    message = msc.revoke(share.details.manifest_location)  # after a restart: the file says which policy
+    assert "is refused from now on" in message and fetch(url).status_code == 403 and not (tmp_path / "share.json").exists()
+
+
+def test_an_interrupted_revocable_share_leaves_neither_policy_nor_manifest(own_container, azurite, monkeypatch):
+    from msc_notebook.shares import _share_prefix
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_share_prefix, "_wait_until_the_policy_applies", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        msc.share_prefix(f"msc://own/{SHARED}/*", revocable=True, progress=False)
+    assert acl(azurite, own_container.container_name)["policies"] == {}
+    assert not list(own_container.list_blobs(name_starts_with=".msc_notebook/"))

@@ -122,6 +122,8 @@ def test_credentials_that_expire_first_cut_the_policy_short(seaweedfs, write_con
         ("msc://demo/inbox*", {}, "path", "a drop box is a prefix ending in /*"),
         ("msc://demo/in*box/x", {}, "path", "a drop box is a prefix ending in /*"),
         ("msc://demo/inbox/*", {"content_type": "text\n/csv"}, "content_type", "media type"),
+        ("msc://demo/*", {}, "path", "would let uploaders replace the manifests of shares"),
+        ("msc://demo/.msc_notebook/*", {}, "path", "would let uploaders replace the manifests of shares"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_signed(demo_profile, url, kwargs, field, message):
