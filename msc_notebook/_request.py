@@ -15,33 +15,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
 from ._shortcuts import (
     generate_presigned_post,
     generate_presigned_url,
     generate_signed_cookies,
     presign_multipart_upload,
+    resolve_storage_client,
     share_prefix,
 )
 from .cloudfront._options import OPTION_HELP as CLOUDFRONT_OPTION_HELP
 from .core._errors import SignerOptionError
 from .core._keys import is_prefix_share
-from .core._multipart import MAX_PARTS, MIN_PART_SIZE, MultipartUpload, check_size
+from .core._multipart import MAX_PART_SIZE, MAX_PARTS, MAX_PUT_SIZE, MIN_PART_SIZE, MultipartUpload, check_size
 from .core._options import SignerType, attachment_disposition, signer_type_name
 from .core._post import PresignedPost
 from .core._result import PresignedURL, SignedCookies
+from .core._signer import MultipartSigner
 from .core._sizes import describe_size
 from .core._storage_url import StorageURL, parse_storage_url
 from .core._times import parse_duration
-
-if TYPE_CHECKING:
-    from .shares._share import PrefixShare
+from .shares._share import PrefixShare
 
 CLOUDFRONT_OPTIONS = tuple(CLOUDFRONT_OPTION_HELP)
 # Whatever a request signs: a URL, CloudFront cookies, a prefix share, or an upload policy.
-SignedResult = Union["PresignedURL", "SignedCookies", "PrefixShare", "PresignedPost", "MultipartUpload"]
-MAX_PUT_SIZE = 5 * 2**30  # S3's most for one PUT: past it, a PUT of a known size is a multipart upload
+SignedResult = Union[PresignedURL, SignedCookies, PrefixShare, PresignedPost, MultipartUpload]  # noqa: UP007
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,8 @@ class PresignRequest:
 
     @property
     def multipart(self) -> bool:
-        """Whether signing it makes a multipart upload: a PUT past 5 GiB, or in parts as asked."""
+        """Whether signing it makes a multipart upload where the storage has them (S3): a PUT past
+        5 GiB, or in parts as asked. Elsewhere one PUT takes it (GCS: up to 5 TiB; Azure: in blocks)."""
         return self.method == "PUT" and self.size is not None and (self.size > MAX_PUT_SIZE or self.parts is not None)
 
     @property
@@ -153,7 +153,7 @@ class PresignRequest:
 
     def sign(self, *, warn: bool = False) -> SignedResult:
         """Sign it now. Front ends show the result's own warning, so ``warn`` is off by default."""
-        if self.multipart:
+        if self.multipart and _makes_multipart(self.target, self.signer_type):
             assert self.size is not None  # multipart says so
             return presign_multipart_upload(
                 self.target, size=self.size, part_size=part_size_for(self.size, self.parts),
@@ -216,6 +216,12 @@ def _multipart_terms(method: str, size: str | int | None, parts: str | int | Non
     return total, count
 
 
+def _makes_multipart(target: StorageURL, signer_type: str | None) -> bool:
+    """Whether the signer that would sign ``target`` makes multipart uploads."""
+    client, _ = resolve_storage_client(target)
+    return isinstance(client.signer(signer_type), MultipartSigner)
+
+
 def part_size_for(size: int, parts: int | None) -> int | None:
     """The part size that cuts ``size`` into ``parts`` parts (None: the default choice)."""
     if parts is None:
@@ -225,6 +231,12 @@ def part_size_for(size: int, parts: int | None) -> int | None:
         raise SignerOptionError(
             f"parts: {parts} parts of {describe_size(size)} would be under 5 MiB each, S3's smallest part; "
             f"use at most {max(1, size // MIN_PART_SIZE)}",
+            field="parts",
+        )
+    if part_size > MAX_PART_SIZE:
+        raise SignerOptionError(
+            f"parts: {parts} part{'s' if parts != 1 else ''} of {describe_size(size)} would be over 5 GiB each, "
+            f"S3's largest part; use at least {-(-size // MAX_PART_SIZE)}",
             field="parts",
         )
     return max(part_size, MIN_PART_SIZE)

@@ -15,10 +15,9 @@ import shlex
 from typing import Any
 
 from ..core._errors import SignerOptionError
-from ..core._multipart import FILE_RANGE_SCRIPT
+from ..core._multipart import FILE_RANGE_SCRIPT, MiB
 from ..core._sizes import describe_size, parse_size
 
-MiB = 2**20
 DEFAULT_BLOCK_SIZE = 8 * MiB
 MAX_BLOCK_SIZE = 4000 * MiB  # service versions 2019-12-12 and later
 MAX_BLOCKS = 50_000  # committed blocks per blob

@@ -35,6 +35,7 @@ GiB = 2**30
 TiB = 2**40
 MIN_PART_SIZE = 5 * MiB  # S3: every part but the last is at least this
 MAX_PART_SIZE = 5 * GiB  # S3: no part is larger
+MAX_PUT_SIZE = 5 * GiB  # S3: the most one PUT writes (past it, a multipart upload)
 MAX_PARTS = 10_000  # S3: part numbers 1 ... 10,000
 MAX_UPLOAD_SIZE = 5 * TiB  # S3: the largest object
 # With no part size asked: 8 MiB, doubled until the parts are at most 10,000. That is exactly
@@ -235,7 +236,7 @@ class MultipartUpload(ExpiryFacts):
 
     def abort_command(self) -> str:
         """A ready-to-paste abort of the upload (its parts are deleted; the storage answers 204)."""
-        return f"curl --fail -sS -X DELETE {shlex.quote(self.abort_url)}"
+        return f"curl --fail -sS --connect-timeout 15 --max-time 300 -X DELETE {shlex.quote(self.abort_url)}"
 
     @property
     def unfinished_note(self) -> str:
@@ -504,12 +505,12 @@ put_part() {{  # number, where to read (2 numbers), length, presigned PUT
   attempt=0
   while :; do
     attempt=$((attempt + 1))
-    answer=$(read_part "$2" "$3" | curl -sS -T - -H "Content-Length: $4" -H 'Transfer-Encoding:' -H 'Expect:' \\
-      -D - -o /dev/null -w 'status=%{{http_code}}\\n' "$5" 2>&1)
+    answer=$(read_part "$2" "$3" | curl -sS --connect-timeout 15 --speed-limit 1 --speed-time 300 -T - \\
+      -H "Content-Length: $4" -H 'Transfer-Encoding:' -H 'Expect:' -D - -o /dev/null -w 'status=%{{http_code}}\\n' "$5" 2>&1)
     status=$(printf '%s\\n' "$answer" | sed -n 's/^status=//p')
     [ "$status" = 200 ] && break
     case "$status" in
-      5*|000|'') [ "$attempt" -lt 3 ] || fail "part $1 was not uploaded: $answer" ;;
+      5*|000|'') [ "$attempt" -lt 3 ] || fail "part $1 was not uploaded: $answer"; sleep "$attempt" ;;
       *) fail "part $1 was refused ($status): $answer" ;;  # 403: the URL expired or was changed
     esac
   done
@@ -521,7 +522,7 @@ put_part() {{  # number, where to read (2 numbers), length, presigned PUT
 {parts}
 
 body="$body</CompleteMultipartUpload>"
-answer=$(printf '%s' "$body" | curl -sS -X POST -H 'Content-Type: application/xml' --data-binary @- \\
+answer=$(printf '%s' "$body" | curl -sS --connect-timeout 15 --max-time 900 -X POST -H 'Content-Type: application/xml' --data-binary @- \\
   -w '\\nstatus=%{{http_code}}' "$complete_url" 2>&1) || fail "the completion got no answer: $answer"
 # S3 may answer 200 and still fail: the error is then in the body
 case "$answer" in

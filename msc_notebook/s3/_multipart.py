@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -72,6 +73,8 @@ def presign_multipart_upload(
     client = signer.client()
     where = f"profile {signer.config.profile!r}"
     upload_id, answered = _create(client, bucket, key, content_type, source=source, where=where, signer=signer)
+    with _handed_out_lock:
+        _handed_out.add(upload_id)
     try:
         if answered.retried:
             _abort_strays(client, bucket, key, keep=upload_id, started=answered.started, ended=answered.ended)
@@ -147,10 +150,16 @@ def _maybe_created(bucket: str, key: str) -> str:
     )
 
 
+_handed_out: set[str] = set()  # upload ids this process created and kept: never taken for strays
+_handed_out_lock = threading.Lock()
+
+
 def _abort_strays(client: Any, bucket: str, key: str, *, keep: str, started: datetime, ended: datetime) -> None:
     """After a retried creation: abort the uploads of ``key`` the storage started during the call,
-    except ``keep`` (an attempt whose answer was lost created one). Best effort: a failure here
-    leaves them, as a lost answer would have."""
+    except ``keep`` (an attempt whose answer was lost created one) and any other this process created
+    (another thread's, of the same key at the same moment). One made elsewhere in those same seconds
+    would be taken too: the storage cannot tell whose it is. Best effort: a failure here leaves
+    them, as a lost answer would have."""
     import botocore.exceptions
 
     earliest, latest = started - _WINDOW_MARGIN, ended + _WINDOW_MARGIN
@@ -158,7 +167,9 @@ def _abort_strays(client: Any, bucket: str, key: str, *, keep: str, started: dat
         listed = client.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
         for upload in listed:
             initiated = upload.get("Initiated")
-            if upload.get("Key") != key or upload.get("UploadId") == keep or not isinstance(initiated, datetime):
+            with _handed_out_lock:
+                ours = upload.get("UploadId") in _handed_out
+            if upload.get("Key") != key or upload.get("UploadId") == keep or ours or not isinstance(initiated, datetime):
                 continue
             if earliest <= initiated.astimezone(timezone.utc) <= latest:
                 client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])

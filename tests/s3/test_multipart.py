@@ -132,7 +132,7 @@ def test_the_abort_url_ends_the_upload(demo_profile, s3, clean):
     assert requests.put(upload.parts[0].url, data=b"a" * (5 * MiB), timeout=60).status_code == 200
     assert [u["UploadId"] for u in uploads(s3)] == [upload.upload_id]
     command = upload.abort_command()
-    assert command.startswith("curl --fail -sS -X DELETE '") and command in upload.unfinished_note
+    assert command.startswith("curl --fail -sS --connect-timeout 15 --max-time 300 -X DELETE '") and command in upload.unfinished_note
     subprocess.run(command, shell=True, check=True, env=recipient_env(), timeout=60)
     assert uploads(s3) == []
     response = requests.put(upload.parts[1].url, data=b"b", timeout=60)

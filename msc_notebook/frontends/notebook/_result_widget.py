@@ -12,6 +12,7 @@ widgets don't run (no button there).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,8 @@ class PresignResultWidget(anywidget.AnyWidget):
         super().__init__(can_sign_again=request is not None, can_check=hasattr(result, "check"), **kwargs)
         self._request = request  # kernel side only: the browser never sees options such as key paths
         self._result = result
+        # What Revoke and Abort act on: the kernel's own copy (the synced trait is the browser's to change).
+        self._facts = ResultFacts(**self.facts)
         self.on_msg(self._message)
 
     @classmethod
@@ -73,6 +76,15 @@ class PresignResultWidget(anywidget.AnyWidget):
     ) -> PresignResultWidget:
         return cls(facts=facts.state(), compact=compact, request=request)
 
+    def _show(self, facts: ResultFacts) -> None:
+        self._facts = facts
+        self.facts = facts.state()
+
+    def _say(self, trait: str, value: Any) -> None:
+        """Set ``trait`` so the browser redraws even when the value is the one it had (an answer to a click)."""
+        setattr(self, trait, {} if isinstance(value, dict) else "")
+        setattr(self, trait, value)
+
     def sign_again(self) -> SignedResult | None:
         """Sign the same request again and show the new result here (history keeps both)."""
         if self._request is None:
@@ -80,13 +92,13 @@ class PresignResultWidget(anywidget.AnyWidget):
         try:
             result = self._request.sign()
         except PresignError as exc:
-            self.sign_again_error = str(exc)
+            self._say("sign_again_error", str(exc))
             return None
         history.add(result)
         self.sign_again_error = ""
         self._result = result
         self.check_result = {}
-        self.facts = result_facts(result).state()
+        self._show(result_facts(result))
         return result
 
     def check(self) -> bool | None:
@@ -97,49 +109,52 @@ class PresignResultWidget(anywidget.AnyWidget):
             works, text = check_result(self._result)
         except PresignError as exc:
             works, text = False, f"check: {exc}"
-        self.check_result = {"works": works, "text": text}
+        self._say("check_result", {"works": works, "text": text})
         return works
 
     def revoke(self) -> str | None:
         """Take the share back (from its facts: its manifest and access policy) and show what that did."""
-        facts = ResultFacts(**self.facts)
+        facts = self._facts
         if facts.manifest_location is None or facts.revoked:
             return None
         try:
             text = revoke(facts.manifest_location, access_policy=facts.access_policy)
         except PresignError as exc:
-            self.revoke_error = str(exc)
+            self._say("revoke_error", str(exc))
             return None
         self.revoke_error = ""
         history.mark_revoked(facts.manifest_location, text)
-        self.facts = {**self.facts, "revoked": text}
+        self._show(replace(facts, revoked=text))
         return text
 
     def abort(self) -> str | None:
         """Abort the multipart upload (through its presigned DELETE, from its facts) and show what that did."""
-        facts = ResultFacts(**self.facts)
+        facts = self._facts
         if facts.abort_url is None or facts.aborted:
             return None
         try:
             text = abort_upload(facts.abort_url, facts.source)
         except PresignError as exc:
-            self.abort_error = str(exc)
+            self._say("abort_error", str(exc))
             return None
         self.abort_error = ""
         history.mark_aborted(facts.abort_url, text)
-        self.facts = {**self.facts, "aborted": text}
+        self._show(replace(facts, aborted=text))
         return text
+
+    _ACTIONS = {"sign-again": ("sign_again", "sign_again_error"), "check": ("check", "check_result"),
+                "revoke": ("revoke", "revoke_error"), "abort": ("abort", "abort_error")}  # fmt: skip
 
     def _message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         event = content.get("event") if isinstance(content, dict) else None
-        if event == "sign-again":
-            self.sign_again()
-        elif event == "check":
-            self.check()
-        elif event == "revoke":
-            self.revoke()
-        elif event == "abort":
-            self.abort()
+        if event not in self._ACTIONS:
+            return
+        action, error = self._ACTIONS[event]
+        try:
+            getattr(self, action)()
+        except Exception as exc:  # noqa: BLE001  # the button waits for an answer: always give one
+            message = f"{type(exc).__name__}: {exc}"
+            self._say(error, {"works": False, "text": f"check: {message}"} if error == "check_result" else message)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         bundle = super()._repr_mimebundle_(**kwargs)

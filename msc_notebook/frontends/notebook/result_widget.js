@@ -141,9 +141,17 @@ function render({ model, el: host }) {
         return;
       }
       clearTimeout(armed);
+      armed = null;
       button.disabled = true;
       button.textContent = busy;
       model.send({ event });
+      // Its answer redraws everything; without one the kernel is gone or busy.
+      setTimeout(() => {
+        if (button.isConnected && button.disabled) {
+          button.disabled = false;
+          button.textContent = `${label} (no answer from the kernel; is it running?)`;
+        }
+      }, 60000);
     });
     return button;
   }
@@ -176,8 +184,9 @@ function render({ model, el: host }) {
     const copy = el("button", "msc-presign-copy", "Copy URL");
     copy.type = "button";
     copy.dataset.testid = "msc-presign-copy";
-    const copyValue = { cookies: facts.cookie_header, post: facts.curl, multipart: facts.shell_script }[facts.kind] || facts.url;
-    const copyLabel = { cookies: "Copy cookies", share: "Copy link", post: "Copy curl", multipart: "Copy script" }[facts.kind] || "Copy URL";
+    // A multipart upload too long to show its script copies the note that says how to get one.
+    const copyValue = { cookies: facts.cookie_header, post: facts.curl, multipart: facts.shell_script || facts.script_note }[facts.kind] || facts.url;
+    const copyLabel = { cookies: "Copy cookies", share: "Copy link", post: "Copy curl", multipart: facts.shell_script ? "Copy script" : "Copy note" }[facts.kind] || "Copy URL";
     copy.textContent = copyLabel;
     copy.addEventListener("click", () => {
       copyText(copyValue).then(
