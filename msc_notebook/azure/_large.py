@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shlex
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from ..core._errors import SignerOptionError
 from ..core._multipart import FILE_RANGE_SCRIPT, MiB
@@ -28,6 +29,10 @@ def _check(url: Any, block_size: int | str) -> tuple[str, int]:
         raise SignerOptionError(
             "url must be an Azure blob SAS URL (a presigned PUT from an azure profile)", field="url"
         )
+    granted = parse_qs(urlsplit(url).query).get("sp", [""])[0]
+    if not set(granted) & set("cw"):  # a read SAS cannot write blocks
+        raise SignerOptionError(f"url is a SAS that may not write (permissions {granted!r}); blocks need a PUT SAS: "
+                                f"generate_presigned_url('msc://AZURE-PROFILE/path', method='PUT')", field="url")  # fmt: skip
     method = getattr(url, "method", "PUT")
     signer_type = getattr(url, "signer_type", "azure")
     if method != "PUT" or signer_type != "azure":

@@ -193,10 +193,12 @@ def _refuse_if_full(policies: dict[str, AccessPolicy], container: str) -> None:
     ours = sorted((_policy_time(getattr(p, "expiry", None)) or times.utcnow(), n)
                   for n, p in policies.items() if n.startswith(POLICY_PREFIX))  # fmt: skip
     soonest = f"; the first of them ends at {times.utc_text(ours[0][0])}" if ours else ""
+    whose = (f"{len(ours)} of them for revocable shares still live or expired within the last "
+             f"{PRUNE_GRACE.seconds // 60} minutes{soonest}; revoke one of those shares (msc.revoke), or"
+             if ours else "none of them for msc_notebook shares; remove one of your own, or")  # fmt: skip
     raise PrefixShareError(
-        f"container {container!r} already holds {len(policies)} stored access policies, Azure's limit "
-        f"({len(ours)} of them for revocable shares that have not expired{soonest}). Revoke one of those shares "
-        f"(msc.revoke), or make this share without revocable=True (its manifest can still be deleted)",
+        f"container {container!r} already holds {len(policies)} stored access policies, Azure's limit ({whose} "
+        f"make this share without revocable=True (its manifest can still be deleted)",
         field="revocable",
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from ._errors import SignerOptionError
 
@@ -25,7 +26,10 @@ def parse_size(value: str | int, *, field: str) -> int:
             f"(10**6, 10**9 bytes), 512MiB, 2GiB (2**20, 2**30 bytes)",
             field=field,
         )
-    return round(float(found.group(1)) * _UNITS[found.group(2)])
+    exact = Decimal(found.group(1)) * _UNITS[found.group(2)]  # Decimal: 5.5TiB stays exact
+    if exact != exact.to_integral_value():
+        raise SignerOptionError(f"{value!r} is not a whole number of bytes", field=field)
+    return int(exact)
 
 
 def describe_size(size: int) -> str:
