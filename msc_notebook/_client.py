@@ -134,6 +134,7 @@ class StorageClient:
         progress: bool | None = None,
         overwrite: bool = False,
         revocable: bool = False,
+        inventory: str | None = None,
         warn: bool = True,
     ) -> PrefixShare:
         """Share everything under ``path`` (relative to the profile, ending in ``*``) with one link.
@@ -152,6 +153,8 @@ class StorageClient:
         ``expires_in`` wins over the one in them. ``revocable`` (Azure, with the account key):
         every URL of the share, the link included, names one container stored access policy,
         so ``share.revoke()`` makes them all refused at once (Azure allows 5 per container).
+        ``inventory`` (S3): ``msc://PROFILE/.../manifest.json`` of an S3 Inventory report of this
+        bucket, read instead of listing (no ListObjectsV2 call); an InventoryAgeWarning says how old it is.
         """
         # The share code is imported on first share, as backends are on first use.
         from .shares._share_prefix import DEFAULT_MAX_OBJECTS, share_prefix
@@ -167,6 +170,7 @@ class StorageClient:
             progress=progress,
             overwrite=overwrite,
             revocable=revocable,
+            inventory=inventory,
         )
         return warned(share, warn)
 

@@ -94,20 +94,7 @@ class PresignRequest:
         options: dict[str, Any] = {}
         if expires_in is not None:
             options["expires_in"] = parse_duration(expires_in)
-        # An empty value counts: a cleared form field means "none", not "the profile's default".
-        given = {name: value for name, value in (cloudfront or {}).items() if value is not None}
-        unknown = sorted(set(given) - set(CLOUDFRONT_OPTIONS))
-        if unknown:
-            raise SignerOptionError(f"unknown CloudFront option {unknown[0]!r}", field=unknown[0])
-        if given or cookies:
-            if signer_type not in (None, SignerType.CLOUDFRONT.value):
-                what = f"CloudFront options ({', '.join(given)})" if given else "signed cookies (a CloudFront feature)"
-                raise SignerOptionError(
-                    f"signer_type {signer_type!r} cannot sign with {what}; choose the CloudFront signer",
-                    field="signer_type",
-                )
-            signer_type = SignerType.CLOUDFRONT.value
-            options.update({name: str(value).strip() for name, value in given.items()})
+        signer_type = _cloudfront_rules(cloudfront, cookies, signer_type, options)
         if cookies and method not in ("GET", "HEAD"):
             raise SignerOptionError(f"signed cookies are for reading (GET); method {method} cannot use them", field="method")
         if content_type is not None and content_type.strip():
@@ -192,6 +179,26 @@ class PresignRequest:
         if self.url_list and url_list is not None:
             return str(url_list()).rstrip("\n")
         return str(result)
+
+
+def _cloudfront_rules(
+    cloudfront: Mapping[str, str | None] | None, cookies: bool, signer_type: str | None, options: dict[str, Any]
+) -> str | None:
+    """The signer type once CloudFront options or cookies are asked for (they are added to ``options``)."""
+    # An empty value counts: a cleared form field means "none", not "the profile's default".
+    given = {name: value for name, value in (cloudfront or {}).items() if value is not None}
+    unknown = sorted(set(given) - set(CLOUDFRONT_OPTIONS))
+    if unknown:
+        raise SignerOptionError(f"unknown CloudFront option {unknown[0]!r}", field=unknown[0])
+    if not (given or cookies):
+        return signer_type
+    if signer_type not in (None, SignerType.CLOUDFRONT.value):
+        what = f"CloudFront options ({', '.join(given)})" if given else "signed cookies (a CloudFront feature)"
+        raise SignerOptionError(
+            f"signer_type {signer_type!r} cannot sign with {what}; choose the CloudFront signer", field="signer_type"
+        )
+    options.update({name: str(value).strip() for name, value in given.items()})
+    return SignerType.CLOUDFRONT.value
 
 
 def _multipart_terms(method: str, size: str | int | None, parts: str | int | None) -> tuple[int | None, int | None]:

@@ -103,6 +103,7 @@ def share_prefix(
     progress: bool | None = None,
     overwrite: bool = False,
     revocable: bool = False,
+    inventory: str | None = None,
     warn: bool = True,
 ) -> PrefixShare:
     """Share everything under ``msc://profile/prefix/*`` with one link (`StorageClient.share_prefix`)."""
@@ -117,6 +118,7 @@ def share_prefix(
         progress=progress,
         overwrite=overwrite,
         revocable=revocable,
+        inventory=inventory,
         warn=False,
     )
     return warned(share, warn)

@@ -118,5 +118,9 @@ class ShareLinkWarning(UserWarning):
     """A share's link did not open when it was fetched right after the share was made."""
 
 
+class InventoryAgeWarning(UserWarning):
+    """A share made from an S3 Inventory report lists what the report saw when it was made."""
+
+
 class IgnoredOptionWarning(UserWarning):
     """A config option this library does not know, and which does not change a URL, is ignored."""

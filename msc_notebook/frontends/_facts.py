@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from msc_notebook import SignedResult
 
 from ._recipes import recipe_snippets, zarr_snippet
-from ._uploads import DROP_BOX_NOTE, html_form_snippet, requests_snippet, upload_file_name
+from ._uploads import DROP_BOX_NOTE, file_name_of, html_form_snippet, requests_snippet, upload_file_name
 
 
 @dataclass(frozen=True)
@@ -276,9 +276,8 @@ def _ms(moment: datetime) -> int:
 
 
 def curl_upload_file_name(url: PresignedURL) -> str:
-    """The file an upload snippet sends: the key's last part (FILE if it has none)."""
-    key = str(getattr(url.details, "key", None) or getattr(url.details, "blob", None) or url.source)
-    return key.rstrip("/").rsplit("/", 1)[-1] or "FILE"
+    """The file a PUT's snippets send: its key's (S3, GCS) or blob's (Azure) last part."""
+    return file_name_of(str(getattr(url.details, "key", None) or getattr(url.details, "blob", None) or url.source))
 
 
 def curl_upload_command(url: PresignedURL) -> str:

@@ -15,9 +15,14 @@ DROP_BOX_NOTE = (
 )
 
 
+def file_name_of(key: str) -> str:
+    """The file an upload snippet sends: the key's last part (FILE if it has none)."""
+    return key.rstrip("/").rsplit("/", 1)[-1] or "FILE"
+
+
 def upload_file_name(post: PresignedPost) -> str:
-    """The file name the snippets use: the key's last part, or FILE for a drop box."""
-    return "FILE" if post.drop_box else post.key.rstrip("/").rsplit("/", 1)[-1] or "FILE"
+    """The file name a policy's snippets use: the key's last part, or FILE for a drop box."""
+    return "FILE" if post.drop_box else file_name_of(post.key)
 
 
 def html_form_snippet(post: PresignedPost) -> str:

@@ -20,7 +20,7 @@ import itertools
 import json
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,6 +31,7 @@ from ..core import _times as times
 from ..core._check import probe
 from ..core._errors import (
     InvalidStorageURLError,
+    InventoryAgeWarning,
     PrefixShareError,
     PresignError,
     ShareLinkWarning,
@@ -67,6 +68,7 @@ def share_prefix(
     progress: bool | None = None,
     overwrite: bool = False,
     revocable: bool = False,
+    inventory: str | None = None,
 ) -> PrefixShare:
     """Share everything under ``path`` (a profile path ending in ``*``) of ``client``'s profile:
     what `StorageClient.share_prefix` does (see there)."""
@@ -75,6 +77,9 @@ def share_prefix(
     options = {**(signer_options or {}), **({"expires_in": expires_in} if expires_in is not None else {})}
     signer = client.signer(signer_type)
     if signer.signer_type == SignerType.CLOUDFRONT.value:
+        if inventory is not None:
+            raise SignerOptionError("a CloudFront share is one wildcard URL and lists nothing; drop inventory",
+                                    field="inventory")  # fmt: skip
         return _wildcard_share(client, path, options, manifest_url, revocable)
     bulk, lifetime = _manifest_share_lifetime(client, signer, source, options)
     policies = _policy_signer(bulk, signer.signer_type, source) if revocable else None  # offline checks first
@@ -83,7 +88,8 @@ def share_prefix(
         _check_policy_destination(destination, client)
         policies.reserve_access_policy()  # a full container fails before a long listing
     prefix = path[:-1]  # "data.zarr/" or "" (the whole profile)
-    keys, sizes = _list_prefix(client, prefix, shares_dir(client, prefix), source, max_objects, progress)
+    entries = client.list(prefix) if inventory is None else _inventory_entries(client, inventory, prefix)
+    keys, sizes = _list_prefix(client, entries, shares_dir(client, prefix), source, max_objects, progress)
     listing = Listing(source, prefix, keys, sizes)
     return _publish(bulk, signer.signer_type, destination, listing, lifetime, progress, overwrite, policies)
 
@@ -164,16 +170,32 @@ def _manifest_share_lifetime(
     return signer, check_expires_in(options.get("expires_in", defaults.get("expires_in", DEFAULT_EXPIRES_IN)))
 
 
+def _inventory_entries(client: StorageClient, inventory: object, prefix: str) -> Iterator[ObjectMetadata]:
+    """The objects under ``prefix`` as an S3 Inventory report lists them (no listing at all); its age, said."""
+    from ._inventory import inventory_objects
+
+    if not isinstance(inventory, str) or not inventory.strip():
+        raise SignerOptionError(
+            f"inventory must be msc://PROFILE/.../manifest.json, an S3 Inventory report, got {inventory!r}",
+            field="inventory",
+        )
+    facts, entries = inventory_objects(client, inventory.strip(), prefix)
+    warnings.warn(f"the share lists what {facts.age_text()}", InventoryAgeWarning, stacklevel=4)
+    return entries
+
+
 def _list_prefix(
-    client: StorageClient, prefix: str, manifests: str, source: str, max_objects: int, progress: bool | None
+    client: StorageClient, entries: Iterable[ObjectMetadata], manifests: str, source: str, max_objects: int,
+    progress: bool | None,
 ) -> tuple[list[str], list[int | None]]:
-    """The keys under ``prefix`` (relative to the profile, in listing order) and their sizes,
-    without folder markers and without the share manifests under ``manifests``."""
+    """The keys ``entries`` lists (relative to the profile, in their order: a listing of the shared
+    prefix, or an inventory report's) and their sizes, without folder markers and without the
+    share manifests under ``manifests``."""
     keys: list[str] = []
     sizes: list[int | None] = []
     count = 0
     with progress_bar(progress, f"listing {source}", None, " objects") as bar:
-        for entry in client.list(prefix):
+        for entry in entries:
             key = entry.key
             if key.endswith("/") or key.startswith(manifests):
                 continue  # folder markers hold no data; other shares' manifests are not shared onward

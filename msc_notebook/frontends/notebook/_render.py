@@ -37,6 +37,33 @@ def _code(text: str) -> str:
     return f'<pre class="msc-presign-code">{escape(text)}</pre>'
 
 
+def _upload_rows(facts: ResultFacts) -> list[str]:
+    """What an uploader needs: a multipart upload's plan and scripts, a policy's limits and form, commands."""
+    rows: list[str] = []
+    url = facts.url
+    if facts.upload_plan:
+        rows.append(f"<div>Multipart upload: {escape(facts.upload_plan)}.</div>")
+        rows.append(f'<div class="msc-presign-warning">{escape(facts.aborted or facts.unfinished_note or "")}</div>')
+        for label, script in (("The uploader runs (sh, with curl):", facts.shell_script),
+                              ("Or in Python (requests):", facts.python_script)):  # fmt: skip
+            if script:
+                rows.append(f"<div>{label}</div>" + _code(script))
+        rows.append(f"<div>{escape(facts.script_note or '')} Abort it with:</div>" + _code(facts.abort_command or ""))
+    if facts.upload_limits:
+        rows.append(f"<div>Upload policy: {escape(facts.upload_limits)}. POST the form to:</div>" + _code(url))
+    if facts.drop_box_note:
+        rows.append(f'<div class="msc-presign-warning">{escape(facts.drop_box_note)}</div>')
+    if facts.curl:
+        rows.append("<div>Upload with:</div>" + _code(facts.curl))
+    if facts.block_upload_script:
+        rows.append("<div>A large file, in blocks (Python, requests):</div>" + _code(facts.block_upload_script))
+    if facts.html_form:
+        rows.append("<div>Or a page the uploader saves as upload.html and opens:</div>" + _code(facts.html_form))
+    if facts.requests_snippet:
+        rows.append("<div>Or in Python:</div>" + _code(facts.requests_snippet))
+    return rows
+
+
 def result_html(facts: ResultFacts) -> str:
     """A self-contained HTML block for one result."""
     url = facts.url
@@ -62,26 +89,7 @@ def result_html(facts: ResultFacts) -> str:
         rows.append(f"<div>{escape(_contents(facts))}. {escape(facts.snapshot_note or '')}</div>")
     if facts.kind in ("url", "share"):
         rows.append(_code(url))
-    if facts.upload_plan:
-        rows.append(f"<div>Multipart upload: {escape(facts.upload_plan)}.</div>")
-        rows.append(f'<div class="msc-presign-warning">{escape(facts.aborted or facts.unfinished_note or "")}</div>')
-        for label, script in (("The uploader runs (sh, with curl):", facts.shell_script),
-                              ("Or in Python (requests):", facts.python_script)):  # fmt: skip
-            if script:
-                rows.append(f"<div>{label}</div>" + _code(script))
-        rows.append(f"<div>{escape(facts.script_note or '')} Abort it with:</div>" + _code(facts.abort_command or ""))
-    if facts.upload_limits:
-        rows.append(f"<div>Upload policy: {escape(facts.upload_limits)}. POST the form to:</div>" + _code(url))
-    if facts.drop_box_note:
-        rows.append(f'<div class="msc-presign-warning">{escape(facts.drop_box_note)}</div>')
-    if facts.curl:
-        rows.append("<div>Upload with:</div>" + _code(facts.curl))
-    if facts.block_upload_script:
-        rows.append("<div>A large file, in blocks (Python, requests):</div>" + _code(facts.block_upload_script))
-    if facts.html_form:
-        rows.append("<div>Or a page the uploader saves as upload.html and opens:</div>" + _code(facts.html_form))
-    if facts.requests_snippet:
-        rows.append("<div>Or in Python:</div>" + _code(facts.requests_snippet))
+    rows += _upload_rows(facts)
     if facts.query:
         rows.append(
             f"<div>Covers everything under <code>{escape(facts.wildcard_base or '')}</code>: "
