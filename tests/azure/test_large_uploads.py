@@ -60,10 +60,15 @@ def test_one_write_sas_uploads_a_file_of_several_blocks(az, azurite, tmp_path):
     assert facts.azcopy_command == azcopy_command(url, "dätä set's #1.bin")
 
 
-def test_a_read_sas_cannot_write_blocks(az, azurite, tmp_path):
+def test_a_read_sas_is_refused_and_a_tampered_one_fails_with_nothing_committed(az, azurite, tmp_path):
     (tmp_path / "FILE").write_bytes(b"x" * 100)
-    url = str(msc.generate_presigned_url("msc://az/large/read-only.bin"))  # a GET SAS, as a plain str
-    done = run_script(block_upload_script(url, block_size=64), tmp_path)
+    read = str(msc.generate_presigned_url("msc://az/large/read-only.bin"))  # a GET SAS, as a plain str
+    with pytest.raises(msc.SignerOptionError, match=r"a SAS that may not write \(permissions 'r'\)") as caught:
+        block_upload_script(read)
+    assert caught.value.field == "url"
+    write = str(msc.generate_presigned_url("msc://az/large/read-only.bin", method="PUT"))
+    tampered = write.replace("sig=", "sig=A", 1)
+    done = run_script(block_upload_script(tampered, block_size=64), tmp_path)
     assert done.returncode == 1 and "block 0 was not uploaded: 403" in done.stderr, done.stderr
     assert "Nothing was committed" in done.stderr
     assert not azurite.service_client().get_blob_client(CONTAINER, "large/read-only.bin").exists()
