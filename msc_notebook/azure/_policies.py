@@ -41,6 +41,7 @@ SETTLE_SECONDS = 30  # Azure: "a stored access policy may take up to 30 seconds 
 RACE_TRIES = 5  # conditional writes lost to another writer before giving up
 
 _lock = threading.Lock()
+_first_seen: dict[tuple[str, datetime], float] = {}  # (container URL, Last-Modified) -> when first read (monotonic)
 T = TypeVar("T")
 
 
@@ -140,9 +141,14 @@ def _read(container: ContainerClient, where: str) -> _ACL:
                 f"else's change; nothing was written",
                 field="revocable",
             )
-        if now is not None and now - last_modified >= timedelta(seconds=1):
+        # Past the second of the last change: the storage's clock says so, or a read a second ago already
+        # saw this Last-Modified (Azurite's Date here repeats Last-Modified, so only that can tell).
+        seen = _first_seen.setdefault((container.url, last_modified), time.monotonic())
+        if (now is not None and now - last_modified >= timedelta(seconds=1)) or time.monotonic() - seen >= 1:
             break
-        time.sleep(1)  # changed within this second (or no clock to tell): a later change could carry the same time
+        time.sleep(1)  # changed within this second: a later change could carry the same time
+    if len(_first_seen) > 1000:  # a memo, not a record: bounded
+        _first_seen.clear()
     assert last_modified is not None  # the loop raises without it
     policies = {identifier.id: identifier.access_policy for identifier in acl["signed_identifiers"]}
     return _ACL(policies, acl["public_access"], last_modified)
