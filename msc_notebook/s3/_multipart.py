@@ -19,21 +19,18 @@ byte; otherwise from botocore. Measured on a busy 2-core machine, 10,000 parts: 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 import time
-from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from ..core._errors import InvalidStorageURLError, StorageTimeoutError, StorageWriteError
 from ..core._keys import check_object_key, refuse_prefix_share
 from ..core._multipart import MultipartUpload, UploadPart, choose_part_size, plan_parts
 from ..core._options import DEFAULT_EXPIRES_IN, check_expires_in, check_text_option
 from ._answers import no_answer, refusal
-from ._sigv4 import _UNRESERVED_PATH, _UNSIGNED_PAYLOAD, BucketPresigner, FrozenCredentials, _amz_date, _encode
+from ._sigv4 import BucketPresigner, FrozenCredentials, MultipartPresigner
 
 if TYPE_CHECKING:
     from ._signer import S3URLSigner
@@ -214,7 +211,7 @@ def _presign(
         botocore_url(None, "abort_multipart_upload", "DELETE"),
     ]
     if presigner is not None:
-        fast = _FastMultipart(presigner, credentials, key, upload_id, expires_in)
+        fast = MultipartPresigner(presigner, credentials, key, upload_id, expires_in)
         if fast.matches(probes, _signing_time):
             signed_at = _signing_time(probes[0])
             return fast.all(count, signed_at)
@@ -225,69 +222,3 @@ def _presign(
     return parts, probes[1], probes[2], signed_at
 
 
-class _FastMultipart:
-    """The SigV4 fast path for one upload's URLs: `_sigv4`'s signing key and bucket URL, with the
-    multipart query parameters botocore adds (partNumber, uploadId) before its own."""
-
-    def __init__(
-        self, presigner: BucketPresigner, credentials: FrozenCredentials, key: str, upload_id: str, expires_in: int
-    ) -> None:
-        if not key:
-            raise ValueError("an S3 object key has at least one character")
-        self._presigner = presigner
-        self._credentials = credentials
-        self._quoted = key if _UNRESERVED_PATH.fullmatch(key) else quote(key, safe="/~")
-        self._upload = f"uploadId={_encode(upload_id)}"
-        self._expires_in = expires_in
-
-    def matches(self, probes: Sequence[str], signing_time: Any) -> bool:
-        """Whether ours are byte-identical to botocore's ``probes`` (part 1, completion, abort) when
-        signed at their instants."""
-        part, complete, abort = probes
-        ours = (
-            self._signed(signing_time(part), "PUT", 1),
-            self._signed(signing_time(complete), "POST", None),
-            self._signed(signing_time(abort), "DELETE", None),
-        )
-        return ours == tuple(probes)
-
-    def all(self, count: int, signed_at: datetime) -> tuple[list[str], str, str, datetime]:
-        head = self._head(signed_at)
-        parts = [self._url(head, "PUT", number) for number in range(1, count + 1)]
-        return parts, self._url(head, "POST", None), self._url(head, "DELETE", None), signed_at
-
-    def _signed(self, signed_at: datetime, method: str, number: int | None) -> str:
-        return self._url(self._head(signed_at), method, number)
-
-    def _head(self, signed_at: datetime) -> tuple[str, str, Any, Any, bytes, str, str]:
-        """What every URL of one instant shares: botocore's X-Amz parameters, in URL order and
-        in canonical (sorted) order, the HMAC states, the string-to-sign's head and the URL's."""
-        presigner = self._presigner
-        amz_date = _amz_date(signed_at)
-        signing = presigner._signing_for(self._credentials, amz_date[:8])
-        amz = [
-            "X-Amz-Algorithm=AWS4-HMAC-SHA256",
-            f"X-Amz-Credential={signing.credential}",
-            f"X-Amz-Date={amz_date}",
-            f"X-Amz-Expires={self._expires_in:d}",
-            "X-Amz-SignedHeaders=host",
-        ]
-        if signing.token is not None:
-            amz.append(f"X-Amz-Security-Token={signing.token}")
-        url_amz = "&".join(amz)
-        canonical_amz = "&".join(sorted(amz))  # upper case: before partNumber and uploadId
-        string_head = f"AWS4-HMAC-SHA256\n{amz_date}\n{signing.scope}\n".encode()
-        path = presigner._path_prefix + self._quoted
-        return url_amz, canonical_amz, signing.inner, signing.outer, string_head, path, presigner._origin
-
-    def _url(self, head: tuple[str, str, Any, Any, bytes, str, str], method: str, number: int | None) -> str:
-        url_amz, canonical_amz, inner_state, outer_state, string_head, path, origin = head
-        operation = f"partNumber={number}&{self._upload}" if number is not None else self._upload
-        canonical = (
-            f"{method}\n{path}\n{canonical_amz}&{operation}\nhost:{self._presigner._host}\n\nhost\n{_UNSIGNED_PAYLOAD}"
-        )
-        inner = inner_state.copy()
-        inner.update(string_head + hashlib.sha256(canonical.encode()).hexdigest().encode())
-        outer = outer_state.copy()
-        outer.update(inner.digest())
-        return f"{origin}{path}?{operation}&{url_amz}&X-Amz-Signature={outer.hexdigest()}"

@@ -33,7 +33,7 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Protocol
 from urllib.parse import SplitResult, quote, unquote, urlsplit
@@ -312,3 +312,72 @@ def _endpoint_refusal(parts: SplitResult) -> str | None:
     if not parts.path.endswith(_PROBE_PATH) or not _PLAIN_PATH.fullmatch(parts.path.removesuffix(_PROBE_PATH)):
         return "the endpoint's path has characters that need encoding"
     return None
+
+
+class MultipartPresigner:
+    """The fast path for one multipart upload's URLs (a PUT per part, the completion POST, the abort
+    DELETE): a `BucketPresigner`'s signing key and bucket URL, with the query parameters botocore
+    adds for them (partNumber, uploadId) before its own. Used only once `matches` botocore."""
+
+    def __init__(
+        self, presigner: BucketPresigner, credentials: FrozenCredentials, key: str, upload_id: str, expires_in: int
+    ) -> None:
+        if not key:
+            raise ValueError("an S3 object key has at least one character")
+        self._presigner = presigner
+        self._credentials = credentials
+        self._quoted = key if _UNRESERVED_PATH.fullmatch(key) else quote(key, safe="/~")
+        self._upload = f"uploadId={_encode(upload_id)}"
+        self._expires_in = expires_in
+
+    def matches(self, probes: Sequence[str], signing_time: Any) -> bool:
+        """Whether ours are byte-identical to botocore's ``probes`` (part 1, completion, abort) when
+        signed at their instants."""
+        part, complete, abort = probes
+        ours = (
+            self._signed(signing_time(part), "PUT", 1),
+            self._signed(signing_time(complete), "POST", None),
+            self._signed(signing_time(abort), "DELETE", None),
+        )
+        return ours == tuple(probes)
+
+    def all(self, count: int, signed_at: datetime) -> tuple[list[str], str, str, datetime]:
+        head = self._head(signed_at)
+        parts = [self._url(head, "PUT", number) for number in range(1, count + 1)]
+        return parts, self._url(head, "POST", None), self._url(head, "DELETE", None), signed_at
+
+    def _signed(self, signed_at: datetime, method: str, number: int | None) -> str:
+        return self._url(self._head(signed_at), method, number)
+
+    def _head(self, signed_at: datetime) -> tuple[str, str, Any, Any, bytes, str, str]:
+        """What every URL of one instant shares: botocore's X-Amz parameters, in URL order and
+        in canonical (sorted) order, the HMAC states, the string-to-sign's head and the URL's."""
+        presigner = self._presigner
+        amz_date = _amz_date(signed_at)
+        signing = presigner._signing_for(self._credentials, amz_date[:8])
+        amz = [
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+            f"X-Amz-Credential={signing.credential}",
+            f"X-Amz-Date={amz_date}",
+            f"X-Amz-Expires={self._expires_in:d}",
+            "X-Amz-SignedHeaders=host",
+        ]
+        if signing.token is not None:
+            amz.append(f"X-Amz-Security-Token={signing.token}")
+        url_amz = "&".join(amz)
+        canonical_amz = "&".join(sorted(amz))  # upper case: before partNumber and uploadId
+        string_head = f"AWS4-HMAC-SHA256\n{amz_date}\n{signing.scope}\n".encode()
+        path = presigner._path_prefix + self._quoted
+        return url_amz, canonical_amz, signing.inner, signing.outer, string_head, path, presigner._origin
+
+    def _url(self, head: tuple[str, str, Any, Any, bytes, str, str], method: str, number: int | None) -> str:
+        url_amz, canonical_amz, inner_state, outer_state, string_head, path, origin = head
+        operation = f"partNumber={number}&{self._upload}" if number is not None else self._upload
+        canonical = (
+            f"{method}\n{path}\n{canonical_amz}&{operation}\nhost:{self._presigner._host}\n\nhost\n{_UNSIGNED_PAYLOAD}"
+        )
+        inner = inner_state.copy()
+        inner.update(string_head + hashlib.sha256(canonical.encode()).hexdigest().encode())
+        outer = outer_state.copy()
+        outer.update(inner.digest())
+        return f"{origin}{path}?{operation}&{url_amz}&X-Amz-Signature={outer.hexdigest()}"
