@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from msc_notebook import SignedResult
@@ -34,18 +34,11 @@ class SigningHistory:
             self._entries.append(facts)
             del self._entries[: max(0, len(self._entries) - self.limit)]
 
-    def mark_revoked(self, manifest_location: str, text: str) -> None:
-        """Record that the share whose manifest is at ``manifest_location`` was revoked, and how."""
+    def record(self, field: str, value: str, **changes: Any) -> None:
+        """Record ``changes`` (``revoked=...``, ``aborted=...``) on the facts whose ``field`` is ``value``:
+        the share with that manifest, the upload with that abort URL."""
         with self._lock:
-            self._entries = [
-                replace(facts, revoked=text) if facts.manifest_location == manifest_location else facts
-                for facts in self._entries
-            ]
-
-    def mark_aborted(self, abort_url: str, text: str) -> None:
-        """Record that the multipart upload whose abort URL is ``abort_url`` was aborted, and how."""
-        with self._lock:
-            self._entries = [replace(f, aborted=text) if f.abort_url == abort_url else f for f in self._entries]
+            self._entries = [replace(f, **changes) if getattr(f, field) == value else f for f in self._entries]
 
     def newest_first(self) -> list[ResultFacts]:
         with self._lock:

@@ -12,6 +12,7 @@ widgets don't run (no button there).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,32 +115,29 @@ class PresignResultWidget(anywidget.AnyWidget):
 
     def revoke(self) -> str | None:
         """Take the share back (from its facts: its manifest and access policy) and show what that did."""
-        facts = self._facts
-        if facts.manifest_location is None or facts.revoked:
-            return None
-        try:
-            text = revoke(facts.manifest_location, access_policy=facts.access_policy)
-        except PresignError as exc:
-            self._say("revoke_error", str(exc))
-            return None
-        self.revoke_error = ""
-        history.mark_revoked(facts.manifest_location, text)
-        self._show(replace(facts, revoked=text))
-        return text
+        return self._end("manifest_location", "revoked", "revoke_error",
+                         lambda location, facts: revoke(location, access_policy=facts.access_policy))  # fmt: skip
 
     def abort(self) -> str | None:
         """Abort the multipart upload (through its presigned DELETE, from its facts) and show what that did."""
+        return self._end("abort_url", "aborted", "abort_error", lambda url, facts: abort_upload(url, facts.source))
+
+    def _end(self, target: str, done: str, error: str, act: Callable[[str, ResultFacts], str]) -> str | None:
+        """Revoke or Abort: ``act`` on the facts' ``target`` (a manifest, an abort URL), unless it has
+        none or is already ``done``; record what that did, here and in the history, or show why not."""
         facts = self._facts
-        if facts.abort_url is None or facts.aborted:
+        value: str | None = getattr(facts, target)
+        if value is None or getattr(facts, done):
             return None
         try:
-            text = abort_upload(facts.abort_url, facts.source)
+            text = act(value, facts)
         except PresignError as exc:
-            self._say("abort_error", str(exc))
+            self._say(error, str(exc))
             return None
-        self.abort_error = ""
-        history.mark_aborted(facts.abort_url, text)
-        self._show(replace(facts, aborted=text))
+        setattr(self, error, "")
+        change: dict[str, Any] = {done: text}
+        history.record(target, value, **change)
+        self._show(replace(facts, **change))
         return text
 
     _ACTIONS = {"sign-again": ("sign_again", "sign_again_error"), "check": ("check", "check_result"),

@@ -92,38 +92,30 @@ function render({ model, el: host }) {
     button.dataset.testid = "msc-presign-again";
     button.title = "Sign the same request again (same profile, path, method and options)";
     button.hidden = true;
-    button.addEventListener("click", () => {
-      button.disabled = true;
-      button.textContent = "Signing…";
-      model.send({ event: "sign-again" });
-      // A new result redraws everything; without one the kernel is gone or busy.
-      setTimeout(() => {
-        if (button.isConnected && button.disabled) {
-          button.disabled = false;
-          button.textContent = "Sign again (no answer from the kernel; is it running?)";
-        }
-      }, 15000);
-    });
+    button.addEventListener("click", () => askKernel(button, "Sign again", "Signing…", "sign-again", 15000));
     return button;
   }
 
-  // A button that asks the kernel for ``event``; it says so while waiting, and if nothing comes back.
+  // Ask the kernel for ``event``: the button says so while waiting. Its answer redraws everything;
+  // without one within ``ms`` the kernel is gone or busy, and the button says that.
+  function askKernel(button, label, busy, event, ms) {
+    button.disabled = true;
+    button.textContent = busy;
+    model.send({ event });
+    setTimeout(() => {
+      if (button.isConnected && button.disabled) {
+        button.disabled = false;
+        button.textContent = `${label} (no answer from the kernel; is it running?)`;
+      }
+    }, ms);
+  }
+
   function kernelButton(label, busy, event, testid, title) {
     const button = el("button", `msc-presign-action`, label);
     button.type = "button";
     button.dataset.testid = testid;
     button.title = title;
-    button.addEventListener("click", () => {
-      button.disabled = true;
-      button.textContent = busy;
-      model.send({ event });
-      setTimeout(() => {
-        if (button.isConnected && button.disabled) {
-          button.disabled = false;
-          button.textContent = `${label} (no answer from the kernel; is it running?)`;
-        }
-      }, 60000);
-    });
+    button.addEventListener("click", () => askKernel(button, label, busy, event, 60000));
     return button;
   }
 
@@ -142,16 +134,7 @@ function render({ model, el: host }) {
       }
       clearTimeout(armed);
       armed = null;
-      button.disabled = true;
-      button.textContent = busy;
-      model.send({ event });
-      // Its answer redraws everything; without one the kernel is gone or busy.
-      setTimeout(() => {
-        if (button.isConnected && button.disabled) {
-          button.disabled = false;
-          button.textContent = `${label} (no answer from the kernel; is it running?)`;
-        }
-      }, 60000);
+      askKernel(button, label, busy, event, 60000);
     });
     return button;
   }
