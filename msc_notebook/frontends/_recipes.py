@@ -41,13 +41,10 @@ def recipe_snippets(formats: Iterable[str], fsspec_url: str, storage_options: di
 
 def zarr_snippet(fsspec_url: str, storage_options: dict[str, Any]) -> str:
     """What the recipient runs: zarr and fsspec with what was sent, no credentials and no msc_notebook."""
-    link = storage_options.get("fo")
-    sent = "  # the manifest file you were sent" if isinstance(link, str) and "://" not in link else ""
-    options = _python_literal(storage_options, "    ").replace(f"{json.dumps(link)},", f"{json.dumps(link)},{sent}", 1)
-    url = fsspec_url if fsspec_url.endswith("://") else fsspec_url.rstrip("/")
+    options = _options_source(storage_options, "    ")
     return (
         "import zarr  # needs zarr, fsspec and aiohttp\n\n"
-        f"group = zarr.open_group(\n    {json.dumps(url)},\n    mode=\"r\",\n    storage_options={options},\n)\n"
+        f"group = zarr.open_group(\n    {json.dumps(_opened(fsspec_url))},\n    mode=\"r\",\n    storage_options={options},\n)\n"
         "print(group.tree())"
     )
 
@@ -66,7 +63,7 @@ def xarray_snippet(fsspec_url: str, storage_options: dict[str, Any]) -> str:
     and storage options unchanged (zarr 3 needs their async flags: without them fsspec refuses a
     synchronous HTTP filesystem under zarr's asynchronous one). xarray's default ``consolidated=None``
     reads consolidated metadata where there is some and lists the group otherwise (with a warning)."""
-    url = fsspec_url if fsspec_url.endswith("://") else fsspec_url.rstrip("/")
+    url = _opened(fsspec_url)
     return (
         "import xarray as xr  # needs xarray, zarr, fsspec and aiohttp\n\n"
         f"dataset = xr.open_zarr(\n    {json.dumps(url)},\n    storage_options={_options_source(storage_options, '    ')},\n)"
@@ -112,6 +109,11 @@ def _synchronous(storage_options: dict[str, Any]) -> dict[str, Any]:
         else:
             del options["remote_options"]
     return options
+
+
+def _opened(fsspec_url: str) -> str:
+    """The URL a recipe opens: ``reference://`` as it is, a wildcard base without its trailing ``/``."""
+    return fsspec_url if fsspec_url.endswith("://") else fsspec_url.rstrip("/")
 
 
 def _options_source(options: dict[str, Any], indent: str) -> str:
