@@ -135,6 +135,7 @@ class StorageClient:
         overwrite: bool = False,
         revocable: bool = False,
         inventory: str | None = None,
+        sharded: bool | None = None,
         warn: bool = True,
     ) -> PrefixShare:
         """Share everything under ``path`` (relative to the profile, ending in ``*``) with one link.
@@ -145,7 +146,7 @@ class StorageClient:
         ``.msc_notebook/shares/`` at the profile's root); ``msc://profile/path.json`` (a
         path ending in ``/``: a new file in it), or ``file:///path/share.json`` to write it
         locally and send it yourself. The CloudFront signer signs the prefix as one wildcard
-        URL. ``max_objects``: more objects than this is an error (default 100,000).
+        URL. ``max_objects``: more objects than this is an error (default 10,000,000).
         ``progress``: True always shows progress bars (tqdm), False never, None when the work
         takes over a second. ``overwrite``: replace a manifest that exists at ``manifest_url``
         (never without it: an existing object or file is left as it is, and the share fails
@@ -155,6 +156,10 @@ class StorageClient:
         so ``share.revoke()`` makes them all refused at once (Azure allows 5 per container).
         ``inventory`` (S3): ``msc://PROFILE/.../manifest.json`` of an S3 Inventory report of this
         bucket, read instead of listing (no ListObjectsV2 call); an InventoryAgeWarning says how old it is.
+        ``sharded``: a share of more than 100,000 objects (None: by size; True: always) of a Zarr store
+        is written as fsspec's lazy Parquet references, in shards beside the manifest, which the
+        recipient reads only as far as it needs (``pip install fastparquet`` there); False keeps one
+        JSON manifest, which each recipient downloads and loads whole.
         """
         # The share code is imported on first share, as backends are on first use.
         from .shares._share_prefix import DEFAULT_MAX_OBJECTS, share_prefix
@@ -171,6 +176,7 @@ class StorageClient:
             overwrite=overwrite,
             revocable=revocable,
             inventory=inventory,
+            sharded=sharded,
         )
         return warned(share, warn)
 

@@ -104,6 +104,7 @@ def share_prefix(
     overwrite: bool = False,
     revocable: bool = False,
     inventory: str | None = None,
+    sharded: bool | None = None,
     warn: bool = True,
 ) -> PrefixShare:
     """Share everything under ``msc://profile/prefix/*`` with one link (`StorageClient.share_prefix`)."""
@@ -119,6 +120,7 @@ def share_prefix(
         overwrite=overwrite,
         revocable=revocable,
         inventory=inventory,
+        sharded=sharded,
         warn=False,
     )
     return warned(share, warn)

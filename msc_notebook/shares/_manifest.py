@@ -34,6 +34,7 @@ from ..core._keys import is_prefix_share
 from ..core._result import CredentialStatus
 from ..core._signer import ObjectWriter, RevocableSigner
 from ..core._storage_url import StorageURL, parse_storage_url
+from ._shards import SHARD_THRESHOLD, ShardFolder
 
 if TYPE_CHECKING:
     from .._client import StorageClient  # the client calls this module; it is only a type here
@@ -170,6 +171,27 @@ class ManifestDestination:
             return signer.sign_many([self.path], expires_in=expires_in, signed_at=signed_at,
                                     access_policy=access_policy)[0], status  # fmt: skip
         return signer.sign_many([self.path], expires_in=expires_in, signed_at=signed_at)[0], status
+
+    def check_shards(self) -> None:
+        """Refuse a place that cannot hold a sharded manifest's shards: a local file (the shards are
+        fetched by URL, so they live on storage beside the manifest)."""
+        if self.local is not None:
+            raise PrefixShareError(
+                f"this share is written as a sharded manifest (more than {SHARD_THRESHOLD:,} objects, or sharded=True), "
+                f"whose shards its recipient fetches by URL from storage, so it cannot be a local file; drop "
+                f"manifest_url, or name a place on storage (msc://PROFILE/PATH.json)",
+                field="manifest_url",
+            )
+
+    def shard_folder(self) -> ShardFolder:
+        """A new folder beside the manifest for its shards, and the signer that writes them."""
+        self.check_shards()
+        assert self.client is not None and self.path is not None
+        writer = self.client.signer()
+        if not isinstance(writer, ObjectWriter):
+            raise UnsupportedProviderError(f"the {writer.signer_type} signer cannot write {self.location}", field="manifest_url")
+        path = f"{self.path.removesuffix('.json')}-shards-{secrets.token_hex(3)}/"
+        return ShardFolder(writer, path, self.client.config.source_url(path))
 
     def delete(self) -> bool:
         """Delete the manifest where it was written; whether it was still there."""

@@ -47,13 +47,16 @@ from ._manifest import ManifestDestination, shares_dir
 from ._progress import progress_bar
 from ._revoke import take_back
 from ._share import ManifestShare, PrefixShare, PrefixShareDetails, WildcardShare
+from ._sharded_share import ShardedManifestShare
+from ._shards import SHARD_THRESHOLD, ChunkListing, ShardFolder, Sign, delete_shards, shard_root, sign_at, write_shards
 
 if TYPE_CHECKING:
     from .._client import StorageClient  # the client calls this module; it is only a type here
 
-DEFAULT_MAX_OBJECTS = 100_000
+DEFAULT_MAX_OBJECTS = 10_000_000  # a sharded share's memory and manifest grow slowly; see README
 SIGN_BATCH = 10_000  # URLs per sign_many call: the progress bar moves between batches
-COUNT_CAP = 10  # past max_objects, listing goes on to count up to this many times it, then stops
+COUNT_CAP = 10  # past max_objects, listing goes on to count up to this many times it ...
+COUNT_BEYOND = 1_000_000  # ... or this many more, then stops
 
 
 def share_prefix(
@@ -69,11 +72,12 @@ def share_prefix(
     overwrite: bool = False,
     revocable: bool = False,
     inventory: str | None = None,
+    sharded: bool | None = None,
 ) -> PrefixShare:
     """Share everything under ``path`` (a profile path ending in ``*``) of ``client``'s profile:
     what `StorageClient.share_prefix` does (see there)."""
     source = client.config.source_url(path)
-    _check_arguments(path, source, client.profile, max_objects, signer_options, overwrite, revocable)
+    _check_arguments(path, source, client.profile, max_objects, signer_options, overwrite, revocable, sharded)
     options = {**(signer_options or {}), **({"expires_in": expires_in} if expires_in is not None else {})}
     signer = client.signer(signer_type)
     if signer.signer_type == SignerType.CLOUDFRONT.value:
@@ -87,10 +91,11 @@ def share_prefix(
     if policies is not None:
         _check_policy_destination(destination, client)
         policies.reserve_access_policy()  # a full container fails before a long listing
+    if sharded:
+        destination.check_shards()  # a local manifest cannot have shards: said before listing
     prefix = path[:-1]  # "data.zarr/" or "" (the whole profile)
     entries = client.list(prefix) if inventory is None else _inventory_entries(client, inventory, prefix)
-    keys, sizes = _list_prefix(client, entries, shares_dir(client, prefix), source, max_objects, progress)
-    listing = Listing(source, prefix, keys, sizes)
+    listing = _list_prefix(client, entries, shares_dir(client, prefix), source, prefix, max_objects, progress, sharded)
     return _publish(bulk, signer.signer_type, destination, listing, lifetime, progress, overwrite, policies)
 
 
@@ -102,6 +107,7 @@ def _check_arguments(
     signer_options: Mapping[str, Any] | None,
     overwrite: object,
     revocable: object,
+    sharded: object,
 ) -> None:
     """Refuse what no signer can share, before any storage is touched."""
     if not is_prefix_share(path):
@@ -113,6 +119,8 @@ def _check_arguments(
     for name, value in (("overwrite", overwrite), ("revocable", revocable)):
         if not isinstance(value, bool):
             raise SignerOptionError(f"{name} must be True or False, got {value!r}", field=name)
+    if sharded is not None and not isinstance(sharded, bool):
+        raise SignerOptionError(f"sharded must be True, False or None (by size), got {sharded!r}", field="sharded")
     if isinstance(max_objects, bool) or not isinstance(max_objects, int) or max_objects < 1:
         raise SignerOptionError(
             f"max_objects must be a positive whole number, got {max_objects!r}", field="max_objects"
@@ -185,38 +193,69 @@ def _inventory_entries(client: StorageClient, inventory: object, prefix: str) ->
 
 
 def _list_prefix(
-    client: StorageClient, entries: Iterable[ObjectMetadata], manifests: str, source: str, max_objects: int,
-    progress: bool | None,
-) -> tuple[list[str], list[int | None]]:
-    """The keys ``entries`` lists (relative to the profile, in their order: a listing of the shared
-    prefix, or an inventory report's) and their sizes, without folder markers and without the
-    share manifests under ``manifests``."""
-    keys: list[str] = []
-    sizes: list[int | None] = []
-    count = 0
+    client: StorageClient, entries: Iterable[ObjectMetadata], manifests: str, source: str, prefix: str,
+    max_objects: int, progress: bool | None, sharded: bool | None,
+) -> Listing:
+    """What ``entries`` lists (a listing of the shared prefix, or an inventory report's, in its
+    order), without folder markers and without the share manifests under ``manifests``: every key
+    and size while the share may stay one JSON manifest, and the keys as shards need them
+    (`ChunkListing`) while it may be sharded (past `SHARD_THRESHOLD` objects, unless ``sharded``
+    says which)."""
+    listing = Listing(source, prefix, [] if sharded is not True else None, [], ChunkListing() if sharded is not False else None)
+    count_limit = max_objects + min(max_objects * (COUNT_CAP - 1), COUNT_BEYOND)
     with progress_bar(progress, f"listing {source}", None, " objects") as bar:
         for entry in entries:
             key = entry.key
             if key.endswith("/") or key.startswith(manifests):
                 continue  # folder markers hold no data; other shares' manifests are not shared onward
-            count += 1
+            listing.count += 1
             bar.update(1)
-            if count <= max_objects:
-                keys.append(check_url_segments(key, client.config.source_url(key)))
-                sizes.append(entry.content_length)
-            elif count > max_objects * COUNT_CAP:
-                break  # far too many: stop listing, the count says enough
-    if count == 0:
+            if listing.count > max_objects:
+                if listing.count > count_limit:
+                    break  # far too many: stop listing, the count says enough
+                continue
+            check_url_segments(key, client.config.source_url(key))
+            listing.add(key, entry.content_length, sharded)
+    if listing.count == 0:
         raise PrefixShareError(f"there is nothing under {source} to share: listing it finds no objects", field="path")
-    if count > max_objects:
-        how_many = f"more than {max_objects * COUNT_CAP:,}" if count > max_objects * COUNT_CAP else f"{count:,}"
+    if listing.count > max_objects:
+        how_many = f"more than {count_limit:,}" if listing.count > count_limit else f"{listing.count:,}"
         raise PrefixShareError(
-            f"{source} holds {how_many} objects, more than max_objects ({max_objects:,}) for one manifest. "
-            f"Share it through CloudFront instead (one wildcard URL: signer_type='cloudfront'), pack the "
-            f"data into fewer objects (zarr sharding), or raise max_objects",
+            f"{source} holds {how_many} objects, more than max_objects ({max_objects:,}). Share it through "
+            f"CloudFront instead (one wildcard URL: signer_type='cloudfront'), pack the data into fewer objects "
+            f"(zarr sharding), or raise max_objects",
             field="path",
         )
-    return keys, sizes
+    return listing
+
+
+@dataclass
+class Listing:
+    """What a share lists: keys relative to the profile, in listing order, and their sizes (None
+    once the share is too large for one JSON manifest), and the keys as shards need them (None
+    when it stays one JSON manifest)."""
+
+    source: str  # msc://profile/prefix/*
+    prefix: str  # "data.zarr/" (keys in the manifest are relative to it)
+    keys: list[str] | None
+    sizes: list[int | None]
+    chunks: ChunkListing | None
+    count: int = 0
+    total_bytes: int = 0
+
+    def add(self, key: str, size: int | None, sharded: bool | None) -> None:
+        self.total_bytes += size or 0
+        if self.keys is not None:
+            self.keys.append(key)
+            self.sizes.append(size)
+            if sharded is None and self.count > SHARD_THRESHOLD:
+                self.keys, self.sizes = None, []  # it will be sharded: the plain list is not kept
+        if self.chunks is not None:
+            self.chunks.add(key[len(self.prefix) :], size)
+
+    @property
+    def sharded(self) -> bool:
+        return self.keys is None
 
 
 def _policy_signer(signer: BulkSigner, signer_type: str, source: str) -> RevocableSigner:
@@ -242,16 +281,6 @@ def _check_policy_destination(destination: ManifestDestination, client: StorageC
         )
 
 
-@dataclass(frozen=True)
-class Listing:
-    """What a share lists: keys relative to the profile, in listing order, and their sizes."""
-
-    source: str  # msc://profile/prefix/*
-    prefix: str  # "data.zarr/" (keys in the manifest are relative to it)
-    keys: list[str]
-    sizes: list[int | None]
-
-
 def _publish(
     signer: BulkSigner,
     signer_type: str,
@@ -263,22 +292,37 @@ def _publish(
     policies: RevocableSigner | None,
 ) -> PrefixShare:
     """Sign every key at one instant (naming a new access policy, if ``policies``), write the
-    manifest, and make the link to it. A policy made for a share that then fails is deleted again."""
+    manifest (and its shards, for a sharded share), and make the link to it. A share that fails
+    (Ctrl-C included) leaves neither its policy, nor its shards, nor its manifest behind."""
     status = signer.credentials()  # refuses expired credentials before any URL is made
     signed_at = times.utcnow().replace(microsecond=0)  # X-Amz-Date has whole seconds
     requested = signed_at + timedelta(seconds=expires_in)
     policy = policies.new_access_policy_id() if policies is not None else None
     expiries = [status.expiry] if status is not None and status.expiry is not None else []
     written: ManifestDestination | None = None
-    try:  # a share that fails (Ctrl-C included) leaves neither its policy nor its manifest behind
+    shards: _Shards | None = None
+    try:
         if policies is not None and policy is not None:
             policies.open_access_policy(policy, requested)
-        sign = partial(policies.sign_many, access_policy=policy) if policies is not None else signer.sign_many
-        urls = _sign_all(sign, listing, expires_in, signed_at, progress)
+        sign_many = partial(policies.sign_many, access_policy=policy) if policies is not None else signer.sign_many
+        sign = sign_at(sign_many, expires_in, signed_at)
         facts = {"source": listing.source, "created": signed_at.isoformat(),
                  "expires": min([requested, *expiries]).isoformat(), "access_policy": policy}  # fmt: skip
+        if listing.chunks is not None and listing.sharded:
+            folder = destination.shard_folder()
+            # a revocable share's shards are on its own profile (checked), signed with its policy
+            sign_shards = sign if policies is not None else sign_at(folder.writer.sign_many, expires_in, signed_at)
+            root = shard_root(listing.prefix)
+            refs, paths = write_shards(listing.chunks, prefix=listing.prefix, root=root, sign=sign, folder=folder,
+                                       sign_shards=sign_shards, progress=progress, count=listing.count)  # fmt: skip
+            shards = _Shards(folder, paths, root)
+            facts.update(layout="sharded", root=root, shards=folder.location, shard_count=len(paths))
+            formats = data_formats(listing.chunks.metadata)
+        else:
+            refs = _single_refs(sign, listing, progress)
+            formats = data_formats(refs)
         written, link, manifest_status = destination.write(
-            partial(_manifest_body, urls, listing.sizes, facts),
+            partial(_manifest_body, refs, listing, facts),
             expires_in=expires_in,
             signed_at=signed_at,
             overwrite=overwrite,
@@ -287,54 +331,75 @@ def _publish(
         if policies is not None and link.lower().startswith(("http://", "https://")):
             _wait_until_the_policy_applies(link, policies.access_policy_settle)
     except BaseException:
+        if shards is not None:
+            delete_shards(shards.folder.writer, shards.paths)
         if policies is not None and policy is not None:
             _take_back_quietly(policies, policy, written)
         raise
-    destination = written
     expiries += [manifest_status.expiry] if manifest_status is not None and manifest_status.expiry else []
-    share = ManifestShare(
-        link,
+    shared: dict[str, Any] = dict(
         source=listing.source,
         signer_type=signer_type,
         signed_at=signed_at,
         expires_in=expires_in,
         credential_expiry=min(expiries, default=None),
-        count=len(urls),
-        total_bytes=sum(size or 0 for size in listing.sizes),
-        remote_protocol=urlsplit(next(iter(urls.values()))).scheme,
-        formats=data_formats(urls),
-        details=PrefixShareDetails(destination.location, status.source if status else "none", policy),
+        count=listing.count,
+        total_bytes=listing.total_bytes,
+        remote_protocol=urlsplit(_first_url(refs)).scheme,
+        formats=formats,
+        details=PrefixShareDetails(written.location, status.source if status else "none", policy),
     )  # the URLs are not kept: the share reads them back from its manifest when asked
-    share._revoker = partial(take_back, destination.delete, partial(policies.close_access_policy, policy) if policies and policy else None)
+    share = ManifestShare(link, **shared) if shards is None else ShardedManifestShare(link, root=shards.root, **shared)
+    delete = written.delete if shards is None else partial(shards.delete_with, written.delete)
+    close = partial(policies.close_access_policy, policy) if policies is not None and policy is not None else None
+    share._revoker = partial(take_back, delete, close)
     return share
 
 
-def _sign_all(
-    sign: Callable[..., list[str]], listing: Listing, expires_in: int, signed_at: datetime, progress: bool | None
-) -> dict[str, str]:
-    """Each key (relative to the prefix) and its URL, signed in batches so progress can move."""
-    keys, prefix = listing.keys, listing.prefix
-    urls: dict[str, str] = {}
+@dataclass(frozen=True)
+class _Shards:
+    """The shards a sharded share wrote, and the folder its recipient sees it under."""
+
+    folder: ShardFolder
+    paths: list[str]
+    root: str
+
+    def delete_with(self, delete_manifest: Callable[[], bool]) -> bool:
+        """Delete the manifest (the link stops opening), then the shards; whether the manifest was there."""
+        existed = delete_manifest()
+        delete_shards(self.folder.writer, self.paths)
+        return existed
+
+
+def _single_refs(sign: Sign, listing: Listing, progress: bool | None) -> dict[str, list[Any]]:
+    """One JSON manifest's references: each key (relative to the prefix) and its URL, signed in
+    batches so progress can move. [url, 0, size]: whole objects, with their sizes, so a partial
+    read (a zarr shard's index at its end) asks for an absolute range; Azure and Azurite refuse a
+    suffix range ("bytes=-16")."""
+    assert listing.keys is not None  # a share that stays one JSON manifest keeps its keys
+    keys, sizes, prefix = listing.keys, listing.sizes, listing.prefix
+    refs: dict[str, list[Any]] = {}
     with progress_bar(progress, f"signing {len(keys):,} URLs", len(keys), " URLs") as bar:
         for start in range(0, len(keys), SIGN_BATCH):
             batch = keys[start : start + SIGN_BATCH]
-            signed = sign(batch, expires_in=expires_in, signed_at=signed_at)
-            urls.update(zip((key[len(prefix) :] for key in batch), signed, strict=True))
+            for key, url, size in zip(batch, sign(batch), sizes[start : start + SIGN_BATCH], strict=True):
+                refs[key[len(prefix) :]] = [url, 0, size] if size else [url]
             bar.update(len(batch))
-    return urls
+    return refs
 
 
-def _manifest_body(urls: dict[str, str], sizes: list[int | None], facts: dict[str, Any], location: str) -> bytes:
+def _first_url(refs: Mapping[str, Any]) -> str:
+    return next(value[0] for value in refs.values() if isinstance(value, list))
+
+
+def _manifest_body(refs: dict[str, Any], listing: Listing, facts: dict[str, Any], location: str) -> bytes:
     """The manifest, as written to ``location``: fsspec's reference format, plus facts for people
     and for `msc_notebook.revoke` (where it is, and the access policy its URLs name)."""
     manifest = {
         "version": 1,
-        # [url, 0, size]: whole objects, with their sizes, so a partial read (a zarr shard's index at
-        # its end) asks for an absolute range; Azure and Azurite refuse a suffix range ("bytes=-16").
-        "refs": {key: [url, 0, size] if size else [url] for (key, url), size in zip(urls.items(), sizes, strict=True)},
+        "refs": refs,
         # fsspec reads only "version", "refs", "templates" and "gen"; this part is for people.
-        "msc_notebook": {**facts, "count": len(urls), "total_bytes": sum(size or 0 for size in sizes),
-                         "manifest": location},  # fmt: skip
+        "msc_notebook": {**facts, "count": listing.count, "total_bytes": listing.total_bytes, "manifest": location},
     }
     return json.dumps(manifest, separators=(",", ":")).encode()  # ASCII: a compact str, whatever the keys
 
