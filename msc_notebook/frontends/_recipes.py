@@ -43,7 +43,7 @@ def zarr_snippet(fsspec_url: str, storage_options: dict[str, Any]) -> str:
     """What the recipient runs: zarr and fsspec with what was sent, no credentials and no msc_notebook."""
     options = _options_source(storage_options, "    ")
     return (
-        "import zarr  # needs zarr, fsspec and aiohttp\n\n"
+        f"import zarr  # needs {_needs(['zarr', 'fsspec', 'aiohttp'], storage_options)}\n\n"
         f"group = zarr.open_group(\n    {json.dumps(_opened(fsspec_url))},\n    mode=\"r\",\n    storage_options={options},\n)\n"
         "print(group.tree())"
     )
@@ -65,7 +65,7 @@ def xarray_snippet(fsspec_url: str, storage_options: dict[str, Any]) -> str:
     reads consolidated metadata where there is some and lists the group otherwise (with a warning)."""
     url = _opened(fsspec_url)
     return (
-        "import xarray as xr  # needs xarray, zarr, fsspec and aiohttp\n\n"
+        f"import xarray as xr  # needs {_needs(['xarray', 'zarr', 'fsspec', 'aiohttp'], storage_options)}\n\n"
         f"dataset = xr.open_zarr(\n    {json.dumps(url)},\n    storage_options={_options_source(storage_options, '    ')},\n)"
         '  # or xr.open_dataset(..., engine="zarr")\n'
         "print(dataset)"
@@ -116,10 +116,22 @@ def _opened(fsspec_url: str) -> str:
     return fsspec_url if fsspec_url.endswith("://") else fsspec_url.rstrip("/")
 
 
+def _sharded(storage_options: dict[str, Any]) -> bool:
+    """Whether the options open a sharded manifest: lazy references read through the link."""
+    return storage_options.get("target_protocol") == "reference"
+
+
+def _needs(libraries: list[str], storage_options: dict[str, Any]) -> str:
+    """What a recipe needs installed: ``libraries``, and fastparquet for a sharded manifest (fsspec
+    reads its shards with fastparquet, whatever else is installed)."""
+    names = [*libraries, "fastparquet"] if _sharded(storage_options) else libraries
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _options_source(options: dict[str, Any], indent: str) -> str:
     """``options`` as Python source; a manifest in a local file (``fo`` without a scheme) is marked as sent."""
     link = options.get("fo")
     source = _python_literal(options, indent)
-    if isinstance(link, str) and "://" not in link:
+    if isinstance(link, str) and "://" not in link and not _sharded(options):
         source = source.replace(f"{json.dumps(link)},", f"{json.dumps(link)},  # the manifest file you were sent", 1)
     return source

@@ -17,6 +17,7 @@ crafted link cannot make anyone delete something else.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ from ..core._fetch import Response, error_code, send
 from ..core._files import local_path, remove_file
 from ..core._signer import ObjectWriter, RevocableSigner, URLSigner
 from ..core._storage_url import parse_storage_url
+from ._shards import delete_shards
 
 if TYPE_CHECKING:
     from .._client import StorageClient  # the shortcuts pass their cached clients; only a type here
@@ -89,7 +91,41 @@ def _revoke_stored(
     if isinstance(named, str) and named != location:  # a manifest copied elsewhere (or planted) is not this share's
         raise PrefixShareError(f"the manifest at {location} says it is {named}: nothing was deleted", field="path")
     policy = _policy_closer(facts, access_policy, writer, client_for)
-    return _revoked(facts, location, take_back(lambda: writer.delete_object(path), policy), access_policy)
+    shards = _shard_paths(facts, path, location)
+
+    def delete_manifest() -> bool:
+        existed = writer.delete_object(path)  # the link stops opening first; then the shards go
+        delete_shards(writer, shards)
+        return existed
+
+    return _revoked(facts, location, take_back(delete_manifest, policy), access_policy)
+
+
+SHARD_FOLDER = re.compile(r"[^/]+-shards-[0-9a-f]{6}/")  # how `ManifestDestination.shard_folder` names it
+
+
+def _shard_paths(facts: dict[str, Any], path: str, location: str) -> list[str]:
+    """The shards a sharded manifest at ``path`` says it has; only in a shard folder beside it,
+    as a sharded share makes them, are they deleted with it."""
+    folder, count = facts.get("shards"), facts.get("shard_count")
+    if folder is None:
+        return []
+    where = parse_storage_url(folder) if isinstance(folder, str) and folder.startswith("msc://") else None
+    beside = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    if (
+        where is None
+        or where.profile != parse_storage_url(location).profile
+        or not where.path.startswith(beside)
+        or not SHARD_FOLDER.fullmatch(where.path[len(beside) :])
+        or isinstance(count, bool)
+        or not isinstance(count, int)
+        or count < 0
+    ):
+        raise PrefixShareError(
+            f"the manifest at {location} names shards that are not beside it ({folder!r}): nothing was deleted",
+            field="path",
+        )
+    return [f"{where.path}{number}.parq" for number in range(count)]
 
 
 def _revoke_link(link: str, access_policy: str | None, client_for: ClientFor) -> str:

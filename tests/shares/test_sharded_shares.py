@@ -206,3 +206,23 @@ def test_chunk_positions_and_indices_are_each_others_inverse(grid):
 def test_only_canonical_numbers_are_chunk_names():
     assert chunk_index("3.7") == (3, 7) and chunk_index("0") == (0,)
     assert [chunk_index(name) for name in ("07", "3.", "", "c", "١", "3.x", "-1")] == [None] * 7
+
+
+def test_revoking_from_the_link_alone_deletes_the_shards_too(dataset, demo_profile, seaweedfs):
+    before = _shards_left(seaweedfs)
+    share = msc.share_prefix(f"msc://demo/{DATASET}/*", sharded=True)
+    assert "the link no longer opens" in msc.revoke(str(share))
+    assert _shards_left(seaweedfs) == before
+
+
+def test_a_manifest_that_names_shards_elsewhere_deletes_nothing(dataset, demo_profile, seaweedfs):
+    share = msc.share_prefix(f"msc://demo/{DATASET}/*", sharded=True)
+    manifest = json.loads(json.dumps(share.manifest))
+    manifest["msc_notebook"]["shards"] = f"msc://demo/{DATASET}/"  # the dataset itself
+    location = share.details.manifest_location
+    key = location.removeprefix("msc://demo/")
+    seaweedfs.client().put_object(Bucket=BUCKET, Key=key, Body=json.dumps(manifest, separators=(",", ":")).encode())
+    with pytest.raises(msc.PrefixShareError, match="names shards that are not beside it"):
+        msc.revoke(location)
+    assert fetch(str(share)).status_code == 200  # nothing was deleted
+    share.revoke()
