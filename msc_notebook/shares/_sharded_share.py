@@ -12,9 +12,9 @@ from functools import lru_cache
 from typing import Any, Self
 
 from ..core._fetch import read_url
-from ._share import ManifestShare
 from ._shard_layout import RECORD_SIZE, chunk_index, chunk_name, grid_of, index_at, positions, shard_ref
-from ._shards import FILES_FOLDER, REFS_FOLDER
+from ._shards import FILES_FOLDER, REFS_FOLDER, parquet_module
+from ._share import ManifestShare
 
 
 class ShardedManifestShare(ManifestShare):
@@ -71,8 +71,10 @@ class ShardedURLs(Mapping[str, str]):
     def __init__(self, refs: Mapping[str, Any], root: str, count: int, *, what: str) -> None:
         import json
 
-        self._files = {key[len(FILES_FOLDER) + 1 :]: value[0] for key, value in refs.items() if key.startswith(FILES_FOLDER + "/")}
-        self._shards = {key: value[0] for key, value in refs.items() if key.endswith(".parq")}
+        self._files: dict[str, str] = {
+            key[len(FILES_FOLDER) + 1 :]: value[0] for key, value in refs.items() if key.startswith(FILES_FOLDER + "/")
+        }
+        self._shards: dict[str, str] = {key: value[0] for key, value in refs.items() if key.endswith(".parq")}
         self._metadata: dict[str, Any] = json.loads(refs[f"{REFS_FOLDER}/.zmetadata"])["metadata"]
         self._root = root
         self._count = count
@@ -103,7 +105,7 @@ class ShardedURLs(Mapping[str, str]):
         found = self._rows(url)[position % RECORD_SIZE] if url is not None else None
         if found is None:
             raise KeyError(key)
-        return found
+        return str(found)
 
     def spread(self, count: int) -> list[tuple[str, str]]:
         """Up to ``count`` (key, URL) pairs: the first of shards spread over the share."""
@@ -128,11 +130,11 @@ class ShardedURLs(Mapping[str, str]):
                 yield folder + chunk_name(index_at(grid, record * RECORD_SIZE + row)), url
 
     def _read_rows(self, url: str) -> list[str | None]:
-        import pyarrow.parquet as pq
-
+        pq = parquet_module()
         with self._lock:  # one download of a shard at a time, however many threads ask
             body = read_url(url, what=f"a shard of {self._what}")
-        return pq.read_table(io.BytesIO(body), columns=["path"]).column("path").to_pylist()
+        rows: list[str | None] = pq.read_table(io.BytesIO(body), columns=["path"]).column("path").to_pylist()
+        return rows
 
 
 class _StreamedItems(ItemsView[str, str]):

@@ -103,6 +103,7 @@ def write_shards(
             f"manifest that each recipient downloads and loads whole (about 350 bytes of memory an object)",
             field="path",
         )
+    parquet = parquet_module()  # a missing pyarrow is said before anything is read or written
     metadata = _inline_metadata(listing.metadata, prefix, root, sign)
     written: list[str] = []
     try:
@@ -115,7 +116,7 @@ def write_shards(
                 grid = _grid(directory, chunks, metadata.get(f"{mapped}/.zarray"))
                 if f"{mapped}/.zarray" not in metadata:
                     lookups[f"{mapped}/.zarray"] = lookup_zarray(grid)
-                for record, body in _shard_bodies(directory, chunks, grid, prefix, sign):
+                for record, body in _shard_bodies(parquet, directory, chunks, grid, prefix, sign):
                     path = f"{folder.path}{len(written)}.parq"
                     folder.writer.write_object(path, body, content_type=SHARD_TYPE, overwrite=False)
                     written.append(path)
@@ -187,18 +188,31 @@ def _grid(directory: str, chunks: ChunkDirectory, zarray: object) -> list[int]:
     return grid
 
 
+def parquet_module() -> Any:
+    """pyarrow.parquet, which writes and reads the shards; an error that says how to install it."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise PrefixShareError(
+            f"a share of more than {SHARD_THRESHOLD:,} objects is written as Parquet shards, which needs pyarrow: "
+            f"pip install 'msc-notebook[shards]' (or pass sharded=False for one JSON manifest)",
+            field="sharded",
+        ) from None
+    return pq
+
+
 def _shard_bodies(
-    directory: str, chunks: ChunkDirectory, grid: list[int], prefix: str, sign: Sign
+    pq: Any, directory: str, chunks: ChunkDirectory, grid: list[int], prefix: str, sign: Sign
 ) -> Iterator[tuple[int, bytes]]:
-    """Each shard of ``directory`` that holds a chunk, as (record number, Parquet bytes). A shard's
-    row is a chunk's position within it; rows of absent chunks stay null (zarr reads its fill value)."""
+    """Each shard of ``directory`` that holds a chunk, as (record number, Parquet bytes), written
+    with ``pq`` (pyarrow.parquet). A shard's row is a chunk's position within it; rows of absent
+    chunks stay null (zarr reads its fill value)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     total = 1
     for extent in grid:
         total *= extent
-    by_position = sorted(zip(positions(grid, chunks.indices), range(len(chunks))))
+    by_position = sorted(zip(positions(grid, chunks.indices), range(len(chunks)), strict=True))
     start = 0
     while start < len(by_position):
         record = by_position[start][0] // RECORD_SIZE

@@ -22,7 +22,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -46,9 +46,9 @@ from ._contents import data_formats
 from ._manifest import ManifestDestination, shares_dir
 from ._progress import progress_bar
 from ._revoke import take_back
-from ._share import ManifestShare, PrefixShare, PrefixShareDetails, WildcardShare
 from ._sharded_share import ShardedManifestShare
 from ._shards import SHARD_THRESHOLD, ChunkListing, ShardFolder, Sign, delete_shards, shard_root, sign_at, write_shards
+from ._share import ManifestShare, PrefixShare, PrefixShareDetails, WildcardShare
 
 if TYPE_CHECKING:
     from .._client import StorageClient  # the client calls this module; it is only a type here
@@ -306,7 +306,7 @@ def _publish(
             policies.open_access_policy(policy, requested)
         sign_many = partial(policies.sign_many, access_policy=policy) if policies is not None else signer.sign_many
         sign = sign_at(sign_many, expires_in, signed_at)
-        facts = {"source": listing.source, "created": signed_at.isoformat(),
+        facts: dict[str, Any] = {"source": listing.source, "created": signed_at.isoformat(),
                  "expires": min([requested, *expiries]).isoformat(), "access_policy": policy}  # fmt: skip
         if listing.chunks is not None and listing.sharded:
             folder = destination.shard_folder()
@@ -316,7 +316,7 @@ def _publish(
             refs, paths = write_shards(listing.chunks, prefix=listing.prefix, root=root, sign=sign, folder=folder,
                                        sign_shards=sign_shards, progress=progress, count=listing.count)  # fmt: skip
             shards = _Shards(folder, paths, root)
-            facts.update(layout="sharded", root=root, shards=folder.location, shard_count=len(paths))
+            facts |= {"layout": "sharded", "root": root, "shards": folder.location, "shard_count": len(paths)}
             formats = data_formats(listing.chunks.metadata)
         else:
             refs = _single_refs(sign, listing, progress)
@@ -389,7 +389,7 @@ def _single_refs(sign: Sign, listing: Listing, progress: bool | None) -> dict[st
 
 
 def _first_url(refs: Mapping[str, Any]) -> str:
-    return next(value[0] for value in refs.values() if isinstance(value, list))
+    return str(next(value[0] for value in refs.values() if isinstance(value, list)))
 
 
 def _manifest_body(refs: dict[str, Any], listing: Listing, facts: dict[str, Any], location: str) -> bytes:
