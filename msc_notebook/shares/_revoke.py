@@ -91,11 +91,13 @@ def _revoke_stored(
     if isinstance(named, str) and named != location:  # a manifest copied elsewhere (or planted) is not this share's
         raise PrefixShareError(f"the manifest at {location} says it is {named}: nothing was deleted", field="path")
     policy = _policy_closer(facts, access_policy, writer, client_for)
-    shards = _shard_paths(facts, path, location)
+    shards = _shard_folder(facts, path, location)
 
     def delete_manifest() -> bool:
         existed = writer.delete_object(path)  # the link stops opening first; then the shards go
-        delete_shards(writer, shards)
+        if shards is not None:
+            listed = client_for(parse_storage_url(location).profile).list(shards)
+            delete_shards(writer, [entry.key for entry in listed if entry.key.endswith(".parq")])
         return existed
 
     return _revoked(facts, location, take_back(delete_manifest, policy), access_policy)
@@ -104,12 +106,12 @@ def _revoke_stored(
 SHARD_FOLDER = re.compile(r"[^/]+-shards-[0-9a-f]{6}/")  # how `ManifestDestination.shard_folder` names it
 
 
-def _shard_paths(facts: dict[str, Any], path: str, location: str) -> list[str]:
-    """The shards a sharded manifest at ``path`` says it has; only in a shard folder beside it,
-    as a sharded share makes them, are they deleted with it."""
-    folder, count = facts.get("shards"), facts.get("shard_count")
+def _shard_folder(facts: dict[str, Any], path: str, location: str) -> str | None:
+    """The shard folder a sharded manifest at ``path`` names; only a shard folder beside it, as a
+    sharded share makes it, is emptied with it."""
+    folder = facts.get("shards")
     if folder is None:
-        return []
+        return None
     where = parse_storage_url(folder) if isinstance(folder, str) and folder.startswith("msc://") else None
     beside = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
     if (
@@ -117,15 +119,12 @@ def _shard_paths(facts: dict[str, Any], path: str, location: str) -> list[str]:
         or where.profile != parse_storage_url(location).profile
         or not where.path.startswith(beside)
         or not SHARD_FOLDER.fullmatch(where.path[len(beside) :])
-        or isinstance(count, bool)
-        or not isinstance(count, int)
-        or count < 0
     ):
         raise PrefixShareError(
             f"the manifest at {location} names shards that are not beside it ({folder!r}): nothing was deleted",
             field="path",
         )
-    return [f"{where.path}{number}.parq" for number in range(count)]
+    return where.path
 
 
 def _revoke_link(link: str, access_policy: str | None, client_for: ClientFor) -> str:

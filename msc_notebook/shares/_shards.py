@@ -14,6 +14,7 @@ Memory stays bounded while sharing: the listing keeps chunk indices as machine i
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -24,7 +25,6 @@ from typing import Any
 from ..core._errors import PrefixShareError, PresignError
 from ..core._fetch import read_url
 from ..core._signer import ObjectWriter
-from ._progress import progress_bar
 from ._shard_layout import (
     RECORD_SIZE,
     ChunkDirectory,
@@ -81,20 +81,32 @@ class ShardFolder:
     location: str  # msc://profile/path, for messages and the manifest's facts
 
 
-def write_shards(
+@dataclass
+class ShardedPart:
+    """What writing the shards of one part of a share (all of it, or one Dask task's) gives back:
+    everything the top-level manifest needs, and never the URLs in the shards."""
+
+    metadata: dict[str, Any] = field(default_factory=dict)  # key as the recipient sees it -> parsed JSON
+    files: dict[str, int | None] = field(default_factory=dict)  # the metadata files (relative to the prefix) -> size
+    lookups: dict[str, Any] = field(default_factory=dict)  # "<directory>/.zarray" for the lookup only
+    shards: dict[tuple[str, int], str] = field(default_factory=dict)  # (directory, record) -> shard path
+    count: int = 0  # objects, and their bytes, in this part
+    total_bytes: int = 0
+
+
+def write_part(
     listing: ChunkListing,
     *,
     prefix: str,
     root: str,
     sign: Sign,
-    folder: ShardFolder,
-    sign_shards: Sign,
-    progress: bool | None,
-    count: int,
-) -> tuple[dict[str, Any], list[str]]:
+    writer: ObjectWriter,
+    folder: str,
+    signed: Callable[[int], None] = lambda _count: None,
+) -> ShardedPart:
     """Write every shard of ``listing`` (keys under ``prefix``, seen by the recipient under
-    ``root``) to ``folder``; return the top-level manifest's references and the shard paths
-    written. A failure (Ctrl-C included) deletes the shards written so far."""
+    ``root``) into ``folder`` (a path, ending in '/', that ``writer`` writes); ``signed(n)`` after
+    each directory's n chunks. A failure (Ctrl-C included) deletes the shards it wrote."""
     if listing.misfit is not None:
         raise PrefixShareError(
             f"{prefix}{listing.misfit} is neither a Zarr chunk nor Zarr metadata: a share of more than "
@@ -104,39 +116,45 @@ def write_shards(
             field="path",
         )
     parquet = parquet_module()  # a missing pyarrow is said before anything is read or written
-    metadata = _inline_metadata(listing.metadata, prefix, root, sign)
-    written: list[str] = []
+    part = ShardedPart(_inline_metadata(listing.metadata, prefix, root, sign), dict(listing.metadata))
     try:
-        lookups: dict[str, Any] = {}
-        shard_paths: dict[str, str] = {}
-        with progress_bar(progress, f"signing {count:,} URLs into shards", count, " URLs") as bar:
-            for directory in sorted(listing.directories):
-                chunks = listing.directories.pop(directory)  # freed as it is written
-                mapped = f"{root}/{directory}" if directory else root  # the directory as the recipient sees it
-                grid = _grid(directory, chunks, metadata.get(f"{mapped}/.zarray"))
-                if f"{mapped}/.zarray" not in metadata:
-                    lookups[f"{mapped}/.zarray"] = lookup_zarray(grid)
-                for record, body in _shard_bodies(parquet, directory, chunks, grid, prefix, sign):
-                    path = f"{folder.path}{len(written)}.parq"
-                    folder.writer.write_object(path, body, content_type=SHARD_TYPE, overwrite=False)
-                    written.append(path)
-                    shard_paths[shard_ref(REFS_FOLDER, mapped, record)] = path
-                bar.update(len(chunks))
-        refs: dict[str, Any] = {
-            f"{REFS_FOLDER}/.zmetadata": json.dumps(
-                {"metadata": {**metadata, **lookups}, "record_size": RECORD_SIZE}, separators=(",", ":")
-            )
-        }
-        urls = sign_shards(list(shard_paths.values()))
-        refs.update((ref, [url]) for ref, url in zip(shard_paths, urls, strict=True))
-        files = sorted(listing.metadata)
-        for key, url in zip(files, sign([prefix + key for key in files]), strict=True):
-            size = listing.metadata[key]
-            refs[f"{FILES_FOLDER}/{key}"] = [url, 0, size] if size else [url]
-        return refs, written
+        for directory in sorted(listing.directories):
+            chunks = listing.directories.pop(directory)  # freed as it is written
+            mapped = f"{root}/{directory}" if directory else root  # the directory as the recipient sees it
+            grid = _grid(directory, chunks, part.metadata.get(f"{mapped}/.zarray"))
+            if f"{mapped}/.zarray" not in part.metadata:
+                part.lookups[f"{mapped}/.zarray"] = lookup_zarray(grid)
+            name = hashlib.sha256(directory.encode()).hexdigest()[:20]  # the same whichever engine writes it
+            for record, body in _shard_bodies(parquet, directory, chunks, grid, prefix, sign):
+                path = f"{folder}{name}.{record}.parq"
+                writer.write_object(path, body, content_type=SHARD_TYPE, overwrite=False)
+                part.shards[directory, record] = path
+            signed(len(chunks))
     except BaseException:
-        delete_shards(folder.writer, written)
+        delete_shards(writer, list(part.shards.values()))
         raise
+    return part
+
+
+def top_level_refs(parts: list[ShardedPart], *, prefix: str, root: str, sign: Sign, sign_shards: Sign) -> dict[str, Any]:
+    """The top-level manifest's references for a share written in ``parts``: the metadata inline
+    and each shard's URL (``sign_shards``), in one order whatever the parts (so every engine
+    writes the same bytes), and each metadata file's own URL (``sign``) for URL lists."""
+    metadata = dict(sorted(item for part in parts for item in part.metadata.items()))
+    lookups = dict(sorted(item for part in parts for item in part.lookups.items()))
+    shards = dict(sorted(item for part in parts for item in part.shards.items()))
+    files = dict(sorted(item for part in parts for item in part.files.items()))
+    refs: dict[str, Any] = {
+        f"{REFS_FOLDER}/.zmetadata": json.dumps(
+            {"metadata": {**metadata, **lookups}, "record_size": RECORD_SIZE}, separators=(",", ":")
+        )
+    }
+    urls = sign_shards(list(shards.values()))
+    for (directory, record), url in zip(shards, urls, strict=True):
+        refs[shard_ref(REFS_FOLDER, f"{root}/{directory}" if directory else root, record)] = [url]
+    for (key, size), url in zip(files.items(), sign([prefix + key for key in files]), strict=True):
+        refs[f"{FILES_FOLDER}/{key}"] = [url, 0, size] if size else [url]
+    return refs
 
 
 def delete_shards(writer: ObjectWriter, paths: list[str]) -> None:

@@ -47,7 +47,17 @@ from ._manifest import ManifestDestination, shares_dir
 from ._progress import progress_bar
 from ._revoke import take_back
 from ._sharded_share import ShardedManifestShare
-from ._shards import SHARD_THRESHOLD, ChunkListing, ShardFolder, Sign, delete_shards, shard_root, sign_at, write_shards
+from ._shards import (
+    SHARD_THRESHOLD,
+    ChunkListing,
+    ShardFolder,
+    Sign,
+    delete_shards,
+    shard_root,
+    sign_at,
+    top_level_refs,
+    write_part,
+)
 from ._share import ManifestShare, PrefixShare, PrefixShareDetails, WildcardShare
 
 if TYPE_CHECKING:
@@ -313,11 +323,13 @@ def _publish(
             # a revocable share's shards are on its own profile (checked), signed with its policy
             sign_shards = sign if policies is not None else sign_at(folder.writer.sign_many, expires_in, signed_at)
             root = shard_root(listing.prefix)
-            refs, paths = write_shards(listing.chunks, prefix=listing.prefix, root=root, sign=sign, folder=folder,
-                                       sign_shards=sign_shards, progress=progress, count=listing.count)  # fmt: skip
-            shards = _Shards(folder, paths, root)
-            facts |= {"layout": "sharded", "root": root, "shards": folder.location, "shard_count": len(paths)}
-            formats = data_formats(listing.chunks.metadata)
+            with progress_bar(progress, f"signing {listing.count:,} URLs into shards", listing.count, " URLs") as bar:
+                part = write_part(listing.chunks, prefix=listing.prefix, root=root, sign=sign, writer=folder.writer,
+                                  folder=folder.path, signed=bar.update)  # fmt: skip
+            shards = _Shards(folder, list(part.shards.values()), root)
+            refs = top_level_refs([part], prefix=listing.prefix, root=root, sign=sign, sign_shards=sign_shards)
+            facts |= {"layout": "sharded", "root": root, "shards": folder.location, "shard_count": len(part.shards)}
+            formats = data_formats(part.files)
         else:
             refs = _single_refs(sign, listing, progress)
             formats = data_formats(refs)
