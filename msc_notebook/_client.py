@@ -136,6 +136,7 @@ class StorageClient:
         revocable: bool = False,
         inventory: str | None = None,
         sharded: bool | None = None,
+        dask_client: Any = None,
         warn: bool = True,
     ) -> PrefixShare:
         """Share everything under ``path`` (relative to the profile, ending in ``*``) with one link.
@@ -159,7 +160,9 @@ class StorageClient:
         ``sharded``: a share of more than 100,000 objects (None: by size; True: always) of a Zarr store
         is written as fsspec's lazy Parquet references, in shards beside the manifest, which the
         recipient reads only as far as it needs (``pip install fastparquet`` there); False keeps one
-        JSON manifest, which each recipient downloads and loads whole.
+        JSON manifest, which each recipient downloads and loads whole. ``dask_client`` (S3; a
+        ``distributed.Client``): list, sign and write the shards as Dask tasks, one a sub-prefix;
+        the manifest is the same as the local engine's, always sharded.
         """
         # The share code is imported on first share, as backends are on first use.
         from .shares._share_prefix import DEFAULT_MAX_OBJECTS, share_prefix
@@ -177,6 +180,7 @@ class StorageClient:
             revocable=revocable,
             inventory=inventory,
             sharded=sharded,
+            dask_client=dask_client,
         )
         return warned(share, warn)
 

@@ -105,6 +105,7 @@ def share_prefix(
     revocable: bool = False,
     inventory: str | None = None,
     sharded: bool | None = None,
+    dask_client: Any = None,
     warn: bool = True,
 ) -> PrefixShare:
     """Share everything under ``msc://profile/prefix/*`` with one link (`StorageClient.share_prefix`)."""
@@ -121,6 +122,7 @@ def share_prefix(
         revocable=revocable,
         inventory=inventory,
         sharded=sharded,
+        dask_client=dask_client,
         warn=False,
     )
     return warned(share, warn)

@@ -101,6 +101,21 @@ class ObjectWriter(BulkSigner, Protocol):
 
 
 @runtime_checkable
+class FreezableSigner(ObjectWriter, Protocol):
+    """A signer that can be sent to worker processes (a Dask share): ``freeze()`` is a picklable
+    copy of its profile with the credentials it signs with now, whose ``thaw()`` is a signer that
+    signs, lists and writes as this one does without reading the user's files."""
+
+    def freeze(self) -> FrozenSigner: ...
+
+    def list_page(self, prefix: str, *, delimiter: bool, page_size: int, token: str | None) -> ListingPage: ...
+
+
+class FrozenSigner(Protocol):
+    def thaw(self) -> FreezableSigner: ...
+
+
+@runtime_checkable
 class RevocableSigner(ObjectWriter, Protocol):
     """A signer whose URLs can depend on one access policy the storage holds (Azure's container
     stored access policies): deleting the policy revokes every URL that names it."""

@@ -93,12 +93,17 @@ class AWSCredentials:
     still running at the bound is killed. Safe to use from many threads.
     """
 
-    def __init__(self, config: StorageClientConfig) -> None:
+    def __init__(self, config: StorageClientConfig, *, read_files: bool = True) -> None:
+        """``read_files=False``: the session never reads the AWS config and credential files (a
+        worker of a Dask share, which signs with credentials it was sent)."""
         self._config = config
         self._where = f"profile {config.profile!r}"
         self._lock = threading.Lock()
         self._loaded: Credentials | None = None
         self.session = _new_session(config.provider_options.get("profile_name") or None)
+        if not read_files:
+            for variable in ("config_file", "credentials_file"):  # botocore reads these paths lazily
+                self.session.set_config_variable(variable, os.devnull)
 
     def status(self) -> CredentialStatus:
         """Load (refreshing if due) the credentials and report their expiry.

@@ -27,6 +27,7 @@ from ..core._result import CredentialStatus, PresignedURL, SignerDetails
 from ..core._signer import SigningRequest, URLSigner
 from ._answers import no_answer, refusal
 from ._credentials import AWSCredentials
+from ._frozen import FrozenS3Profile
 from ._location import S3Location
 from ._multipart import presign_multipart_upload
 from ._post import MAX_POST_SIZE, presigned_post
@@ -62,10 +63,11 @@ class S3URLSigner(URLSigner):
     methods = ("GET", "PUT", "HEAD")
     option_names = frozenset({"expires_in", *_METHOD_OPTIONS})
 
-    def __init__(self, config: StorageClientConfig) -> None:
+    def __init__(self, config: StorageClientConfig, *, read_files: bool = True) -> None:
+        """``read_files=False``: never read the AWS config and credential files (`thaw_profile`)."""
         super().__init__(config)
         self.location = S3Location.from_config(config.provider_type, config.provider_options, config.profile)
-        self._credentials = AWSCredentials(config)
+        self._credentials = AWSCredentials(config, read_files=read_files)
         self.bounds = StorageBounds.from_options(config.provider_options, f"profile {config.profile!r}")
         self._client: Any = None
         self._signing_client_for: tuple[FrozenCredentials, Any] | None = None  # the last credentials' client
@@ -274,6 +276,14 @@ class S3URLSigner(URLSigner):
         if delimiter:
             entries.sort(key=lambda entry: entry.key)
         return ListingPage(entries, response.get("NextContinuationToken") if response.get("IsTruncated") else None)
+
+    def freeze(self) -> FrozenS3Profile:
+        """This profile with the credentials it signs with now, to send to worker processes (a Dask
+        share) that must sign, list and write as this signer does, without the user's files."""
+        _, credentials = self._credentials.current()  # refuses expired credentials
+        options = {name: value for name, value in self.config.provider_options.items() if name != "profile_name"}
+        return FrozenS3Profile(self.config.profile, self.config.provider_type, options,
+                               credentials.access_key, credentials.secret_key, credentials.token)  # fmt: skip
 
     # Create a multipart upload and presign its parts, completion and abort (s3/_multipart.py).
     presign_multipart_upload = presign_multipart_upload

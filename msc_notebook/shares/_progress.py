@@ -12,6 +12,9 @@ class _NoProgress:
     def update(self, _count: int) -> None:
         pass
 
+    def set_postfix_str(self, _text: str) -> None:
+        pass
+
     def __enter__(self) -> _NoProgress:
         return self
 

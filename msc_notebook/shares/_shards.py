@@ -103,10 +103,12 @@ def write_part(
     writer: ObjectWriter,
     folder: str,
     signed: Callable[[int], None] = lambda _count: None,
+    overwrite: bool = False,
 ) -> ShardedPart:
     """Write every shard of ``listing`` (keys under ``prefix``, seen by the recipient under
     ``root``) into ``folder`` (a path, ending in '/', that ``writer`` writes); ``signed(n)`` after
-    each directory's n chunks. A failure (Ctrl-C included) deletes the shards it wrote."""
+    each directory's n chunks. Shards are written create-only unless ``overwrite``. A failure
+    (Ctrl-C included) deletes the shards it wrote."""
     if listing.misfit is not None:
         raise PrefixShareError(
             f"{prefix}{listing.misfit} is neither a Zarr chunk nor Zarr metadata: a share of more than "
@@ -127,7 +129,7 @@ def write_part(
             name = hashlib.sha256(directory.encode()).hexdigest()[:20]  # the same whichever engine writes it
             for record, body in _shard_bodies(parquet, directory, chunks, grid, prefix, sign):
                 path = f"{folder}{name}.{record}.parq"
-                writer.write_object(path, body, content_type=SHARD_TYPE, overwrite=False)
+                writer.write_object(path, body, content_type=SHARD_TYPE, overwrite=overwrite)
                 part.shards[directory, record] = path
             signed(len(chunks))
     except BaseException:

@@ -22,7 +22,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -43,6 +43,7 @@ from ..core._listing import ObjectMetadata
 from ..core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in
 from ..core._signer import BulkSigner, RevocableSigner, URLSigner
 from ._contents import data_formats
+from ._dask_engine import DaskListing, check_dask_client
 from ._manifest import ManifestDestination, shares_dir
 from ._progress import progress_bar
 from ._revoke import take_back
@@ -50,6 +51,7 @@ from ._sharded_share import ShardedManifestShare
 from ._shards import (
     SHARD_THRESHOLD,
     ChunkListing,
+    ShardedPart,
     ShardFolder,
     Sign,
     delete_shards,
@@ -83,6 +85,7 @@ def share_prefix(
     revocable: bool = False,
     inventory: str | None = None,
     sharded: bool | None = None,
+    dask_client: Any = None,
 ) -> PrefixShare:
     """Share everything under ``path`` (a profile path ending in ``*``) of ``client``'s profile:
     what `StorageClient.share_prefix` does (see there)."""
@@ -101,12 +104,34 @@ def share_prefix(
     if policies is not None:
         _check_policy_destination(destination, client)
         policies.reserve_access_policy()  # a full container fails before a long listing
-    if sharded:
-        destination.check_shards()  # a local manifest cannot have shards: said before listing
     prefix = path[:-1]  # "data.zarr/" or "" (the whole profile)
-    entries = client.list(prefix) if inventory is None else _inventory_entries(client, inventory, prefix)
-    listing = _list_prefix(client, entries, shares_dir(client, prefix), source, prefix, max_objects, progress, sharded)
+    listing: Listing | DaskListing
+    if dask_client is not None:
+        listing = _dask_listing(dask_client, bulk, client, destination, source, prefix, max_objects, sharded, inventory)
+    else:
+        if sharded:
+            destination.check_shards()  # a local manifest cannot have shards: said before listing
+        entries = client.list(prefix) if inventory is None else _inventory_entries(client, inventory, prefix)
+        listing = _list_prefix(client, entries, shares_dir(client, prefix), source, prefix, max_objects, progress, sharded)
     return _publish(bulk, signer.signer_type, destination, listing, lifetime, progress, overwrite, policies)
+
+
+def _dask_listing(
+    dask_client: object, signer: BulkSigner, client: StorageClient, destination: ManifestDestination, source: str,
+    prefix: str, max_objects: int, sharded: bool | None, inventory: object,
+) -> DaskListing:  # fmt: skip
+    """The Dask engine's listing (nothing listed yet), after what it cannot do is refused."""
+    for name, value, why in (
+        ("sharded", sharded is False, "the Dask engine writes a sharded manifest; drop sharded=False or dask_client"),
+        ("inventory", inventory is not None, "an inventory report is read here, not on Dask; drop one of them"),
+        ("manifest_url", destination.client is not client, "Dask tasks write the shards with the shared profile's "
+         "credentials, beside the manifest: keep the manifest on that profile (drop manifest_url)"),
+    ):  # fmt: skip
+        if value:
+            raise SignerOptionError(why, field=name)
+    destination.check_shards()
+    freezable = check_dask_client(dask_client, signer, source)
+    return DaskListing(dask_client, freezable, source, prefix, shares_dir(client, prefix), max_objects)
 
 
 def _check_arguments(
@@ -267,6 +292,17 @@ class Listing:
     def sharded(self) -> bool:
         return self.keys is None
 
+    def write_parts(
+        self, *, sign: Sign, expires_in: int, signed_at: datetime, root: str, folder: ShardFolder, progress: bool | None
+    ) -> list[ShardedPart]:
+        """The shards of what was listed, signed with ``sign``, written into ``folder``: one part."""
+        assert self.chunks is not None  # a sharded listing keeps its keys as chunks
+        with progress_bar(progress, f"signing {self.count:,} URLs into shards", self.count, " URLs") as bar:
+            part = write_part(self.chunks, prefix=self.prefix, root=root, sign=sign, writer=folder.writer,
+                              folder=folder.path, signed=bar.update)  # fmt: skip
+        part.count, part.total_bytes = self.count, self.total_bytes
+        return [part]
+
 
 def _policy_signer(signer: BulkSigner, signer_type: str, source: str) -> RevocableSigner:
     """The signer, known to sign with a revocable access policy, checked without the network."""
@@ -295,7 +331,7 @@ def _publish(
     signer: BulkSigner,
     signer_type: str,
     destination: ManifestDestination,
-    listing: Listing,
+    listing: Listing | DaskListing,
     expires_in: int,
     progress: bool | None,
     overwrite: bool,
@@ -318,19 +354,20 @@ def _publish(
         sign = sign_at(sign_many, expires_in, signed_at)
         facts: dict[str, Any] = {"source": listing.source, "created": signed_at.isoformat(),
                  "expires": min([requested, *expiries]).isoformat(), "access_policy": policy}  # fmt: skip
-        if listing.chunks is not None and listing.sharded:
+        if listing.sharded:
             folder = destination.shard_folder()
             # a revocable share's shards are on its own profile (checked), signed with its policy
             sign_shards = sign if policies is not None else sign_at(folder.writer.sign_many, expires_in, signed_at)
             root = shard_root(listing.prefix)
-            with progress_bar(progress, f"signing {listing.count:,} URLs into shards", listing.count, " URLs") as bar:
-                part = write_part(listing.chunks, prefix=listing.prefix, root=root, sign=sign, writer=folder.writer,
-                                  folder=folder.path, signed=bar.update)  # fmt: skip
-            shards = _Shards(folder, list(part.shards.values()), root)
-            refs = top_level_refs([part], prefix=listing.prefix, root=root, sign=sign, sign_shards=sign_shards)
-            facts |= {"layout": "sharded", "root": root, "shards": folder.location, "shard_count": len(part.shards)}
-            formats = data_formats(part.files)
+            shards = _Shards(folder, [], root)  # filled as parts are written: a failure after them deletes them
+            parts = listing.write_parts(sign=sign, expires_in=expires_in, signed_at=signed_at, root=root, folder=folder,
+                                        progress=progress)  # fmt: skip
+            shards.paths.extend(path for part in parts for path in part.shards.values())
+            refs = top_level_refs(parts, prefix=listing.prefix, root=root, sign=sign, sign_shards=sign_shards)
+            facts |= {"layout": "sharded", "root": root, "shards": folder.location, "shard_count": len(shards.paths)}
+            formats = data_formats(key for part in parts for key in part.files)
         else:
+            assert isinstance(listing, Listing)  # only a local listing stays one JSON manifest
             refs = _single_refs(sign, listing, progress)
             formats = data_formats(refs)
         written, link, manifest_status = destination.write(
@@ -404,7 +441,7 @@ def _first_url(refs: Mapping[str, Any]) -> str:
     return str(next(value[0] for value in refs.values() if isinstance(value, list)))
 
 
-def _manifest_body(refs: dict[str, Any], listing: Listing, facts: dict[str, Any], location: str) -> bytes:
+def _manifest_body(refs: dict[str, Any], listing: Listing | DaskListing, facts: dict[str, Any], location: str) -> bytes:
     """The manifest, as written to ``location``: fsspec's reference format, plus facts for people
     and for `msc_notebook.revoke` (where it is, and the access policy its URLs name)."""
     manifest = {

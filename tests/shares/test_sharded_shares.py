@@ -226,3 +226,89 @@ def test_a_manifest_that_names_shards_elsewhere_deletes_nothing(dataset, demo_pr
         msc.revoke(location)
     assert fetch(str(share)).status_code == 200  # nothing was deleted
     share.revoke()
+
+
+# --- The Dask engine: the same shards, written by tasks -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            yield client
+
+
+def _stored_share(seaweedfs, share) -> dict[str, bytes]:
+    """The share's top level and every shard, as stored."""
+    client = seaweedfs.client()
+    folder = share.manifest["msc_notebook"]["shards"].removeprefix("msc://demo/")
+    listed = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=folder)
+    keys = [item["Key"] for page in listed for item in page.get("Contents", [])]
+    return {"link": str(share).encode(), "top": fetch(str(share)).content,
+            **{key: client.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in keys}}  # fmt: skip
+
+
+def _record_opens() -> None:
+    import sys
+
+    opened = []
+    sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" and args else None)
+    sys.modules["__main__"].msc_notebook_opened = opened  # read back by _opened_paths
+
+
+def _opened_paths() -> list[str]:
+    import sys
+
+    return list(sys.modules["__main__"].msc_notebook_opened)
+
+
+@pytest.mark.e2e  # a Dask cluster of two worker processes, and 19,107 objects
+def test_dask_writes_the_same_manifest_and_shards_as_the_local_engine(
+    big, demo_profile, seaweedfs, dask_client, monkeypatch, capsys
+):
+    from datetime import datetime, timezone
+
+    from msc_notebook.shares import _manifest
+    from msc_notebook.testing import freeze_clock
+
+    monkeypatch.setattr(_manifest.secrets, "token_hex", lambda _n: "abcdef")  # one shard folder name for both runs
+    when = datetime.now(timezone.utc).replace(microsecond=0)
+    place = "msc://demo/.msc_notebook/shares/big-dask-compare.json"
+    with freeze_clock(when):
+        local = msc.share_prefix(f"msc://demo/{BIG}/*", sharded=True, manifest_url=place, progress=False)
+    expected = _stored_share(seaweedfs, local)
+    local.revoke()
+    dask_client.run(_record_opens)
+    with freeze_clock(when):
+        shared = msc.share_prefix(f"msc://demo/{BIG}/*", dask_client=dask_client, manifest_url=place, progress=True)
+    assert _stored_share(seaweedfs, shared) == expected  # byte for byte: the link, the top level, every shard
+    shown = capsys.readouterr().err  # the progress bar: objects signed, tasks done
+    assert f"sharing msc://demo/{BIG}/* on Dask" in shown and " URLs" in shown and "/190 tasks" in shown  # grid/c/I/ that hold chunks
+    assert shared.count == local.count == len(big) and shared.total_bytes == local.total_bytes
+    # The workers listed and signed from the frozen credentials alone: no config or credential file read.
+    for opened in dask_client.run(_opened_paths).values():
+        assert not [path for path in opened if ".aws" in path or "msc_config" in path], opened
+    # What the dashboard and logs show of the tasks: keys that name the run, no secret.
+    assert all(key.startswith("msc-notebook-share-") for key in dask_client.run_on_scheduler(_task_keys))
+    received = zarr.open_group(shared.fsspec_url, mode="r", storage_options=shared.storage_options())
+    np.testing.assert_array_equal(received["grid"][45:65, ::7], _big_array()[45:65, ::7])
+    shared.revoke()
+
+
+def _task_keys(dask_scheduler=None) -> list[str]:
+    return [str(key) for key in dask_scheduler.tasks if "share" in str(key) or "_share_part" in str(key)]
+
+
+def test_the_frozen_profile_shows_no_secret_and_refuses_what_dask_cannot_do(demo_profile, seaweedfs, dask_client, tmp_path):
+    frozen = msc.StorageClient(msc.StorageClientConfig.from_file("demo")).signer().freeze()
+    assert seaweedfs.secret_key not in repr(frozen) and frozen.thaw().credentials().access_key == frozen.access_key
+    for kwargs, field in (({"sharded": False}, "sharded"), ({"inventory": "msc://demo/i/manifest.json"}, "inventory"),
+                          ({"manifest_url": (tmp_path / "x.json").as_uri()}, "manifest_url")):  # fmt: skip
+        with pytest.raises(msc.PresignError) as error:
+            msc.share_prefix("msc://demo/nothing/*", dask_client=dask_client, **kwargs)
+        assert error.value.field == field
+    with pytest.raises(msc.SignerOptionError, match="must be a distributed.Client"):
+        msc.share_prefix("msc://demo/nothing/*", dask_client="tcp://127.0.0.1:8786")
+
