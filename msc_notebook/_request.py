@@ -64,6 +64,8 @@ class PresignRequest:
     min_size: int | str | None = None  # ... and the least
     size: int | None = None  # a PUT of this many bytes: past 5 GiB (or with ``parts``) a multipart upload
     parts: int | None = None  # ... in about this many parts
+    inventory: str | None = None  # a prefix share listed from this S3 Inventory report's manifest.json
+    sharded: bool | None = None  # a prefix share's manifest in shards (None: past 100,000 objects)
 
     @classmethod
     def from_inputs(
@@ -86,6 +88,8 @@ class PresignRequest:
         min_size: str | int | None = None,
         size: str | int | None = None,
         parts: str | int | None = None,
+        inventory: str | None = None,
+        sharded: bool | None = None,
     ) -> PresignRequest:
         """Check what was typed, field by field and across fields; errors name the field."""
         target = url if isinstance(url, StorageURL) else parse_storage_url(url)
@@ -117,10 +121,17 @@ class PresignRequest:
                 f"revocable is for sharing a prefix: a GET of a path ending in /*, e.g. msc://{target.profile}/data.zarr/*",
                 field="revocable",
             )
+        inventory = inventory.strip() if isinstance(inventory, str) and inventory.strip() else None
+        for name, given in (("inventory", inventory is not None), ("sharded", sharded is not None)):
+            if given and not (is_prefix_share(target.path) and method == "GET" and not cookies):
+                raise SignerOptionError(
+                    f"{name} is for sharing a prefix: a GET of a path ending in /*, e.g. msc://{target.profile}/data.zarr/*",
+                    field=name,
+                )
         sizes = _upload_sizes(method, max_size, min_size)
         multipart = _multipart_terms(method, size, parts)
         return cls(target, method, signer_type, options, cookies, manifest_url, url_list, overwrite, revocable, *sizes,
-                   *multipart)  # fmt: skip
+                   *multipart, inventory=inventory, sharded=sharded)  # fmt: skip
 
     @property
     def url(self) -> str:
@@ -162,6 +173,8 @@ class PresignRequest:
                 manifest_url=self.manifest_url,
                 overwrite=self.overwrite,
                 revocable=self.revocable,
+                inventory=self.inventory,
+                sharded=self.sharded,
                 warn=warn,
             )
         return generate_presigned_url(

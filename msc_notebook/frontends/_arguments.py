@@ -58,6 +58,13 @@ PRESIGN_ARGUMENTS: tuple[Argument, ...] = (
     Argument(("--revocable",), {"action": "store_true",
                                 "help": "prefix share, Azure with the account key: every URL names one stored access "
                                         "policy, so revoking the share refuses them all at once (5 per container)"}),
+    Argument(("--inventory",), {"metavar": "URL", "help": "prefix share, S3: read this S3 Inventory report "
+                                                          "(msc://PROFILE/.../manifest.json) instead of listing"}),
+    Argument(("--sharded",), {"action": "store_const", "const": True, "dest": "sharded",
+                              "help": "prefix share: write the manifest in shards that recipients read lazily (a Zarr "
+                                      "store; the default past 100,000 objects)"}),
+    Argument(("--single-manifest",), {"action": "store_const", "const": False, "dest": "sharded",
+                                      "help": "prefix share: one JSON manifest, however many objects"}),
     Argument(("--list",), {"action": "store_true", "dest": "url_list",
                            "help": "prefix share: print every object's URL, one a line (for wget -i, aria2c -i)"}),
     Argument(("--check",), {"action": "store_true",
@@ -100,6 +107,8 @@ def request_from_arguments(
         min_size=args.min_size,
         size=args.size,
         parts=args.parts,
+        inventory=args.inventory,
+        sharded=args.sharded,
     )
 
 
@@ -132,6 +141,7 @@ FLAG_WORDS: Mapping[str, str] = {
     **dict(filter(None, map(_flag_of, PRESIGN_ARGUMENTS))),
     "signer_type": "--signer",
     "manifest_url": "--manifest",
+    "sharded": "--sharded",  # or --single-manifest: the same field
     "content_disposition": "--download-as",
     "path": "the object URL",
     "url": "the object URL",

@@ -564,3 +564,18 @@ def test_a_share_made_from_a_report_lists_nothing_and_its_urls_read_the_objects(
     with pytest.raises(msc.SignerOptionError, match="inventory must be msc://") as caught:
         msc.share_prefix("msc://shared/data/*", inventory=3)
     assert caught.value.field == "inventory"
+
+
+def test_the_command_line_shares_from_a_report_with_inventory(s3, profiles, proxy):
+    from support.cli import run_cli
+
+    rows = [Row(under("data/one.txt"), 3)]
+    s3.put_object(Bucket=BUCKET, Key=rows[0].key, Body=b"one")
+    manifest = write_report(s3, "CSV", [rows])
+    proxy.clear()
+    with pytest.warns(msc.InventoryAgeWarning, match="hours old"):  # on a terminal, Python prints it to stderr
+        done = run_cli("presign", "msc://shared/data/*", "--inventory", f"msc://reports/{manifest}", "--list")
+    assert done.returncode == 0, done.stderr
+    assert proxy.count("GET", LISTING) == 0 and done.stdout.count("\n") == 1 and "one.txt" in done.stdout
+    done = run_cli("presign", "msc://shared/data/one.txt", "--inventory", f"msc://reports/{manifest}")
+    assert done.returncode != 0 and "--inventory is for sharing a prefix" in done.stderr

@@ -312,3 +312,22 @@ def test_the_frozen_profile_shows_no_secret_and_refuses_what_dask_cannot_do(demo
     with pytest.raises(msc.SignerOptionError, match="must be a distributed.Client"):
         msc.share_prefix("msc://demo/nothing/*", dask_client="tcp://127.0.0.1:8786")
 
+
+
+def test_the_command_line_and_the_magic_share_in_shards_or_in_one_manifest(dataset, demo_profile, ip, seaweedfs):
+    from conftest import run_cell
+    from support.cli import run_cli
+
+    done = run_cli("presign", f"msc://demo/{DATASET}/*", "--sharded", "--json")
+    assert done.returncode == 0, done.stderr
+    facts = json.loads(done.stdout)
+    snippet = facts["zarr_snippet"]
+    assert '"reference://ocean.zarr"' in snippet and '"target_protocol": "reference"' in snippet and "fastparquet" in snippet
+    assert "urls" not in facts  # a sharded share's URLs are in its shards: --list prints them
+    msc.revoke(facts["url"])
+    done = run_cli("presign", f"msc://demo/{DATASET}/x.bin", "--single-manifest")
+    assert done.returncode != 0 and "--sharded is for sharing a prefix" in done.stderr
+    executed, captured = run_cell(ip, f'%presign "msc://demo/{DATASET}/*" --sharded')
+    share = executed.result
+    assert share.fsspec_url == "reference://ocean.zarr" and "reference://ocean.zarr" in captured.outputs[0].data["text/html"]
+    share.revoke()

@@ -126,11 +126,12 @@ def run_presign(args: argparse.Namespace) -> int:
 
 def result_json(result: SignedResult) -> dict[str, Any]:
     """Every fact of a signed result (`ResultFacts`, times as ISO-8601 UTC), and for a share that
-    lists its objects, every object's URL (``urls``)."""
+    lists its objects in one manifest, every object's URL (``urls``; a sharded share's are in its
+    shards, too many for one JSON document: ``--list`` prints them)."""
     from .._facts import result_facts
 
     facts = result_facts(result).state()
-    if isinstance(result, PrefixShare) and result.count is not None:
+    if isinstance(result, PrefixShare) and isinstance(result.urls, dict):
         facts["urls"] = result.urls
     return facts
 
