@@ -84,7 +84,8 @@ class DaskListing:
         from distributed import as_completed, wait
 
         frozen = self.signer.freeze()
-        direct, subprefixes = self._discover(len(self.dask_client.scheduler_info()["workers"]) * PARTS_PER_WORKER)
+        here = _Part(ChunkListing(), 0, 0)  # the objects directly in the levels the driver visits
+        subprefixes = self._discover(len(self.dask_client.scheduler_info()["workers"]) * PARTS_PER_WORKER, here)
         futures: list[Any] = []
         try:
             scattered = self.dask_client.scatter(frozen, broadcast=True, hash=False)
@@ -97,7 +98,6 @@ class DaskListing:
                 )  # fmt: skip
                 for number, sub in enumerate(subprefixes)
             ]
-            here = _part_of(self.signer, direct, self.prefix, self.manifests)
             parts = [write_part(here.chunks, prefix=self.prefix, root=root, sign=sign, writer=folder.writer,
                                 folder=folder.path)]  # fmt: skip
             parts[0].count, parts[0].total_bytes = here.count, here.total_bytes
@@ -118,23 +118,22 @@ class DaskListing:
             _empty(folder)
             raise
 
-    def _discover(self, wanted: int) -> tuple[list[ObjectMetadata], list[str]]:
-        """The objects directly in the levels visited, and the sub-prefixes below them: breadth
-        first until there are ``wanted`` of them (or no level below)."""
-        direct: list[ObjectMetadata] = []
+    def _discover(self, wanted: int, here: _Part) -> list[str]:
+        """The sub-prefixes to list as tasks: breadth first until there are ``wanted`` of them (or
+        no level below); the objects directly in the levels visited go into ``here``."""
         level = [self.prefix]
         for _ in range(MAX_LEVELS):
             below: list[str] = []
             for prefix in level:
                 for entry in _listed(self.signer, prefix, delimiter=True):
                     if entry.type != "directory":
-                        direct.append(entry)
+                        here.add(self.signer, entry, self.prefix, self.manifests)
                     elif entry.key != self.manifests:
                         below.append(entry.key)
             level = below
             if not level or len(level) >= wanted:
                 break
-        return direct, level
+        return level
 
     def _check_count(self) -> None:
         if self.count == 0:
@@ -149,23 +148,21 @@ class DaskListing:
 
 @dataclass
 class _Part:
+    """What a part's listing holds, as a sharded share takes it (chunk keys as integers)."""
+
     chunks: ChunkListing
     count: int
     total_bytes: int
 
-
-def _part_of(signer: FreezableSigner, entries: Any, prefix: str, manifests: str) -> _Part:
-    """What ``entries`` hold, as a sharded share takes them: no folder markers, no share manifests."""
-    part = _Part(ChunkListing(), 0, 0)
-    for entry in entries:
+    def add(self, signer: FreezableSigner, entry: ObjectMetadata, prefix: str, manifests: str) -> None:
+        """Take one listed object; folder markers and other shares' manifests are left out."""
         key = entry.key
         if key.endswith("/") or key.startswith(manifests):
-            continue
+            return
         check_url_segments(key, signer.config.source_url(key))  # type: ignore[attr-defined]  # every signer has its config
-        part.count += 1
-        part.total_bytes += entry.content_length or 0
-        part.chunks.add(key[len(prefix) :], entry.content_length)
-    return part
+        self.count += 1
+        self.total_bytes += entry.content_length or 0
+        self.chunks.add(key[len(prefix) :], entry.content_length)
 
 
 def _listed(signer: FreezableSigner, prefix: str, *, delimiter: bool) -> Any:
@@ -184,7 +181,9 @@ def _share_part(
 ) -> ShardedPart:  # fmt: skip
     """One Dask task: list ``subprefix``, sign it at ``signed_at`` and write its shards."""
     signer = frozen.thaw()
-    here = _part_of(signer, _listed(signer, subprefix, delimiter=False), prefix, manifests)
+    here = _Part(ChunkListing(), 0, 0)
+    for entry in _listed(signer, subprefix, delimiter=False):
+        here.add(signer, entry, prefix, manifests)
     # overwrite: a retried task writes the same bytes again, in the share's own new folder
     part = write_part(here.chunks, prefix=prefix, root=root, sign=sign_at(signer.sign_many, expires_in, signed_at),
                       writer=signer, folder=folder, overwrite=True)  # fmt: skip

@@ -72,13 +72,24 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, json.dumps({"stored": {k: len(v) for k, v in stored.items()}, **requests}).encode())
         if "list-type" in query:
             requests["list"] += 1
-            prefix = query.get("prefix", [""])[0]; start = query.get("continuation-token", [prefix])[0]
             import bisect
+            prefix = query.get("prefix", [""])[0]; start = query.get("continuation-token", [prefix])[0]
             at = bisect.bisect_right(keys, start) if "continuation-token" in query else bisect.bisect_left(keys, prefix)
-            page = [k for k in keys[at:at + 1000] if k.startswith(prefix)]
-            more = len(page) == 1000 and at + 1000 < len(keys)
+            delimiter = query.get("delimiter", [""])[0]
+            page, folders = [], []
+            while at < len(keys) and keys[at].startswith(prefix) and len(page) + len(folders) < 1000:
+                rest = keys[at][len(prefix):]
+                if delimiter and delimiter in rest:  # a common prefix: skip every key under it
+                    folder = prefix + rest[:rest.index(delimiter) + 1]
+                    folders.append(folder)
+                    at = bisect.bisect_left(keys, folder + "\U0010ffff")
+                    continue
+                page.append(keys[at]); at += 1
+            more = at < len(keys) and keys[at].startswith(prefix)
+            last = max([*page, *(f + "\U0010ffff" for f in folders)]) if page or folders else ""
             items = "".join(f"<Contents><Key>{escape(k)}</Key><Size>{len(body_of(k))}</Size><LastModified>2026-12-01T00:00:00.000Z</LastModified><ETag>&quot;x&quot;</ETag></Contents>" for k in page)
-            token = f"<NextContinuationToken>{escape(page[-1])}</NextContinuationToken>" if more else ""
+            items += "".join(f"<CommonPrefixes><Prefix>{escape(f)}</Prefix></CommonPrefixes>" for f in folders)
+            token = f"<NextContinuationToken>{escape(last)}</NextContinuationToken>" if more else ""
             xml = f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>BUCKET</Name><Prefix>{escape(prefix)}</Prefix><KeyCount>{len(page)}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>{"true" if more else "false"}</IsTruncated>{items}{token}</ListBucketResult>'
             return self.send(200, xml.encode(), [("Content-Type", "application/xml")])
         requests["get"] += 1
