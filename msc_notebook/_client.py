@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .core._config import StorageClientConfig
 from .core._errors import CredentialExpiryWarning, InvalidStorageURLError, SignerOptionError
-from .core._listing import ListingPage, ObjectMetadata
+from .core._listing import PAGE_SIZE, ListingPage, ObjectMetadata, every_entry
 from .core._multipart import MultipartUpload
 from .core._options import DEFAULT_EXPIRES_IN, SignerType, check_expires_in, check_method, check_option_names
 from .core._post import PostTerms, PresignedPost
@@ -20,7 +20,7 @@ from .core._storage_url import object_path
 if TYPE_CHECKING:
     from .shares._share import PrefixShare
 
-LIST_PAGE_SIZE = 1000  # S3's own maximum per ListObjectsV2 call
+LIST_PAGE_SIZE = PAGE_SIZE  # S3's own maximum per ListObjectsV2 call
 
 
 class StorageClient:
@@ -190,13 +190,7 @@ class StorageClient:
         With ``include_directories`` it lists one level: objects directly under ``path``
         and its sub-prefixes (``type == "directory"``, key ending in ``/``).
         """
-        token = None
-        while True:
-            page = self.list_page(path, delimiter=include_directories, page_size=LIST_PAGE_SIZE, token=token)
-            yield from page.entries
-            token = page.next_token
-            if token is None:
-                return
+        return every_entry(self.list_page, path, delimiter=include_directories, page_size=LIST_PAGE_SIZE)
 
     def list_page(
         self, path: str = "", *, delimiter: bool = True, page_size: int = 100, token: str | None = None

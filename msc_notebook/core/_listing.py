@@ -6,8 +6,11 @@ the credentials); `StorageClient.list` pages through it the way MSC's does.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+
+PAGE_SIZE = 1000  # S3's own maximum per ListObjectsV2 call
 
 
 @dataclass(frozen=True)
@@ -26,3 +29,16 @@ class ListingPage:
 
     entries: list[ObjectMetadata]
     next_token: str | None
+
+
+def every_entry(
+    list_page: Callable[..., ListingPage], prefix: str, *, delimiter: bool, page_size: int = PAGE_SIZE
+) -> Iterator[ObjectMetadata]:
+    """Every entry ``list_page`` (a signer's or a client's) gives for ``prefix``, page after page."""
+    token = None
+    while True:
+        page = list_page(prefix, delimiter=delimiter, page_size=page_size, token=token)
+        yield from page.entries
+        token = page.next_token
+        if token is None:
+            return

@@ -27,14 +27,13 @@ from typing import Any
 
 from ..core._errors import PrefixShareError, SignerOptionError
 from ..core._keys import check_url_segments
-from ..core._listing import ObjectMetadata
+from ..core._listing import ObjectMetadata, every_entry
 from ..core._signer import FreezableSigner, FrozenSigner
 from ._progress import progress_bar
 from ._shards import ChunkListing, ShardedPart, ShardFolder, Sign, delete_shards, sign_at, write_part
 
 PARTS_PER_WORKER = 8  # parts a worker: enough that one slow part does not hold the cluster up
 MAX_LEVELS = 8  # delimiter levels the driver descends at most to find parts
-PAGE = 1000  # ListObjectsV2's largest page
 TASK_RETRIES = 2  # a task whose worker died runs again (its output is the same)
 CANCEL_WAIT = 30.0  # seconds a failed share waits for running tasks before deleting their shards
 
@@ -125,7 +124,7 @@ class DaskListing:
         for _ in range(MAX_LEVELS):
             below: list[str] = []
             for prefix in level:
-                for entry in _listed(self.signer, prefix, delimiter=True):
+                for entry in every_entry(self.signer.list_page, prefix, delimiter=True):
                     if entry.type != "directory":
                         here.add(self.signer, entry, self.prefix, self.manifests)
                     elif entry.key != self.manifests:
@@ -165,16 +164,6 @@ class _Part:
         self.chunks.add(key[len(prefix) :], entry.content_length)
 
 
-def _listed(signer: FreezableSigner, prefix: str, *, delimiter: bool) -> Any:
-    token = None
-    while True:
-        page = signer.list_page(prefix, delimiter=delimiter, page_size=PAGE, token=token)
-        yield from page.entries
-        token = page.next_token
-        if token is None:
-            return
-
-
 def _share_part(
     frozen: FrozenSigner, subprefix: str, *, prefix: str, manifests: str, root: str, folder: str, expires_in: int,
     signed_at: datetime,
@@ -182,7 +171,7 @@ def _share_part(
     """One Dask task: list ``subprefix``, sign it at ``signed_at`` and write its shards."""
     signer = frozen.thaw()
     here = _Part(ChunkListing(), 0, 0)
-    for entry in _listed(signer, subprefix, delimiter=False):
+    for entry in every_entry(signer.list_page, subprefix, delimiter=False):
         here.add(signer, entry, prefix, manifests)
     # overwrite: a retried task writes the same bytes again, in the share's own new folder
     part = write_part(here.chunks, prefix=prefix, root=root, sign=sign_at(signer.sign_many, expires_in, signed_at),
@@ -195,4 +184,4 @@ def _empty(folder: ShardFolder) -> None:
     """Delete every shard in ``folder`` (a share that failed: whichever task wrote them)."""
     signer = folder.writer
     if isinstance(signer, FreezableSigner):
-        delete_shards(signer, [entry.key for entry in _listed(signer, folder.path, delimiter=False)])
+        delete_shards(signer, [entry.key for entry in every_entry(signer.list_page, folder.path, delimiter=False)])

@@ -6,6 +6,7 @@ in memory whole."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import ItemsView, Iterator, Mapping
 from functools import lru_cache
@@ -69,8 +70,6 @@ class ShardedURLs(Mapping[str, str]):
     that holds the key (the last few are kept)."""
 
     def __init__(self, refs: Mapping[str, Any], root: str, count: int, *, what: str) -> None:
-        import json
-
         self._files: dict[str, str] = {
             key[len(FILES_FOLDER) + 1 :]: value[0] for key, value in refs.items() if key.startswith(FILES_FOLDER + "/")
         }
